@@ -1,0 +1,300 @@
+#!/usr/bin/env node
+// One-command set-up, run by `npm install` (postinstall) and by `npm run setup`.
+// Brings up, idempotently: the project's Python venv with Jupyter, the native
+// TensorFlow binding of @tensorflow/tfjs-node, the tslab kernels inside that
+// venv, and the compiled helpers in dist/. Each step checks before it works,
+// so a second run is quick and a half-finished one is repaired.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const venv = path.join(root, ".venv");
+const venvPython = path.join(venv, "bin", "python");
+const bin = (name) => path.join(root, "node_modules", ".bin", name);
+const tfjsNodeDir = path.join(root, "node_modules", "@tensorflow", "tfjs-node");
+
+// The TensorFlow C library used when tfjs-node's own download is impossible:
+// the pip wheel of tensorflow-cpu carries it (libtensorflow_cc exports the C API).
+const TF_WHEEL = { name: "tensorflow-cpu", version: "2.21.0" };
+
+class SetupError extends Error {}
+
+function log(message) {
+  console.log(`[setup] ${message}`);
+}
+
+/** Runs a command; returns {status, stdout, stderr}. `inherit` streams output to the user. */
+function run(cmd, args, { cwd = root, env = {}, inherit = false, timeoutMs } = {}) {
+  const result = spawnSync(cmd, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: inherit ? "inherit" : "pipe",
+    encoding: "utf8",
+    timeout: timeoutMs,
+  });
+  if (result.error && result.error.code === "ENOENT") {
+    return { status: 127, stdout: "", stderr: `${cmd}: not found` };
+  }
+  return { status: result.status ?? 1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+}
+
+function sha256(file) {
+  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+function cacheDir() {
+  const base = process.env.DEEPCONV_CACHE_DIR
+    ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "deep-convolution");
+  fs.mkdirSync(base, { recursive: true });
+  return base;
+}
+
+// ---------------------------------------------------------------- Python venv
+
+function findPython() {
+  for (const candidate of [process.env.PYTHON, "python3", "python"].filter(Boolean)) {
+    const probe = run(candidate, ["-c", "import sys, venv; print(sys.version_info >= (3, 9))"]);
+    if (probe.status === 0 && probe.stdout.trim() === "True") return candidate;
+  }
+  throw new SetupError(
+    "Python 3.9 or newer with the venv module was not found. Install it (Debian/Ubuntu: "
+      + "`sudo apt-get install python3 python3-venv`), or point PYTHON at it, then run `npm run setup`.",
+  );
+}
+
+function ensureVenv() {
+  const requirements = path.join(root, "requirements.txt");
+  const stamp = path.join(venv, ".requirements.sha256");
+  const wanted = sha256(requirements);
+  // Through `python -m`, never .venv/bin scripts: their #! lines break when the folder moves.
+  const healthy = run(venvPython, ["-c", "import jupyterlab, nbclient, nbconvert, plotly"]).status === 0;
+  if (healthy && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === wanted) {
+    log("Jupyter venv (.venv): up to date");
+    return;
+  }
+  if (run(venvPython, ["-c", "pass"]).status !== 0) {
+    // Missing or broken (e.g. its Python was removed): start over rather than patch it.
+    fs.rmSync(venv, { recursive: true, force: true });
+    log("creating .venv");
+    const created = run(findPython(), ["-m", "venv", venv], { inherit: true });
+    if (created.status !== 0) throw new SetupError("`python3 -m venv .venv` failed (see above).");
+  }
+  fs.rmSync(stamp, { force: true });
+  log("installing Jupyter into .venv from requirements.txt (about a minute)");
+  // Where pip's main index is unreachable, its default five retries per package
+  // turn a 40 s install into 12 minutes; one retry still rides out a hiccup.
+  const pip = run(venvPython, ["-m", "pip", "install", "--quiet", "-r", requirements], {
+    env: { PIP_RETRIES: process.env.PIP_RETRIES ?? "1" },
+    inherit: true,
+  });
+  if (pip.status !== 0) {
+    throw new SetupError(
+      "pip could not install requirements.txt into .venv (see pip's message above). "
+        + "Check that pip can reach a package index (`pip config list`), then run `npm run setup`.",
+    );
+  }
+  fs.writeFileSync(stamp, wanted);
+}
+
+// ------------------------------------------------- native TensorFlow binding
+
+/** Loads tfjs-node in a fresh process; returns null when it works, else the reason. */
+function bindingProblem() {
+  const probe = run(process.execPath, [
+    "-e",
+    "const tf = require('@tensorflow/tfjs-node');"
+      + "const y = tf.conv2d(tf.ones([1,3,3,1]), tf.ones([2,2,1,1]), 1, 'valid').dataSync();"
+      + "process.stdout.write(JSON.stringify({backend: tf.getBackend(), y: Array.from(y)}));",
+  ], { env: { TF_CPP_MIN_LOG_LEVEL: "3" } });
+  if (probe.status === 0) {
+    try {
+      const { backend, y } = JSON.parse(probe.stdout);
+      if (backend === "tensorflow" && y.length === 4 && y.every((v) => v === 4)) return null;
+      return `tfjs-node loaded but reported backend ${backend} and conv2d ${JSON.stringify(y)}`;
+    } catch {
+      return `unexpected output: ${probe.stdout.slice(0, 300)}`;
+    }
+  }
+  const lines = probe.stderr.split("\n").filter((l) => /Error|error:|cannot open/.test(l));
+  return lines.slice(0, 3).join(" | ") || probe.stderr.slice(-300);
+}
+
+/** tfjs-node's own installer: downloads libtensorflow (and a prebuilt addon) from Google's storage. */
+function installBindingByDownload() {
+  log("building the TensorFlow binding with tfjs-node's own installer (downloads libtensorflow)");
+  const result = run(process.execPath, [path.join("scripts", "install.js")], {
+    cwd: tfjsNodeDir,
+    timeoutMs: 15 * 60_000,
+  });
+  if (result.status === 0) return true;
+  const reason = (result.stderr.match(/Error: .*/) ?? [result.stderr.trim().split("\n").pop()])[0];
+  log(`download path unavailable (${reason}); using the offline path`);
+  // It may leave a half-extracted deps/ behind; the offline path replaces it.
+  return false;
+}
+
+/** Extracts the TensorFlow C library and headers from the tensorflow-cpu wheel into the per-user cache. */
+function ensureTensorflowFromWheel() {
+  const target = path.join(cacheDir(), `${TF_WHEEL.name}-${TF_WHEEL.version}`);
+  const complete = path.join(target, ".complete");
+  if (fs.existsSync(complete)) {
+    log(`TensorFlow C library: cached in ${target}`);
+    return target;
+  }
+  const partial = `${target}.partial`;
+  const downloads = `${target}.download`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.mkdirSync(downloads, { recursive: true });
+  log(`fetching the ${TF_WHEEL.name}==${TF_WHEEL.version} wheel with pip (about 275 MB)`);
+  const pip = run(venvPython, [
+    "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+    "-d", downloads, `${TF_WHEEL.name}==${TF_WHEEL.version}`,
+  ], { env: { PIP_RETRIES: process.env.PIP_RETRIES ?? "1" }, inherit: true });
+  const wheel = fs.readdirSync(downloads).find((f) => f.endsWith(".whl"));
+  if (pip.status !== 0 || !wheel) {
+    throw new SetupError(
+      `Neither tfjs-node's download (storage.googleapis.com) nor pip (${TF_WHEEL.name}==${TF_WHEEL.version}) `
+        + "could provide the TensorFlow library. Connect to the internet or configure a pip index that has "
+        + `${TF_WHEEL.name}==${TF_WHEEL.version}, then run \`npm run setup\`.`,
+    );
+  }
+  log("unpacking the TensorFlow C library and headers (about 1.1 GB, once per machine)");
+  const extract = run(venvPython, ["-c", `
+import sys, zipfile, os
+wheel, dest = sys.argv[1], sys.argv[2]
+libs = {"tensorflow/libtensorflow_cc.so.2", "tensorflow/libtensorflow_framework.so.2"}
+with zipfile.ZipFile(wheel) as z:
+    for info in z.infolist():
+        name = info.filename
+        if name in libs:
+            info.filename = "lib/" + os.path.basename(name)
+        elif name.startswith("tensorflow/include/") and not name.endswith("/"):
+            info.filename = name[len("tensorflow/"):]
+        else:
+            continue
+        z.extract(info, dest)
+missing = [l for l in libs if not os.path.exists(os.path.join(dest, "lib", os.path.basename(l)))]
+if missing: sys.exit("wheel lacks " + ", ".join(missing))
+`, path.join(downloads, wheel), partial], { inherit: true });
+  if (extract.status !== 0) {
+    throw new SetupError(`Unpacking ${wheel} failed (see above); free some disk space in ${cacheDir()} and run \`npm run setup\`.`);
+  }
+  fs.writeFileSync(path.join(partial, ".complete"), `${wheel}\n`);
+  fs.renameSync(partial, target);
+  fs.rmSync(downloads, { recursive: true, force: true });
+  return target;
+}
+
+/** Points tfjs-node's deps/ at the cached library and compiles its binding from source. */
+function buildBindingFromSource(tfDir) {
+  const deps = path.join(tfjsNodeDir, "deps");
+  fs.rmSync(deps, { recursive: true, force: true });
+  fs.mkdirSync(path.join(deps, "lib"), { recursive: true });
+  fs.symlinkSync(path.join(tfDir, "include"), path.join(deps, "include"));
+  const links = {
+    "libtensorflow_cc.so.2": path.join(tfDir, "lib", "libtensorflow_cc.so.2"),
+    "libtensorflow_framework.so.2": path.join(tfDir, "lib", "libtensorflow_framework.so.2"),
+    // binding.gyp links -ltensorflow -ltensorflow_framework
+    "libtensorflow.so": "libtensorflow_cc.so.2",
+    "libtensorflow_framework.so": "libtensorflow_framework.so.2",
+  };
+  for (const [name, targetPath] of Object.entries(links)) {
+    fs.symlinkSync(targetPath, path.join(deps, "lib", name));
+  }
+  const args = ["install", "--build-from-source"];
+  // Node's own headers, when installed beside it, spare node-gyp a download.
+  const nodePrefix = path.resolve(process.execPath, "..", "..");
+  if (fs.existsSync(path.join(nodePrefix, "include", "node", "node_api.h"))) args.push(`--nodedir=${nodePrefix}`);
+  log("compiling the tfjs-node binding against it (about 20 s)");
+  const build = run(bin("node-pre-gyp"), args, { cwd: tfjsNodeDir, timeoutMs: 20 * 60_000 });
+  if (build.status !== 0) {
+    console.error(build.stdout.split("\n").slice(-20).join("\n"), build.stderr.split("\n").slice(-20).join("\n"));
+    throw new SetupError(
+      "Compiling the tfjs-node binding failed (output above). It needs make, a C++ compiler and Python "
+        + "(Debian/Ubuntu: `sudo apt-get install build-essential python3`); then run `npm run setup`.",
+    );
+  }
+}
+
+function ensureTensorflowBinding() {
+  if (!fs.existsSync(tfjsNodeDir)) {
+    throw new SetupError("node_modules/@tensorflow/tfjs-node is missing: run `npm install` first.");
+  }
+  const before = bindingProblem();
+  if (before === null) {
+    log("TensorFlow binding: loads, backend 'tensorflow'");
+    return;
+  }
+  log(`TensorFlow binding not usable yet (${before})`);
+  const source = process.env.DEEPCONV_TF_SOURCE ?? "auto"; // auto | download | wheel
+  if (!["auto", "download", "wheel"].includes(source)) {
+    throw new SetupError(`DEEPCONV_TF_SOURCE=${source} is not one of auto, download, wheel.`);
+  }
+  const downloaded = source !== "wheel" && installBindingByDownload();
+  if (!downloaded) {
+    if (source === "download") throw new SetupError("DEEPCONV_TF_SOURCE=download and the download failed.");
+    buildBindingFromSource(ensureTensorflowFromWheel());
+  }
+  const after = bindingProblem();
+  if (after !== null) {
+    throw new SetupError(
+      `The TensorFlow binding was built but does not load: ${after}. `
+        + `Remove ${path.join(cacheDir())} and node_modules/@tensorflow/tfjs-node/deps, then run \`npm run setup\`.`,
+    );
+  }
+  log("TensorFlow binding: built, backend 'tensorflow'");
+}
+
+// ------------------------------------------------------------- tslab kernels
+
+function kernelSpecs() {
+  const listed = run(venvPython, ["-m", "jupyter", "kernelspec", "list", "--json"]);
+  if (listed.status !== 0) return {};
+  return JSON.parse(listed.stdout).kernelspecs ?? {};
+}
+
+function ensureKernels() {
+  const tslab = bin("tslab");
+  const pointsHere = (name) => kernelSpecs()[name]?.spec?.argv?.[0] === tslab;
+  if (pointsHere("tslab") && pointsHere("jslab")) {
+    log("tslab kernels: registered in .venv");
+    return;
+  }
+  const installed = run(tslab, ["install", `--python=${venvPython}`, "--sys-prefix", `--binary=${tslab}`]);
+  if (installed.status !== 0 || !pointsHere("tslab")) {
+    throw new SetupError(`Registering the tslab kernel in .venv failed: ${installed.stderr.trim()}`);
+  }
+  log("tslab kernels: registered in .venv");
+}
+
+// ------------------------------------------------------------------- helpers
+
+function buildHelpers() {
+  const tsc = run(bin("tsc"), ["-p", "tsconfig.json"]);
+  if (tsc.status !== 0) {
+    throw new SetupError(`Compiling src/ failed:\n${tsc.stdout}${tsc.stderr}`);
+  }
+  log("helpers: compiled src/ to dist/");
+}
+
+// npm also runs this script for the project's self-link dependency ("deep-convolution":
+// "file:.", which lets notebooks import the helpers by name), with its output hidden;
+// only that run carries npm_package_resolved. The root run that follows does the work, visibly.
+if (process.env.npm_lifecycle_event === "postinstall" && "npm_package_resolved" in process.env) process.exit(0);
+
+try {
+  ensureVenv();
+  ensureTensorflowBinding();
+  ensureKernels();
+  buildHelpers();
+  log("done");
+} catch (error) {
+  if (!(error instanceof SetupError)) throw error;
+  console.error(`\n[setup] FAILED: ${error.message}\n`);
+  process.exit(1);
+}
