@@ -1,0 +1,71 @@
+/** Paths and runners shared by the tests. */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export const root = path.resolve(__dirname, "..");
+export const venvPython = path.join(root, ".venv", "bin", "python");
+
+/** A fresh folder for one test's files, inside the project so notebooks there can import "deep-convolution". */
+export function scratchDir(prefix: string): string {
+  const base = path.join(root, "test", ".tmp");
+  fs.mkdirSync(base, { recursive: true });
+  return fs.mkdtempSync(path.join(base, `${prefix}-`));
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+}
+
+export interface NotebookOutput {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+  ename?: string;
+  evalue?: string;
+}
+
+export interface NotebookCell {
+  cell_type: string;
+  source: string | string[];
+  metadata?: { tags?: string[] };
+  outputs?: NotebookOutput[];
+}
+
+export interface Notebook {
+  cells: NotebookCell[];
+  metadata: Record<string, unknown>;
+  nbformat: number;
+  nbformat_minor: number;
+}
+
+export const joined = (text: string | string[] | undefined) => (Array.isArray(text) ? text.join("") : (text ?? ""));
+
+/** A TypeScript notebook (tslab kernel) with one code cell per source. */
+export function makeNotebook(sources: string[]): Notebook {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    cells: sources.map((source, i) => ({ cell_type: "code", id: `cell-${i}`, source, metadata: {}, outputs: [], execution_count: null }) as NotebookCell),
+  };
+}
+
+/** Runs scripts/run_notebook.py (nbclient + tslab) on a notebook file; returns the executed notebook and the run's output. */
+export function executeNotebook(file: string, parameters: Record<string, unknown> = {}, timeoutMs = 300_000) {
+  const output = file.replace(/\.ipynb$/, ".out.ipynb");
+  const run = spawnSync(venvPython, [path.join(root, "scripts", "run_notebook.py"), file, output, "--quiet", "--parameters", JSON.stringify(parameters)], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: timeoutMs,
+  });
+  const executed = fs.existsSync(output) ? (JSON.parse(fs.readFileSync(output, "utf8")) as Notebook) : null;
+  return { status: run.status, stderr: run.stderr, executed };
+}
+
+/** All outputs of all cells, with the index of the cell each came from. */
+export function outputsOf(nb: Notebook): Array<NotebookOutput & { cell: number }> {
+  return nb.cells.flatMap((c, cell) => (c.outputs ?? []).map((o) => ({ ...o, cell })));
+}

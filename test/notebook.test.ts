@@ -1,0 +1,87 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { executeNotebook, joined, makeNotebook, outputsOf, root, scratchDir, tempDir, type Notebook } from "./helpers";
+
+describe("a TypeScript notebook on the tslab kernel", () => {
+  it("imports tfjs-node and the project's helpers by name, on the native backend", () => {
+    const dir = scratchDir("import");
+    const file = path.join(dir, "probe.ipynb");
+    fs.writeFileSync(file, JSON.stringify(makeNotebook([
+      'import * as tf from "@tensorflow/tfjs-node";\nimport { encodeIdx, parseIdx } from "deep-convolution";',
+      'console.log(tf.getBackend(), parseIdx(encodeIdx([2], Uint8Array.from([7, 9]))).data.join("+"), tf.tensor([1, 2, 3]).sum().dataSync()[0]);',
+    ])));
+    const { status, stderr, executed } = executeNotebook(file);
+    expect(status, stderr).toBe(0);
+    expect(joined(executed!.cells[1]!.outputs![0]!.text)).toBe("tensorflow 7+9 6\n");
+  });
+});
+
+describe("npm start on the Deep Convolution notebook", () => {
+  const start = (args: string[]) =>
+    spawnSync(process.execPath, [path.join(root, "scripts", "start.mjs"), ...args], { cwd: root, encoding: "utf8", timeout: 600_000 });
+
+  it("refuses a bad parameter before starting anything, naming it", () => {
+    const out = tempDir("bad");
+    const run = start(["-p", "epochs", "six", "-p", "outputDir", out]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('epochs = "six": must be a whole number greater than 0, e.g. epochs = 6.');
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+
+  it("runs every cell with quick parameters and writes the notebook, its HTML and metrics.json", () => {
+    const out = tempDir("start");
+    const run = start(["-p", "epochs", "1", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(["deep-convolution.html", "deep-convolution.ipynb", "metrics.json"]);
+    // the terminal got the progress and the final metrics
+    expect(run.stdout).toMatch(/13\/13 \[=+\] - \d+s \d+ms\/step - loss: /);
+    expect(run.stdout).toMatch(/model_1: test loss \d\.\d{4}, test accuracy \d\.\d{4} after 1 epoch/);
+
+    const nb = JSON.parse(fs.readFileSync(path.join(out, "deep-convolution.ipynb"), "utf8")) as Notebook;
+    const outputs = outputsOf(nb);
+    expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
+    const source = (i: number) => joined(nb.cells[i]!.source);
+    const textOf = (cell: number) => outputs.filter((o) => o.cell === cell).map((o) => joined(o.text) + joined(o.data?.["text/plain"] as string)).join("");
+    const cellWith = (snippet: string, from = 0) => nb.cells.findIndex((c, i) => i >= from && joined(c.source).includes(snippet));
+
+    expect(nb.cells[cellWith("// Parameters injected")]!.metadata!.tags).toEqual(["injected-parameters"]);
+    expect(textOf(cellWith("data.yTrain.shape"))).toBe("[ 2000 ]\n");
+    expect(textOf(cellWith("// Reshape"))).toBe("[ 2000, 28, 28, 1 ]\n[ 2000, 28, 28, 1 ]\n");
+    for (const summary of [cellWith("model.summary()"), cellWith("model2.summary()")]) {
+      expect(textOf(summary)).toMatch(/Total params: 1199882/);
+    }
+    expect(textOf(cellWith("model2.summary()"))).toMatch(/dropout_1 \(Dropout\)/);
+    for (const fit of [cellWith("const history = await trainWithProgress"), cellWith("const history2 = await trainWithProgress")]) {
+      expect(textOf(fit)).toMatch(/^Epoch 1\/1\n13\/13 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$/);
+    }
+    const tables = outputs.filter((o) => o.data?.["text/html"]);
+    expect(tables.length).toBe(3); // two histories and the comparison
+    expect(joined(tables[0]!.data!["text/html"] as string)).toMatch(/<table class="dataframe".*<th>val_accuracy<\/th>/s);
+    const charts = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
+    expect(charts.map((c) => joined(c.data!["text/plain"] as string))).toEqual([
+      "<Plotly figure: model accuracy>", "<Plotly figure: LOSS>", "<Plotly figure: model accuracy>",
+    ]);
+    for (const chart of charts) expect(Buffer.from(joined(chart.data!["image/png"] as string), "base64").subarray(1, 4).toString()).toBe("PNG");
+    const comparison = charts[2]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> };
+    expect(comparison.data.map((t) => t.name)).toEqual(["model_1_accuracy", "model_2_accuracy", "model_1_val_accuracy", "model_2_val_accuracy"]);
+    // the seed prints test loss then accuracy, each on its own line
+    for (const cell of [cellWith("console.log(loss);"), cellWith("console.log(test2.loss);")]) {
+      const [loss, accuracy] = textOf(cell).trim().split("\n").map(Number);
+      expect(loss).toBeGreaterThan(0);
+      expect(accuracy).toBeGreaterThan(0.3);
+      expect(accuracy).toBeLessThanOrEqual(1);
+    }
+
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
+    for (const name of ["model_1", "model_2"]) {
+      expect(metrics.models[name].history.val_accuracy).toHaveLength(1);
+      expect(metrics.models[name].testAccuracy).toBeGreaterThan(0.3);
+    }
+    expect(metrics.parameters).toMatchObject({ epochs: 1, sampleLimit: 2000 });
+    const html = fs.readFileSync(path.join(out, "deep-convolution.html"), "utf8");
+    expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)?.length).toBe(3);
+    expect(html).toContain("Question 15");
+  });
+});
