@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// `npm run lab`: JupyterLab from the project's .venv on notebooks/, listening
+// on localhost only with a token, plus `tsc --watch` so edits to src/ reach the
+// notebook after a kernel restart. Ctrl-C stops both.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const python = path.join(root, ".venv", "bin", "python");
+if (!fs.existsSync(python)) {
+  console.error("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");
+  process.exit(1);
+}
+
+const port = process.env.PORT ?? "8888";
+const watcher = spawn(path.join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.json", "--watch", "--preserveWatchOutput"], {
+  cwd: root,
+  stdio: ["ignore", "pipe", "inherit"],
+});
+// tsc prints a line per rebuild; only errors are worth the user's attention here.
+watcher.stdout.on("data", (chunk) => {
+  const text = String(chunk);
+  if (/error TS/.test(text)) process.stderr.write(text);
+});
+
+const lab = spawn(python, [
+  "-m", "jupyterlab",
+  `--notebook-dir=${path.join(root, "notebooks")}`,
+  "--ServerApp.ip=127.0.0.1",
+  `--ServerApp.port=${port}`,
+  "--no-browser",
+], { cwd: root, stdio: "inherit", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? "2" } });
+
+// Ctrl-C reaches JupyterLab directly (same process group); it asks to confirm, then shuts its kernels down.
+process.on("SIGINT", () => {});
+process.on("SIGTERM", () => lab.kill("SIGTERM"));
+lab.on("exit", (code) => {
+  watcher.kill();
+  process.exit(code ?? 0);
+});
