@@ -31,6 +31,8 @@ const lab = spawn(python, [
   "--ServerApp.ip=127.0.0.1",
   `--ServerApp.port=${port}`,
   "--no-browser",
+  // Jupyter refuses to run as root unless told; containers and CI often are root.
+  ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
 ], { cwd: root, stdio: "inherit", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? "2" } });
 
 // Ctrl-C reaches JupyterLab directly (same process group); it asks to confirm, then shuts its kernels down.
