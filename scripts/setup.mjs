@@ -119,8 +119,8 @@ function bindingProblem() {
       return `unexpected output: ${probe.stdout.slice(0, 300)}`;
     }
   }
-  const lines = probe.stderr.split("\n").filter((l) => /Error|error:|cannot open/.test(l));
-  return lines.slice(0, 3).join(" | ") || probe.stderr.slice(-300);
+  const reason = probe.stderr.split("\n").find((l) => /^\w*Error: |cannot open shared object/.test(l.trim()));
+  return reason?.trim() ?? probe.stderr.trim().split("\n").slice(-1)[0] ?? "unknown error";
 }
 
 /** tfjs-node's own installer: downloads libtensorflow (and a prebuilt addon) from Google's storage. */
