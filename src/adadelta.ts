@@ -26,6 +26,13 @@ export interface AdadeltaOptions {
 
 type NamedTensor = { name: string; tensor: Tensor };
 
+interface Scalars {
+  rho: Tensor;
+  oneMinusRho: Tensor;
+  epsilon: Tensor;
+  learningRate: Tensor;
+}
+
 interface Slots {
   accumulatedGrad: Variable;
   accumulatedDelta: Variable;
@@ -40,6 +47,7 @@ export class KerasAdadelta extends tf.Optimizer {
   readonly rho: number;
   readonly epsilon: number;
   private readonly slots = new Map<string, Slots>();
+  private scalars: Scalars | null = null;
 
   constructor({ learningRate = 0.001, rho = 0.95, epsilon = 1e-7 }: AdadeltaOptions = {}) {
     super();
@@ -55,24 +63,39 @@ export class KerasAdadelta extends tf.Optimizer {
     const pairs = Array.isArray(variableGradients)
       ? variableGradients.map(({ name, tensor }) => [name, tensor] as const)
       : Object.entries(variableGradients);
-    const { rho, epsilon, learningRate } = this;
+    const { rho, oneMinusRho, epsilon, learningRate } = this.constants();
     for (const [name, gradient] of pairs) {
       if (gradient == null) continue;
       const variable = tf.engine().registeredVariables[name];
       if (variable === undefined) throw new Error(`Adadelta: no variable named ${name} is registered.`);
       const { accumulatedGrad, accumulatedDelta } = this.slotsFor(name, variable);
+      // Written for few passes over the weights (the dense kernel has 1.18M):
+      // Δ = √((EΔ² + ε) / (Eg² + ε)) · g, negated in the final subtraction.
       tf.tidy(() => {
-        const newGrad = accumulatedGrad.mul(rho).add(gradient.square().mul(1 - rho));
-        const delta = accumulatedDelta.add(epsilon).sqrt().div(newGrad.add(epsilon).sqrt()).mul(gradient).neg();
+        const newGrad = tf.add(tf.mul(accumulatedGrad, rho), tf.mul(tf.square(gradient), oneMinusRho));
+        const delta = tf.mul(tf.sqrt(tf.div(tf.add(accumulatedDelta, epsilon), tf.add(newGrad, epsilon))), gradient);
         accumulatedGrad.assign(newGrad);
-        accumulatedDelta.assign(accumulatedDelta.mul(rho).add(delta.square().mul(1 - rho)));
-        variable.assign(variable.add(delta.mul(learningRate)));
+        accumulatedDelta.assign(tf.add(tf.mul(accumulatedDelta, rho), tf.mul(tf.square(delta), oneMinusRho)));
+        variable.assign(tf.sub(variable, this.learningRate === 1 ? delta : tf.mul(delta, learningRate)));
       });
     }
     this.incrementIterations();
   }
 
+  /** The hyper-parameters as scalar tensors, made once rather than at every step (kept: steps run inside tidy). */
+  private constants(): Scalars {
+    this.scalars ??= {
+      rho: tf.keep(tf.scalar(this.rho)),
+      oneMinusRho: tf.keep(tf.scalar(1 - this.rho)),
+      epsilon: tf.keep(tf.scalar(this.epsilon)),
+      learningRate: tf.keep(tf.scalar(this.learningRate)),
+    };
+    return this.scalars;
+  }
+
   override dispose(): void {
+    if (this.scalars !== null) tf.dispose(Object.values(this.scalars));
+    this.scalars = null;
     for (const { accumulatedGrad, accumulatedDelta } of this.slots.values()) {
       accumulatedGrad.dispose();
       accumulatedDelta.dispose();

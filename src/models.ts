@@ -5,6 +5,7 @@
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import type { Sequential, Shape, Tensor, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "./backend";
+import { dropout } from "./kernels";
 
 export interface ConvNetOptions {
   /** Dropout rate after the pooling layer; 0 leaves the layer out (model 1). */
@@ -22,7 +23,7 @@ export interface ConvNetOptions {
 /**
  * Dropout whose masks follow a seed. tfjs's own Dropout, given a seed, draws
  * the same mask at every step (each call restarts its generator from that
- * seed); this one moves on to a new seed per call, so runs repeat exactly
+ * seed); this one draws call n's mask from (seed, n), so runs repeat exactly
  * and masks still differ from step to step. It saves as a plain "Dropout".
  */
 class SeededDropout extends tf.layers.Layer {
@@ -43,8 +44,8 @@ class SeededDropout extends tf.layers.Layer {
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     if (kwargs["training"] !== true) return x.clone();
-    const seed = this.seed === undefined ? undefined : this.seed + this.calls++;
-    return tf.dropout(x, this.rate, undefined, seed);
+    const random = () => Math.floor(Math.random() * 2 ** 31);
+    return dropout(x, this.rate, this.seed === undefined ? [random(), random()] : [this.seed, this.calls++]);
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {

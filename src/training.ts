@@ -9,6 +9,7 @@
 import type { LayersModel, Optimizer, Tensor, Variable } from "@tensorflow/tfjs-node";
 import seedrandom from "seedrandom";
 import { tf } from "./backend";
+import { logits } from "./forward";
 
 export interface Metrics {
   loss: number;
@@ -65,24 +66,6 @@ export interface TrainOptions {
   callbacks?: TrainingCallbacks;
   /** Aborting stops training at the next batch boundary, keeping finished epochs. */
   signal?: AbortSignal;
-}
-
-/**
- * Runs `model` to the logits under its final softmax. Keras on TensorFlow
- * computes the loss from these (via the softmax op's input), which stays
- * exact where a probability underflows.
- */
-export function logits(model: LayersModel, x: Tensor, training: boolean): Tensor {
-  const layers = model.layers;
-  const last = layers[layers.length - 1];
-  const config = last?.getConfig();
-  if (last === undefined || last.getClassName() !== "Dense" || config?.["activation"] !== "softmax") {
-    throw new Error("Training and evaluation here expect a model whose last layer is Dense with softmax activation.");
-  }
-  let h = x;
-  for (const layer of layers.slice(0, -1)) h = layer.apply(h, { training }) as Tensor;
-  const [kernel, bias] = last.trainableWeights.map((w) => w.read());
-  return tf.tidy(() => (bias === undefined ? tf.matMul(h, kernel!) : tf.matMul(h, kernel!).add(bias)));
 }
 
 /** Sum of per-sample losses and the number of correct predictions in one batch. */

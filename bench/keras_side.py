@@ -1,0 +1,70 @@
+"""One side of `npm run bench`: Keras 3 on TensorFlow trains the seed's model 1 or 2.
+
+Same data (the first N MNIST training images, from the project's IDX files),
+same layers, Adadelta(learning_rate=1.0), batch 128. Prints one JSON line:
+milliseconds per step over the timed run, and the process's peak RSS.
+"""
+import argparse
+import json
+import os
+import resource
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+
+
+def read_idx(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    rank = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
+
+
+def build(dropout, seed):
+    keras.utils.set_random_seed(seed)
+    layers = [
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(32, (3, 3), activation="relu"),
+        keras.layers.Conv2D(64, (3, 3), activation="relu"),
+        keras.layers.MaxPool2D((2, 2)),
+    ]
+    if dropout:
+        layers.append(keras.layers.Dropout(0.25))
+    layers += [keras.layers.Flatten(), keras.layers.Dense(128, activation="relu")]
+    if dropout:
+        layers.append(keras.layers.Dropout(0.5))
+    layers.append(keras.layers.Dense(10, activation="softmax"))
+    model = keras.Sequential(layers)
+    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adadelta(learning_rate=1.0), metrics=["accuracy"])
+    return model
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", type=int, choices=[1, 2], required=True)
+    parser.add_argument("--steps", type=int, required=True)
+    parser.add_argument("--warmup", type=int, required=True)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--data", required=True, help="folder with the MNIST IDX files")
+    args = parser.parse_args()
+
+    n = args.steps * args.batch_size
+    x = read_idx(os.path.join(args.data, "train-images-idx3-ubyte"))[:n].reshape(-1, 28, 28, 1).astype("float32") / 255
+    y = keras.utils.to_categorical(read_idx(os.path.join(args.data, "train-labels-idx1-ubyte"))[:n], 10)
+    model = build(dropout=args.model == 2, seed=42)
+    warm = args.warmup * args.batch_size
+    model.fit(x[:warm], y[:warm], batch_size=args.batch_size, epochs=1, verbose=0)
+    started = time.perf_counter()
+    model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0)
+    seconds = time.perf_counter() - started
+    print(json.dumps({
+        "msPerStep": seconds * 1000 / args.steps,
+        "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()
