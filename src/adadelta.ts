@@ -16,6 +16,7 @@
  */
 import type { NamedTensorMap, Tensor, Variable, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "./backend";
+import { UserError } from "./errors";
 
 export interface AdadeltaOptions {
   /** Keras's default is 0.001; the assignment uses 1.0. */
@@ -52,7 +53,7 @@ export class KerasAdadelta extends tf.Optimizer {
   constructor({ learningRate = 0.001, rho = 0.95, epsilon = 1e-7 }: AdadeltaOptions = {}) {
     super();
     for (const [name, value] of Object.entries({ learningRate, rho, epsilon })) {
-      if (!Number.isFinite(value) || value < 0) throw new RangeError(`Adadelta ${name} must be a finite number ≥ 0, got ${value}.`);
+      if (!Number.isFinite(value) || value < 0) throw new UserError(`Adadelta ${name} must be a finite number ≥ 0, got ${value}.`);
     }
     this.learningRate = learningRate;
     this.rho = rho;

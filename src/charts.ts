@@ -3,6 +3,7 @@
  * are drawn by JupyterLab's Plotly renderer, and by a browser for the static
  * image stored beside them (see render.ts).
  */
+import { UserError } from "./errors";
 
 export interface LineTrace {
   type: "scatter";
@@ -43,10 +44,10 @@ export function isFigure(value: unknown): value is Figure {
  */
 export function plotHistory({ title, yLabel, xLabel = "epoch", series }: HistoryPlot): Figure {
   const entries = Object.entries(series);
-  if (entries.length === 0) throw new RangeError("plotHistory: series is empty; give at least one { label: values } entry.");
+  if (entries.length === 0) throw new UserError("plotHistory: series is empty; give at least one { label: values } entry.");
   for (const [label, values] of entries) {
     if (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== "number")) {
-      throw new RangeError(`plotHistory: series "${label}" must be a non-empty array of numbers (one per epoch).`);
+      throw new UserError(`plotHistory: series "${label}" must be a non-empty array of numbers (one per epoch).`);
     }
   }
   return {

@@ -11,6 +11,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "./backend";
+import { UserError } from "./errors";
 import { parseIdx } from "./idx";
 
 export const MNIST_FILES = {
@@ -38,9 +39,7 @@ export interface LoadMnistOptions {
   log?: (message: string) => void;
 }
 
-export class DataFileError extends Error {
-  override name = "DataFileError";
-}
+export class DataFileError extends UserError {}
 
 function md5(bytes: Uint8Array): string {
   return createHash("md5").update(bytes).digest("hex");
@@ -162,7 +161,7 @@ export class MnistData {
   reshape(imageShape: number[]): void {
     const size = imageShape.reduce((a, b) => a * b, 1);
     if (size !== this.rows * this.cols) {
-      throw new RangeError(
+      throw new UserError(
         `reshape([${imageShape.join(", ")}]): an image has ${this.rows}×${this.cols} = ${this.rows * this.cols} pixels, `
           + `this shape holds ${size}.`,
       );
@@ -173,7 +172,7 @@ export class MnistData {
 
   /** Divides pixel values by `divisor` (255 maps them to [0, 1]). */
   rescale(divisor: number): void {
-    if (!(divisor > 0)) throw new RangeError(`rescale(${divisor}): the divisor must be a positive number, e.g. 255.`);
+    if (!(divisor > 0)) throw new UserError(`rescale(${divisor}): the divisor must be a positive number, e.g. 255.`);
     this.divisor = divisor;
     this.rebuildImages();
   }
@@ -182,7 +181,7 @@ export class MnistData {
   toCategorical(numClasses: number): void {
     const largest = Math.max(maxOf(this.train.labels), maxOf(this.test.labels));
     if (!Number.isInteger(numClasses) || numClasses <= largest) {
-      throw new RangeError(`toCategorical(${numClasses}): labels go up to ${largest}, so at least ${largest + 1} classes are needed.`);
+      throw new UserError(`toCategorical(${numClasses}): labels go up to ${largest}, so at least ${largest + 1} classes are needed.`);
     }
     this.numClasses = numClasses;
     this.rebuildLabels();

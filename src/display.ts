@@ -112,9 +112,15 @@ export async function trainWithProgress(
   const progress = new KerasProgress(liveText());
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
+  // tslab runs a cell's synchronous start under vm's breakOnSigint; a SIGINT
+  // listener added then is lost when it ends, and the kernel's next interrupt
+  // kills it (seen with tslab 1.0.22, Node 20). Adding it one turn later is safe.
+  await new Promise((resolve) => setImmediate(resolve));
   process.on("SIGINT", onInterrupt);
   try {
-    return await train(model, x, y, { ...options, signal: controller.signal, callbacks: progress });
+    const history = await train(model, x, y, { ...options, signal: controller.signal, callbacks: progress });
+    if (history.stopped) progress.note("historyOf(model) returns it; the model keeps the weights it had reached.");
+    return history;
   } finally {
     process.off("SIGINT", onInterrupt);
   }

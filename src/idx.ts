@@ -4,6 +4,8 @@
  * dimension as a uint32) followed by the values, row-major.
  */
 
+import { UserError } from "./errors";
+
 const UNSIGNED_BYTE = 0x08;
 
 export interface IdxArray {
@@ -14,9 +16,7 @@ export interface IdxArray {
 }
 
 /** Raised when a buffer is not a well-formed unsigned-byte IDX file. */
-export class IdxFormatError extends Error {
-  override name = "IdxFormatError";
-}
+export class IdxFormatError extends UserError {}
 
 /**
  * Parses an unsigned-byte IDX buffer (MNIST's images and labels).

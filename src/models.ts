@@ -5,6 +5,7 @@
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import type { Sequential, Shape, Tensor, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "./backend";
+import { UserError } from "./errors";
 import { dropout } from "./kernels";
 
 export interface ConvNetOptions {
@@ -58,7 +59,7 @@ class SeededDropout extends tf.layers.Layer {
 }
 
 function checkRate(name: string, rate: number): void {
-  if (!(rate >= 0 && rate < 1)) throw new RangeError(`${name} must be in [0, 1), got ${rate}.`);
+  if (!(rate >= 0 && rate < 1)) throw new UserError(`${name} must be in [0, 1), got ${rate}.`);
 }
 
 const built = new Map<string, Sequential>();

@@ -3,6 +3,7 @@
  * training starts. Used by the notebook's parameters cell and by `npm start -p`.
  */
 import fs from "node:fs";
+import { UserError } from "./errors";
 
 export interface Parameters {
   epochs: number;
@@ -33,9 +34,7 @@ export const DEFAULT_PARAMETERS: Readonly<Parameters> = {
   outputDir: "../output",
 };
 
-export class ParameterError extends Error {
-  override name = "ParameterError";
-}
+export class ParameterError extends UserError {}
 
 type Check = (value: unknown) => string | null;
 

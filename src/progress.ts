@@ -97,6 +97,12 @@ export class KerasProgress implements TrainingCallbacks {
     this.flush();
   }
 
+  /** Adds a line of its own to the transcript. */
+  note(line: string): void {
+    this.lines.push(line);
+    this.flush();
+  }
+
   private flush(): void {
     this.lastRender = this.now();
     this.render(this.text);

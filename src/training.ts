@@ -9,6 +9,7 @@
 import type { LayersModel, Optimizer, Tensor, Variable } from "@tensorflow/tfjs-node";
 import seedrandom from "seedrandom";
 import { tf } from "./backend";
+import { UserError } from "./errors";
 import { logits } from "./forward";
 
 export interface Metrics {
@@ -79,7 +80,7 @@ function batchTotals(logitsBatch: Tensor, labels: Tensor): { lossSum: Tensor; co
 /** Mean loss and accuracy over `x`, evaluated in batches (Keras's `model.evaluate`). */
 export function evaluate(model: LayersModel, x: Tensor, y: Tensor, batchSize = 128): Metrics {
   const n = x.shape[0] ?? 0;
-  if (n === 0) throw new RangeError("evaluate: no examples to evaluate.");
+  if (n === 0) throw new UserError("evaluate: no examples to evaluate.");
   let loss = 0;
   let correct = 0;
   for (let start = 0; start < n; start += batchSize) {
@@ -122,13 +123,13 @@ export async function train(model: LayersModel, x: Tensor, y: Tensor, options: T
   const { epochs, batchSize, validationSplit = 0, callbacks = {}, signal } = options;
   const optimizer = model.optimizer as Optimizer | undefined;
   if (optimizer === undefined) {
-    throw new Error("The model has no optimizer yet: call model.compile({optimizer, loss, metrics}) before training.");
+    throw new UserError("The model has no optimizer yet: call model.compile({optimizer, loss, metrics}) before training.");
   }
   const n = x.shape[0] ?? 0;
-  if (y.shape[0] !== n) throw new RangeError(`x holds ${n} examples but y holds ${y.shape[0]}; they must match.`);
+  if (y.shape[0] !== n) throw new UserError(`x holds ${n} examples but y holds ${y.shape[0]}; they must match.`);
   const trainCount = Math.floor(n * (1 - validationSplit));
   const validationCount = n - trainCount;
-  if (trainCount === 0) throw new RangeError(`validationSplit ${validationSplit} leaves no training examples out of ${n}.`);
+  if (trainCount === 0) throw new UserError(`validationSplit ${validationSplit} leaves no training examples out of ${n}.`);
   const params: TrainingParams = {
     epochs,
     batchSize,

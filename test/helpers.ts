@@ -69,3 +69,27 @@ export function executeNotebook(file: string, parameters: Record<string, unknown
 export function outputsOf(nb: Notebook): Array<NotebookOutput & { cell: number }> {
   return nb.cells.flatMap((c, cell) => (c.outputs ?? []).map((o) => ({ ...o, cell })));
 }
+
+export interface CellResult {
+  status: "ok" | "error";
+  outputs: string[];
+  interrupted: boolean;
+}
+
+/** Runs cells in one fresh tslab kernel (test/kernel_driver.py), optionally interrupting cell `interrupt.cell`. */
+export function runInKernel(cells: string[], interrupt?: { cell: number; when: string }): CellResult[] {
+  const run = spawnSync(venvPython, [path.join(root, "test", "kernel_driver.py")], {
+    cwd: root,
+    input: JSON.stringify({ cells, cwd: path.join(root, "notebooks"), interrupt }),
+    encoding: "utf8",
+    timeout: 600_000,
+  });
+  if (run.status !== 0) throw new Error(`kernel_driver.py failed: ${run.stderr.slice(-2000)}`);
+  return JSON.parse(run.stdout.trim().split("\n").pop()!) as CellResult[];
+}
+
+/** The source of each code cell of the project's notebook. */
+export function notebookCells(): string[] {
+  const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), "utf8")) as Notebook;
+  return nb.cells.filter((c) => c.cell_type === "code").map((c) => joined(c.source));
+}

@@ -1,0 +1,150 @@
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { notebookCells, root, runInKernel, tempDir } from "./helpers";
+
+const cells = notebookCells();
+const cellIndex = (snippet: string) => {
+  const i = cells.findIndex((c) => c.includes(snippet));
+  if (i < 0) throw new Error(`no notebook cell contains ${snippet}`);
+  return i;
+};
+const [importCell, parametersCell, checkCell] = [cellIndex("from \"deep-convolution\""), cellIndex("let epochs = 6;"), cellIndex("checkParameters({")];
+/** The notebook's first cells with `overrides` injected after the parameters cell, as npm start does. */
+const withParameters = (overrides: string) => [cells[importCell]!, cells[parametersCell]!, overrides, cells[checkCell]!];
+
+describe("bad parameters in the notebook", () => {
+  it("stop at the check cell with a message naming the parameter, no stack trace", () => {
+    const results = runInKernel(withParameters('const epochs = "six";\nconst validationSplit = 1;'));
+    const check = results[3]!;
+    expect(check.status).toBe("error");
+    const text = check.outputs.join("");
+    expect(text).toContain('epochs = "six": must be a whole number greater than 0, e.g. epochs = 6.');
+    expect(text).toContain("validationSplit = 1: must be a number between 0 and 1 (both excluded)");
+    expect(text).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("interrupting the kernel during training", () => {
+  it("stops at a batch boundary; the finished epochs, the tables and the model stay usable", () => {
+    const results = runInKernel([
+      'import { loadMnist, buildConvNet, adadelta, trainWithProgress, historyOf, historyTable, evaluate } from "deep-convolution";',
+      `const data = await loadMnist({ limit: 3000 });
+data.reshape([28, 28, 1]); data.rescale(255); data.toCategorical(10);
+const model = buildConvNet({ seed: 1 });
+model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1 }), metrics: ["accuracy"] });`,
+      "const history = await trainWithProgress(model, data.xTrain, data.yTrain, { epochs: 50, batchSize: 64, validationSplit: 0.2, seed: 1 });",
+      `const h = historyOf(model)!;
+console.log(JSON.stringify({ epochs: h.epoch.length, stopped: h.stopped ?? null, rows: historyTable(h).shape[0], losses: h.history.loss.length }));
+console.log(evaluate(model, data.xTest, data.yTest).accuracy);`,
+      "const again = await trainWithProgress(model, data.xTrain, data.yTrain, { epochs: 1, batchSize: 64, validationSplit: 0.2, seed: 2 });\nconsole.log(again.epoch.length, again.stopped === undefined);",
+    ], { cell: 2, when: "Epoch 3/50" });
+    expect(results[2]!.interrupted).toBe(true);
+    const summary = JSON.parse(results[3]!.outputs[0]!) as { epochs: number; stopped: { epoch: number; step: number }; rows: number; losses: number };
+    expect(summary.epochs).toBeGreaterThanOrEqual(2);
+    expect(summary.epochs).toBeLessThan(50);
+    expect(summary.stopped.epoch).toBe(summary.epochs); // stopped inside the first unfinished epoch
+    expect(summary.rows).toBe(summary.epochs);
+    expect(summary.losses).toBe(summary.epochs);
+    expect(Number(results[3]!.outputs[1])).toBeGreaterThan(0.5);
+    expect(results[4]!.status).toBe("ok");
+    expect(results[4]!.outputs.at(-1)).toBe("1 true\n");
+  });
+});
+
+describe("re-running the notebook's cells in one kernel", () => {
+  it("keeps the number of live tensors and their bytes flat", () => {
+    const block = cells.slice(cellIndex("await loadMnist("), cellIndex("const test2 = evaluate") + 1);
+    const probe = 'console.log(JSON.stringify({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes }));';
+    const results = runInKernel([
+      ...withParameters("const sampleLimit = 600;\nconst epochs = 1;"),
+      ...block, probe, ...block, probe, ...block, probe,
+    ]);
+    expect(results.filter((r) => r.status !== "ok").map((r) => r.outputs.join(""))).toEqual([]);
+    const probes = results.filter((_, i) => i >= 4 && (i - 4) % (block.length + 1) === block.length).map((r) => JSON.parse(r.outputs.join("")));
+    expect(probes).toHaveLength(3);
+    expect(probes[1]).toEqual(probes[0]);
+    expect(probes[2]).toEqual(probes[0]);
+  });
+});
+
+describe("Ctrl-C on npm start", () => {
+  it("stops the run and leaves no half-written file in the output folder", async () => {
+    const out = tempDir("interrupted");
+    const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs"), "-p", "epochs", "50", "-p", "sampleLimit", "3000", "-p", "outputDir", out], {
+      cwd: root,
+      detached: true, // its own process group, like a terminal's foreground job
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+        if (stdout.includes("Epoch 2/50") && !child.killed) process.kill(-child.pid!, "SIGINT");
+      });
+      child.on("exit", (c) => resolve(c));
+    });
+    expect(stdout).toContain("Epoch 2/50");
+    expect(code).not.toBe(0);
+    const files = fs.readdirSync(out);
+    expect(files.filter((f) => /deep-convolution\.(ipynb|html)$/.test(f) && !f.includes("failed"))).toEqual([]);
+    expect(files.filter((f) => f.endsWith(".tmp") || f === "metrics.json")).toEqual([]);
+  });
+});
+
+describe("a missing native binding", () => {
+  it("is reported with what is missing and the one command that repairs it", () => {
+    // Simulate a removed tfjs_binding.node: refuse to load it, as Node does for a missing file.
+    const preload = path.join(tempDir("preload"), "no-binding.cjs");
+    fs.writeFileSync(preload, `const Module = require("module"); const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (String(request).endsWith("tfjs_binding.node")) { const e = new Error("Cannot find module '" + request + "'"); e.code = "MODULE_NOT_FOUND"; throw e; }
+  return load.call(this, request, ...rest);
+};`);
+    const run = spawnSync(process.execPath, ["--require", preload, "-e", "require('./dist/index.js')"], { cwd: root, encoding: "utf8" });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/TensorFlow's native binding for @tensorflow\/tfjs-node is missing or broken \(.*tfjs_binding\.node.*\)\. Repair it from the project folder with: npm run setup/);
+  });
+});
+
+describe("npm run lab", () => {
+  it("listens on localhost only and wants a token", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const lab = spawn(process.execPath, [path.join(root, "scripts", "lab.mjs")], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let log = "";
+        const timer = setTimeout(() => reject(new Error(`no URL within 60 s:\n${log}`)), 60_000);
+        const onData = (chunk: Buffer) => {
+          log += chunk;
+          const match = log.match(/http:\/\/127\.0\.0\.1:\d+\/lab\?token=\w+/);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[0]);
+          }
+        };
+        lab.stdout.on("data", onData);
+        lab.stderr.on("data", onData);
+      });
+      expect(url).toContain(`127.0.0.1:${port}`);
+      const token = new URL(url).searchParams.get("token")!;
+      expect((await fetch(`http://127.0.0.1:${port}/api/kernelspecs`)).status).toBe(403);
+      const specs = await fetch(`http://127.0.0.1:${port}/api/kernelspecs`, { headers: { Authorization: `token ${token}` } });
+      expect(specs.status).toBe(200);
+      expect(Object.keys(((await specs.json()) as { kernelspecs: object }).kernelspecs)).toContain("tslab");
+      const listening = spawnSync("ss", ["-ltn", `sport = :${port}`], { encoding: "utf8" }).stdout;
+      expect(listening).toContain(`127.0.0.1:${port}`);
+      expect(listening).not.toMatch(new RegExp(`(0\\.0\\.0\\.0|\\*|\\[::\\]):${port}`));
+    } finally {
+      lab.kill("SIGTERM");
+      await new Promise((resolve) => lab.on("exit", resolve));
+    }
+  });
+});
