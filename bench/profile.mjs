@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// `npm run profile [-- --model 2 --steps 30]`: where one training step of the
+// notebook's path spends its time, per TensorFlow op (wall time of each native
+// call, summed per step), next to the step's total. Used to choose what to speed up.
+import { createRequire } from "node:module";
+import { parseArgs } from "node:util";
+
+const require = createRequire(import.meta.url);
+const { values } = parseArgs({ options: { model: { type: "string", default: "1" }, steps: { type: "string", default: "30" } } });
+const steps = Number(values.steps);
+const { tf, loadMnist, buildConvNet, adadelta, train } = require("../dist/index.js");
+
+const data = await loadMnist({ limit: 128 * steps });
+data.reshape([28, 28, 1]);
+data.rescale(255);
+data.toCategorical(10);
+const dropout = values.model === "2";
+const model = buildConvNet({ seed: 42, dropoutConv: dropout ? 0.25 : 0, dropoutDense: dropout ? 0.5 : 0 });
+model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+await train(model, data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { epochs: 1, batchSize: 128 }); // warm-up
+
+const backend = tf.backend();
+const perOp = new Map();
+for (const method of ["executeSingleOutput", "executeMultipleOutputs"]) {
+  const original = backend[method].bind(backend);
+  backend[method] = (name, ...rest) => {
+    const started = performance.now();
+    const result = original(name, ...rest);
+    const entry = perOp.get(name) ?? { calls: 0, ms: 0 };
+    entry.calls += 1;
+    entry.ms += performance.now() - started;
+    perOp.set(name, entry);
+    return result;
+  };
+}
+const started = performance.now();
+await train(model, data.xTrain, data.yTrain, { epochs: 1, batchSize: 128 });
+const wall = (performance.now() - started) / steps;
+const rows = [...perOp].map(([name, e]) => [name, e.calls / steps, e.ms / steps]).sort((a, b) => b[2] - a[2]);
+const native = rows.reduce((sum, r) => sum + r[2], 0);
+console.log(`model ${values.model}, batch 128, ${steps} steps: ${wall.toFixed(1)} ms/step, of which ${native.toFixed(1)} ms in TensorFlow ops`);
+console.log("   ms/step  calls/step  op");
+for (const [name, calls, ms] of rows.slice(0, 20)) console.log(`${ms.toFixed(2).padStart(10)}  ${String(calls).padStart(10)}  ${name}`);
