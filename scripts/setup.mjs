@@ -100,6 +100,24 @@ function ensureVenv() {
   fs.writeFileSync(stamp, wanted);
 }
 
+/**
+ * JupyterLab settings for this project's .venv only: render every cell (not
+ * just those in view) so charts are drawn for screenshots and printing, and
+ * never ask to fetch Jupyter news, which an offline machine cannot.
+ */
+function ensureLabSettings() {
+  const file = path.join(venv, "share", "jupyter", "lab", "settings", "overrides.json");
+  const settings = {
+    "@jupyterlab/notebook-extension:tracker": { windowingMode: "none" },
+    "@jupyterlab/apputils-extension:notification": { fetchNews: "false", checkForUpdates: false },
+  };
+  const text = `${JSON.stringify(settings, null, 2)}\n`;
+  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  log("JupyterLab settings: written to .venv/share/jupyter/lab/settings/overrides.json");
+}
+
 // ------------------------------------------------- native TensorFlow binding
 
 /** Loads tfjs-node in a fresh process; returns null when it works, else the reason. */
@@ -289,6 +307,7 @@ if (process.env.npm_lifecycle_event === "postinstall" && "npm_package_resolved" 
 
 try {
   ensureVenv();
+  ensureLabSettings();
   ensureTensorflowBinding();
   ensureKernels();
   buildHelpers();

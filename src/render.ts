@@ -50,8 +50,12 @@ async function openSession(executablePath: string) {
 
 export type RenderResult = { png: Uint8Array } | { png: null; reason: string };
 
-/** Draws `figure` at its layout size (×`scale` pixels) and returns PNG bytes, or why it could not. */
-export async function renderPng(figure: Figure, scale = 2): Promise<RenderResult> {
+/**
+ * Draws `figure` at its layout size (×`scale` pixels) and returns PNG bytes, or
+ * why it could not. Scale 1 by default: JupyterLab's Plotly renderer shows the
+ * PNG at its pixel size until the pointer comes over it.
+ */
+export async function renderPng(figure: Figure, scale = 1): Promise<RenderResult> {
   const executablePath = findBrowser();
   if (executablePath === null) return { png: null, reason: NO_BROWSER_MESSAGE };
   try {

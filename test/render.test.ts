@@ -20,16 +20,18 @@ describe("findBrowser", () => {
 });
 
 describe("renderPng", () => {
-  it("draws a figure as a PNG at twice its layout size", async () => {
+  it("draws a figure as a PNG at its layout size", async () => {
     expect(findBrowser()).not.toBeNull(); // the project's set-up installs Chromium (README, Prerequisites)
     const figure = plotHistory({ title: "model accuracy", yLabel: "accuracy", series: { accuracy: [0.9, 0.95, 0.99] } });
     const result = await renderPng(figure);
     expect(result.png).not.toBeNull();
     const png = Buffer.from(result.png!);
     expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
-    expect(png.readUInt32BE(16)).toBe(figure.layout.width * 2);
-    expect(png.readUInt32BE(20)).toBe(figure.layout.height * 2);
-    expect(png.length).toBeGreaterThan(20_000); // axes, title and a line, not a blank canvas
+    expect(png.readUInt32BE(16)).toBe(figure.layout.width);
+    expect(png.readUInt32BE(20)).toBe(figure.layout.height);
+    expect(png.length).toBeGreaterThan(10_000); // axes, title and a line, not a blank canvas
+    const sharper = await renderPng(figure, 2);
+    expect(Buffer.from(sharper.png!).readUInt32BE(16)).toBe(figure.layout.width * 2);
   });
 
   it("says why when there is no browser to draw with", async () => {

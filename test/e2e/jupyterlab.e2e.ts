@@ -1,0 +1,171 @@
+/**
+ * The users' real surface: JupyterLab in Chromium. Opens the notebook, types
+ * quick parameters into its parameters cell, runs all cells and checks what a
+ * student sees; then opens a notebook written by `npm start`, untrusted, and
+ * checks the charts still show as images.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findBrowser } from "../../src/render";
+import { root, scratchDir } from "../helpers";
+
+const workDir = scratchDir("e2e");
+const screenshot = path.join(root, "output", "jupyterlab.png");
+let lab: ChildProcess;
+let base: string;
+let token: string;
+let browser: Browser;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  fs.copyFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), path.join(workDir, "deep-convolution.ipynb"));
+  // What npm start writes, for the untrusted view (quick parameters).
+  const started = spawnSync(process.execPath, [path.join(root, "scripts", "start.mjs"),
+    "-p", "epochs", "1", "-p", "sampleLimit", "2000", "-p", "outputDir", path.join(workDir, "executed")], { cwd: root, encoding: "utf8" });
+  if (started.status !== 0) throw new Error(`npm start failed:\n${started.stderr}`);
+
+  const port = await freePort();
+  lab = spawn(process.execPath, [path.join(root, "scripts", "lab.mjs"), workDir], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let log = "";
+    const timer = setTimeout(() => reject(new Error(`JupyterLab printed no URL within 90 s:\n${log}`)), 90_000);
+    const onData = (chunk: Buffer) => {
+      log += chunk;
+      const match = log.match(/http:\/\/127\.0\.0\.1:\d+\/lab\?token=\w+/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[0]);
+      }
+    };
+    lab.stdout!.on("data", onData);
+    lab.stderr!.on("data", onData);
+  });
+  base = `http://127.0.0.1:${port}`;
+  token = new URL(url).searchParams.get("token")!;
+  const executablePath = findBrowser();
+  if (executablePath === null) throw new Error("No Chromium: the README's prerequisites install it (apt-get install chromium).");
+  browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    chromiumSandbox: process.getuid?.() !== 0,
+    args: ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (lab && lab.exitCode === null) {
+    lab.kill("SIGTERM");
+    await new Promise((resolve) => lab.on("exit", resolve));
+  }
+});
+
+let workspaces = 0;
+
+/** Opens `file` alone: a fresh JupyterLab workspace, so earlier tabs are not restored beside it. */
+async function openNotebook(file: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(`${base}/lab/workspaces/e2e-${++workspaces}/tree/${file}?reset&token=${token}`);
+  await page.locator(".jp-Notebook .jp-Cell").first().waitFor({ timeout: 90_000 });
+  return page;
+}
+
+const QUICK_PARAMETERS = [
+  "let epochs = 2;",
+  "let batchSize = 128;",
+  "let learningRate = 1.0;",
+  "let validationSplit = 0.2;",
+  "let dropoutConv = 0.25;",
+  "let dropoutDense = 0.5;",
+  "let sampleLimit: number | null = 2000;",
+  "let seed = 42;",
+  "let dataDir: string | null = null;",
+  'let outputDir = "e2e-output";',
+].join("\n");
+
+describe("the notebook in JupyterLab", () => {
+  it("runs with typed parameters and shows progress, tables, live charts and test metrics", async () => {
+    const page = await openNotebook("deep-convolution.ipynb");
+    // The notebook asks for the TypeScript kernel and JupyterLab starts it.
+    await expect.poll(() => page.locator(".jp-StatusBar-TextItem", { hasText: "TypeScript" }).count(), { timeout: 90_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.locator(".jp-Toolbar-kernelName").innerText(), { timeout: 90_000 }).toBe("TypeScript");
+
+    // Type the quick parameters into the parameters cell, as a user would.
+    const cells = page.locator(".jp-CodeCell");
+    const index = (await cells.allInnerTexts()).findIndex((t) => t.includes("let epochs = 6;"));
+    expect(index).toBeGreaterThan(0);
+    const parameters = cells.nth(index); // by position: its text is about to change
+    await parameters.locator(".cm-content").click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type(QUICK_PARAMETERS);
+    await expect.poll(() => parameters.locator(".cm-content").innerText()).toBe(QUICK_PARAMETERS);
+
+    await page.getByRole("menuitem", { name: "Run", exact: true }).click();
+    await page.getByRole("menuitem", { name: "Run All Cells", exact: true }).click();
+    const last = page.locator(".jp-CodeCell", { hasText: "writeMetrics(params.outputDir" });
+    await expect.poll(() => last.locator(".jp-OutputArea").innerText(), { timeout: 300_000, interval: 2000 }).toMatch(/Saved .*e2e-output\/metrics\.json/);
+
+    const outputs = page.locator(".jp-OutputArea-output");
+    const stderr = await page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').allInnerTexts();
+    expect(stderr.filter((t) => /Error/.test(t))).toEqual([]);
+    const text = (await outputs.allInnerTexts()).join("\n");
+    expect(text).toMatch(/Epoch 1\/2\n13\/13 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}\nEpoch 2\/2\n13\/13 \[=+\] - /);
+    expect(text).toMatch(/Total params: 1199882/);
+    expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(3);
+    expect(await page.locator("table.dataframe th", { hasText: "val_accuracy" }).count()).toBeGreaterThan(0);
+    // Plotly charts: JupyterLab's Plotly renderer first shows the stored PNG and
+    // draws the live chart when the pointer comes over it; then its SVG has a line per series.
+    const charts = page.locator(".jp-OutputArea-output.jp-RenderedPlotly");
+    expect(await charts.count()).toBe(3);
+    for (const [i, lines] of [[0, 2], [1, 2], [2, 4]] as const) {
+      const chart = charts.nth(i);
+      await chart.scrollIntoViewIfNeeded();
+      expect(await chart.locator("img.plot-img").getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+      // The pointer coming over the image (it may already have, on its way to another chart).
+      if ((await chart.locator(".plot-container").count()) === 0) await chart.locator("img.plot-img").dispatchEvent("mouseenter");
+      await chart.locator(".plot-container .main-svg").first().waitFor({ timeout: 30_000 });
+      await expect.poll(() => chart.locator(".main-svg .scatterlayer path.js-line").count(), { timeout: 10_000 }).toBe(lines);
+      expect(await chart.locator(".main-svg .scatterlayer .trace").count()).toBe(lines);
+    }
+    expect(await charts.first().locator(".gtitle").textContent()).toBe("model accuracy");
+    // Test loss and accuracy, printed like the seed
+    const evaluation = await page.locator(".jp-CodeCell", { hasText: "console.log(loss);" }).locator(".jp-OutputArea").innerText();
+    const [loss, accuracy] = evaluation.trim().split("\n").map(Number);
+    expect(loss).toBeGreaterThan(0);
+    expect(accuracy).toBeGreaterThan(0.3);
+
+    // A picture for the README: the first training run and its accuracy chart.
+    await page.locator(".jp-CodeCell", { hasText: "const history = await trainWithProgress" }).scrollIntoViewIfNeeded();
+    await page.setViewportSize({ width: 1400, height: 1600 });
+    await page.locator(".jp-CodeCell", { hasText: "const history = await trainWithProgress" }).evaluate((el) => el.scrollIntoView({ block: "start" }));
+    fs.mkdirSync(path.dirname(screenshot), { recursive: true });
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(fs.statSync(screenshot).size).toBeGreaterThan(50_000);
+    await page.close();
+  });
+
+  it("shows the charts of a notebook written by npm start as images when it is not trusted", async () => {
+    const page = await openNotebook("executed/deep-convolution.ipynb");
+    await expect.poll(() => page.locator(".jp-OutputArea-output img").count(), { timeout: 60_000 }).toBe(3);
+    for (const img of await page.locator(".jp-OutputArea-output img").all()) {
+      expect(await img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+      expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(720);
+    }
+    // Untrusted, Plotly's renderer draws no live chart and shows the stored PNG instead; the tables still show.
+    expect(await page.locator(".jp-OutputArea-output .plot-container").count()).toBe(0);
+    expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(3);
+    await page.close();
+  });
+});
