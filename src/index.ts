@@ -4,13 +4,17 @@
  */
 export { tf } from "./backend";
 export { parseIdx, encodeIdx, IdxFormatError, type IdxArray } from "./idx";
-export { loadMnist, MnistData, DataFileError, MNIST_FILES, type LoadMnistOptions } from "./data";
+export { loadMnist, MnistData, DataFileError, DATASETS, MNIST_FILES, type LoadMnistOptions, type DatasetName } from "./data";
 export { buildConvNet, type ConvNetOptions } from "./models";
 export { adadelta, KerasAdadelta, type AdadeltaOptions } from "./adadelta";
 export { train, evaluate, historyOf, type History, type Metrics, type EpochLogs, type TrainOptions } from "./training";
 export { formatProgressLine, KerasProgress } from "./progress";
-export { historyTable, comparisonTable, tableHtml, tableText, type ModelResult } from "./tables";
-export { plotHistory, type Figure, type HistoryPlot } from "./charts";
+export { historyTable, comparisonTable, classTable, tableHtml, tableText, type ModelResult } from "./tables";
+export { plotHistory, confusionFigure, type Figure, type HistoryPlot } from "./charts";
+export { confusionMatrix, perClassMetrics, confidentMistakes, generalisation, describeGeneralisation, predictProbabilities } from "./analysis";
+export { tileGrid, type PngImage, type Tile } from "./images";
+export { sampleGrid, testReport, mistakeGallery, type TestReport } from "./gallery";
+export { saveTrained, loadTrained } from "./persistence";
 export { renderPng, closeRenderer, findBrowser } from "./render";
 export { show, trainWithProgress } from "./display";
 export { writeMetrics, writeFileAtomic } from "./outputs";

@@ -4,6 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { generalisation } from "./analysis";
 import type { ModelResult } from "./tables";
 
 export function writeFileAtomic(file: string, contents: string | Uint8Array): void {
@@ -15,13 +16,22 @@ export function writeFileAtomic(file: string, contents: string | Uint8Array): vo
 
 /**
  * Writes `<outputDir>/metrics.json`: per model, its history (Keras's names
- * plus seconds per epoch) and test loss and accuracy. Returns the file's path.
+ * plus seconds per epoch), its generalisation figures (final train and
+ * validation metrics, their gaps, the best validation epoch) and test loss
+ * and accuracy. Returns the file's path.
  */
 export function writeMetrics(outputDir: string, results: Record<string, ModelResult>, parameters?: object): string {
   const models = Object.fromEntries(
     Object.entries(results).map(([name, { history, test }]) => [
       name,
-      { history: history.history, epochs: history.epoch.length, stopped: history.stopped ?? null, testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null },
+      {
+        history: history.history,
+        epochs: history.epoch.length,
+        stopped: history.stopped ?? null,
+        generalisation: history.epoch.length > 0 && history.history.val_loss.length > 0 ? generalisation(history) : null,
+        testLoss: test?.loss ?? null,
+        testAccuracy: test?.accuracy ?? null,
+      },
     ]),
   );
   const file = path.resolve(outputDir, "metrics.json");

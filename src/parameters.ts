@@ -17,8 +17,12 @@ export interface Parameters {
   seed: number;
   /** Folder with the four MNIST IDX files; null for the copy bundled with the project. */
   dataDir: string | null;
-  /** Where metrics.json (and other run outputs) go, relative to the notebook. */
+  /** Where metrics.json and the saved models go, relative to the notebook. */
   outputDir: string;
+  /** "mnist" or "fashion-mnist". */
+  dataset: "mnist" | "fashion-mnist";
+  /** Evaluate the models saved by an earlier run instead of training them. */
+  loadSavedModels: boolean;
 }
 
 export const DEFAULT_PARAMETERS: Readonly<Parameters> = {
@@ -32,6 +36,8 @@ export const DEFAULT_PARAMETERS: Readonly<Parameters> = {
   seed: 42,
   dataDir: null,
   outputDir: "../output",
+  dataset: "mnist",
+  loadSavedModels: false,
 };
 
 export class ParameterError extends UserError {}
@@ -58,6 +64,8 @@ const CHECKS: Record<keyof Parameters, { rule: Check; example: string }> = {
     example: '"/home/me/mnist"',
   },
   outputDir: { rule: (v) => (typeof v === "string" && v !== "" ? null : "a folder path"), example: '"../output"' },
+  dataset: { rule: (v) => (v === "mnist" || v === "fashion-mnist" ? null : '"mnist" or "fashion-mnist"'), example: '"fashion-mnist"' },
+  loadSavedModels: { rule: (v) => (typeof v === "boolean" ? null : "true or false"), example: "true" },
 };
 
 function describe(value: unknown): string {

@@ -3,6 +3,7 @@
  * rendering as an HTML table and as plain text (for places without HTML).
  */
 import { DataFrame } from "danfojs-node";
+import { generalisation, perClassMetrics } from "./analysis";
 import type { History, Metrics } from "./training";
 
 /** One row per epoch, indexed by epoch number (from 1): loss, accuracy, val_loss, val_accuracy, seconds. */
@@ -21,28 +22,28 @@ export interface ModelResult {
   test?: Metrics;
 }
 
-const last = (values: number[]) => values[values.length - 1] ?? NaN;
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
 
 /**
  * One row per model: final training and validation metrics, the
  * train−validation accuracy gap and validation−train loss gap (positive
- * means the model does better on data it trained on), mean seconds per
- * epoch, and test metrics where given.
+ * means the model does better on data it trained on), the epoch with the
+ * lowest validation loss, mean seconds per epoch, and test metrics where given.
  */
 export function comparisonTable(results: Record<string, ModelResult>): DataFrame {
   const names = Object.keys(results);
   const rows = names.map((name) => {
     const { history, test } = results[name]!;
-    const h = history.history;
+    const g = generalisation(history);
     return {
-      loss: last(h.loss),
-      accuracy: last(h.accuracy),
-      val_loss: last(h.val_loss),
-      val_accuracy: last(h.val_accuracy),
-      accuracy_gap: last(h.accuracy) - last(h.val_accuracy),
-      loss_gap: last(h.val_loss) - last(h.loss),
-      seconds_per_epoch: mean(h.seconds),
+      loss: g.trainLoss,
+      accuracy: g.trainAccuracy,
+      val_loss: g.valLoss,
+      val_accuracy: g.valAccuracy,
+      accuracy_gap: g.accuracyGap,
+      loss_gap: g.lossGap,
+      best_val_loss_epoch: g.bestValLossEpoch,
+      seconds_per_epoch: mean(history.history.seconds),
       test_loss: test?.loss ?? NaN,
       test_accuracy: test?.accuracy ?? NaN,
     };
@@ -50,9 +51,16 @@ export function comparisonTable(results: Record<string, ModelResult>): DataFrame
   return new DataFrame(rows, { index: names });
 }
 
+/** Per class (rows named by `classNames`): precision, recall and the number of test examples. */
+export function classTable(matrix: number[][], classNames: string[]): DataFrame {
+  const { precision, recall, support } = perClassMetrics(matrix);
+  return new DataFrame({ precision, recall, support }, { index: classNames });
+}
+
 function formatCell(value: unknown, column: string): string {
   if (typeof value !== "number") return String(value);
   if (Number.isNaN(value)) return "–";
+  if (Number.isInteger(value) && (column === "support" || column.endsWith("epoch"))) return String(value);
   if (column.startsWith("seconds")) return value.toFixed(1);
   return value.toFixed(4);
 }

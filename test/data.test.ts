@@ -186,3 +186,17 @@ describe("loadMnist's download path", () => {
     );
   });
 });
+
+describe("Fashion-MNIST", () => {
+  it("loads from Debian's dataset-fashion-mnist, checksummed, with class names", async () => {
+    const data = await loadMnist({ dataset: "fashion-mnist", limit: 10 });
+    expect(data.xTrain.shape).toEqual([10, 28, 28]);
+    expect(data.classNames).toEqual(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
+    expect(Array.from(data.trainLabels()).slice(0, 3)).toEqual([9, 0, 0]); // Fashion-MNIST's first labels: ankle boot, T-shirt, T-shirt
+  });
+
+  it("says how to get it when it is not installed", async () => {
+    await expect(loadMnist({ dataset: "fashion-mnist", dataDir: tempDir("empty") })).rejects.toThrow(/no train-images-idx3-ubyte/);
+    await expect(loadMnist({ dataset: "kmnist" as never })).rejects.toThrow(/dataset "kmnist" is not one of mnist, fashion-mnist/);
+  });
+});

@@ -30,11 +30,15 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(fs.readdirSync(out)).toEqual([]);
   });
 
-  it("runs every cell with quick parameters and writes the notebook, its HTML and metrics.json", () => {
-    const out = tempDir("start");
+  const out = tempDir("start");
+
+  it("runs every cell with quick parameters and writes the notebook, its HTML, metrics.json and the models", () => {
     const run = start(["-p", "epochs", "1", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
     expect(run.status, run.stderr).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(["deep-convolution.html", "deep-convolution.ipynb", "metrics.json"]);
+    expect(fs.readdirSync(out).sort()).toEqual(["deep-convolution.html", "deep-convolution.ipynb", "metrics.json", "models"]);
+    for (const model of ["model_1", "model_2"]) {
+      expect(fs.readdirSync(path.join(out, "models", model)).sort()).toEqual(["history.json", "model.json", "weights.bin"]);
+    }
     // the terminal got the progress and the final metrics
     expect(run.stdout).toMatch(/13\/13 \[=+\] - \d+s \d+ms\/step - loss: /);
     expect(run.stdout).toMatch(/model_1: test loss \d\.\d{4}, test accuracy \d\.\d{4} after 1 epoch/);
@@ -53,18 +57,21 @@ describe("npm start on the Deep Convolution notebook", () => {
       expect(textOf(summary)).toMatch(/Total params: 1199882/);
     }
     expect(textOf(cellWith("model2.summary()"))).toMatch(/dropout_1 \(Dropout\)/);
-    for (const fit of [cellWith("const history = await trainWithProgress"), cellWith("const history2 = await trainWithProgress")]) {
+    for (const fit of [cellWith("const history = params.loadSavedModels"), cellWith("const history2 = params.loadSavedModels")]) {
       expect(textOf(fit)).toMatch(/^Epoch 1\/1\n13\/13 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$/);
     }
     const tables = outputs.filter((o) => o.data?.["text/html"]);
-    expect(tables.length).toBe(3); // two histories and the comparison
+    expect(tables.length).toBe(5); // two histories, two per-class tables, the comparison
     expect(joined(tables[0]!.data!["text/html"] as string)).toMatch(/<table class="dataframe".*<th>val_accuracy<\/th>/s);
     const charts = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
     expect(charts.map((c) => joined(c.data!["text/plain"] as string))).toEqual([
-      "<Plotly figure: model accuracy>", "<Plotly figure: LOSS>", "<Plotly figure: model accuracy>",
+      "<Plotly figure: model accuracy>", "<Plotly figure: LOSS>", "<Plotly figure: model 1: confusion matrix (test set)>",
+      "<Plotly figure: model accuracy>", "<Plotly figure: model 2: confusion matrix (test set)>",
     ]);
     for (const chart of charts) expect(Buffer.from(joined(chart.data!["image/png"] as string), "base64").subarray(1, 4).toString()).toBe("PNG");
-    const comparison = charts[2]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> };
+    const heatmap = charts[2]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ z: number[][] }> };
+    expect(heatmap.data[0]!.z.flat().reduce((a, b) => a + b, 0)).toBe(2000); // every test example counted once
+    const comparison = charts[3]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> };
     expect(comparison.data.map((t) => t.name)).toEqual(["model_1_accuracy", "model_2_accuracy", "model_1_val_accuracy", "model_2_val_accuracy"]);
     // the seed prints test loss then accuracy, each on its own line
     for (const cell of [cellWith("console.log(loss);"), cellWith("console.log(test2.loss);")]) {
@@ -74,14 +81,53 @@ describe("npm start on the Deep Convolution notebook", () => {
       expect(accuracy).toBeLessThanOrEqual(1);
     }
 
+    // pictures drawn from the tensors: the sample grid and one gallery of mistakes per model
+    const images = outputs.filter((o) => o.data?.["image/png"] && !o.data["application/vnd.plotly.v1+json"]);
+    expect(images.map((o) => joined(o.data!["text/plain"] as string))).toEqual([
+      "<image: the first 24 training images>", "<image: the 12 most confident mistakes>", "<image: the 12 most confident mistakes>",
+    ]);
+    expect(textOf(cellWith("describeGeneralisation(\"model 2\""))).toMatch(
+      /^model 1: after 1 epoch, training accuracy \d\.\d{4} against validation \d\.\d{4} \(gap [+−]\d\.\d{4}\);.*\nmodel 2: after 1 epoch/,
+    );
+
     const metrics = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
     for (const name of ["model_1", "model_2"]) {
       expect(metrics.models[name].history.val_accuracy).toHaveLength(1);
       expect(metrics.models[name].testAccuracy).toBeGreaterThan(0.3);
+      expect(metrics.models[name].generalisation).toMatchObject({ epochs: 1, bestValLossEpoch: 1 });
+      expect(metrics.models[name].generalisation.accuracyGap).toBeCloseTo(
+        metrics.models[name].history.accuracy[0] - metrics.models[name].history.val_accuracy[0], 10);
     }
     expect(metrics.parameters).toMatchObject({ epochs: 1, sampleLimit: 2000 });
     const html = fs.readFileSync(path.join(out, "deep-convolution.html"), "utf8");
-    expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)?.length).toBe(3);
+    expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)?.length).toBe(8);
     expect(html).toContain("Question 15");
+  });
+
+  it("evaluates the saved models again without training (loadSavedModels)", () => {
+    const before = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
+    const run = start(["-p", "loadSavedModels", "true", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).not.toMatch(/Epoch \d+\//);
+    const after = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
+    for (const name of ["model_1", "model_2"]) {
+      expect(after.models[name].testAccuracy).toBe(before.models[name].testAccuracy);
+      expect(after.models[name].testLoss).toBeCloseTo(before.models[name].testLoss, 6);
+      expect(after.models[name].history).toEqual(before.models[name].history);
+    }
+  });
+
+  it("runs on Fashion-MNIST, naming classes instead of digits", () => {
+    const fashion = tempDir("fashion");
+    const run = start(["-p", "dataset", "fashion-mnist", "-p", "epochs", "1", "-p", "sampleLimit", "1000", "-p", "outputDir", fashion]);
+    expect(run.status, run.stderr).toBe(0);
+    const nb = JSON.parse(fs.readFileSync(path.join(fashion, "deep-convolution.ipynb"), "utf8")) as Notebook;
+    const outputs = outputsOf(nb);
+    expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
+    const classTables = outputs.filter((o) => joined(o.data?.["text/html"] as string).includes("<th>precision</th>"));
+    expect(classTables).toHaveLength(2);
+    expect(joined(classTables[0]!.data!["text/html"] as string)).toContain("<th>Ankle boot</th>");
+    const heatmap = outputs.find((o) => joined(o.data?.["text/plain"] as string).includes("confusion matrix"))!;
+    expect((heatmap.data!["application/vnd.plotly.v1+json"] as { data: Array<{ x: string[] }> }).data[0]!.x).toContain("T-shirt/top");
   });
 });

@@ -58,8 +58,9 @@ describe("re-running the notebook's cells in one kernel", () => {
   it("keeps the number of live tensors and their bytes flat", () => {
     const block = cells.slice(cellIndex("await loadMnist("), cellIndex("const test2 = evaluate") + 1);
     const probe = 'console.log(JSON.stringify({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes }));';
+    const out = tempDir("reruns");
     const results = runInKernel([
-      ...withParameters("const sampleLimit = 600;\nconst epochs = 1;"),
+      ...withParameters(`const sampleLimit = 600;\nconst epochs = 1;\nconst outputDir = ${JSON.stringify(out)};`),
       ...block, probe, ...block, probe, ...block, probe,
     ]);
     expect(results.filter((r) => r.status !== "ok").map((r) => r.outputs.join(""))).toEqual([]);

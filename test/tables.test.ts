@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { comparisonTable, historyTable, tableHtml, tableText } from "../src/tables";
+import { classTable, comparisonTable, historyTable, tableHtml, tableText } from "../src/tables";
 import type { History } from "../src/training";
 
 const history = (loss: number[], accuracy: number[], valLoss: number[], valAccuracy: number[]): History => ({
@@ -37,6 +37,7 @@ describe("comparisonTable", () => {
     expect(row["accuracy_gap"]).toBeCloseTo(0.99 - 0.987, 10);
     expect(row["loss_gap"]).toBeCloseTo(0.05 - 0.1, 10);
     expect(row["seconds_per_epoch"]).toBe(10.5);
+    expect(row["best_val_loss_epoch"]).toBe(2);
     expect(row["test_accuracy"]).toBe(0.99);
     expect(Number.isNaN((df.values as number[][])[1]![(df.columns as string[]).indexOf("test_loss")])).toBe(true);
   });
@@ -57,5 +58,15 @@ describe("table rendering", () => {
     expect(text).toHaveLength(3);
     expect(text[0]).toBe("     loss  accuracy  val_loss  val_accuracy  seconds");
     expect(text[2]).toBe("2  0.1000    0.9900    0.0500        0.9870     11.0");
+  });
+});
+
+describe("classTable", () => {
+  it("has precision, recall and support per class, rows named by class", () => {
+    const df = classTable([[8, 2], [1, 9]], ["Sneaker", "Ankle boot"]);
+    expect(df.index).toEqual(["Sneaker", "Ankle boot"]);
+    expect(df.columns).toEqual(["precision", "recall", "support"]);
+    expect(df.values).toEqual([[8 / 9, 0.8, 10], [9 / 11, 0.9, 10]]);
+    expect(tableText(df).split("\n")[1]).toBe("Sneaker        0.8889  0.8000       10");
   });
 });
