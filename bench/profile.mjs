@@ -2,21 +2,13 @@
 // `npm run profile [-- --model 2 --steps 30]`: where one training step of the
 // notebook's path spends its time, per TensorFlow op (wall time of each native
 // call, summed per step), next to the step's total. Used to choose what to speed up.
-import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
+import { helpers, prepare } from "./prepare.mjs";
 
-const require = createRequire(import.meta.url);
 const { values } = parseArgs({ options: { model: { type: "string", default: "1" }, steps: { type: "string", default: "30" } } });
 const steps = Number(values.steps);
-const { tf, loadMnist, buildConvNet, adadelta, train } = require("../dist/index.js");
-
-const data = await loadMnist({ limit: 128 * steps });
-data.reshape([28, 28, 1]);
-data.rescale(255);
-data.toCategorical(10);
-const dropout = values.model === "2";
-const model = buildConvNet({ seed: 42, dropoutConv: dropout ? 0.25 : 0, dropoutDense: dropout ? 0.5 : 0 });
-model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+const { tf, train } = helpers;
+const { data, model } = await prepare(values.model, 128 * steps);
 await train(model, data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { epochs: 1, batchSize: 128 }); // warm-up
 
 const backend = tf.backend();

@@ -1,6 +1,7 @@
 /** Paths and runners shared by the tests. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -92,4 +93,56 @@ export function runInKernel(cells: string[], interrupt?: { cell: number; when: s
 export function notebookCells(): string[] {
   const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), "utf8")) as Notebook;
   return nb.cells.filter((c) => c.cell_type === "code").map((c) => joined(c.source));
+}
+
+export interface RunningLab {
+  process: ChildProcess;
+  port: number;
+  url: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = (probe.address() as net.AddressInfo);
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** `npm run lab [-- folder]` on a free port; resolves once it prints its URL with the token. */
+export async function startLab(folder?: string, timeoutMs = 90_000): Promise<RunningLab> {
+  const port = await freePort();
+  const lab = spawn(process.execPath, [path.join(root, "scripts", "lab.mjs"), ...(folder ? [folder] : [])], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let log = "";
+    const timer = setTimeout(() => reject(new Error(`JupyterLab printed no URL within ${timeoutMs / 1000} s:\n${log}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      log += chunk;
+      const match = log.match(/http:\/\/127\.0\.0\.1:\d+\/lab\?token=\w+/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[0]);
+      }
+    };
+    lab.stdout.on("data", onData);
+    lab.stderr.on("data", onData);
+  });
+  return {
+    process: lab,
+    port,
+    url,
+    token: new URL(url).searchParams.get("token")!,
+    stop: async () => {
+      if (lab.exitCode !== null) return;
+      lab.kill("SIGTERM");
+      await new Promise((resolve) => lab.on("exit", resolve));
+    },
+  };
 }

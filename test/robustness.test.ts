@@ -1,9 +1,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { notebookCells, root, runInKernel, tempDir } from "./helpers";
+import { notebookCells, root, runInKernel, startLab, tempDir } from "./helpers";
 
 const cells = notebookCells();
 const cellIndex = (snippet: string) => {
@@ -112,30 +111,10 @@ Module._load = function (request, ...rest) {
 
 describe("npm run lab", () => {
   it("listens on localhost only and wants a token", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, "127.0.0.1", () => {
-        const { port } = probe.address() as net.AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
-    const lab = spawn(process.execPath, [path.join(root, "scripts", "lab.mjs")], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+    const lab = await startLab();
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let log = "";
-        const timer = setTimeout(() => reject(new Error(`no URL within 60 s:\n${log}`)), 60_000);
-        const onData = (chunk: Buffer) => {
-          log += chunk;
-          const match = log.match(/http:\/\/127\.0\.0\.1:\d+\/lab\?token=\w+/);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match[0]);
-          }
-        };
-        lab.stdout.on("data", onData);
-        lab.stderr.on("data", onData);
-      });
-      expect(url).toContain(`127.0.0.1:${port}`);
-      const token = new URL(url).searchParams.get("token")!;
+      const { port, token } = lab;
+      expect(lab.url).toContain(`127.0.0.1:${port}`);
       expect((await fetch(`http://127.0.0.1:${port}/api/kernelspecs`)).status).toBe(403);
       const specs = await fetch(`http://127.0.0.1:${port}/api/kernelspecs`, { headers: { Authorization: `token ${token}` } });
       expect(specs.status).toBe(200);
@@ -144,8 +123,7 @@ describe("npm run lab", () => {
       expect(listening).toContain(`127.0.0.1:${port}`);
       expect(listening).not.toMatch(new RegExp(`(0\\.0\\.0\\.0|\\*|\\[::\\]):${port}`));
     } finally {
-      lab.kill("SIGTERM");
-      await new Promise((resolve) => lab.on("exit", resolve));
+      await lab.stop();
     }
   });
 });

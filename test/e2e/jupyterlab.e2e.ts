@@ -4,30 +4,19 @@
  * student sees; then opens a notebook written by `npm start`, untrusted, and
  * checks the charts still show as images.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findBrowser } from "../../src/render";
-import { root, scratchDir } from "../helpers";
+import { root, scratchDir, startLab, type RunningLab } from "../helpers";
 
 const workDir = scratchDir("e2e");
 const screenshot = path.join(root, "output", "jupyterlab.png");
-let lab: ChildProcess;
+let lab: RunningLab;
 let base: string;
-let token: string;
 let browser: Browser;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   fs.copyFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), path.join(workDir, "deep-convolution.ipynb"));
@@ -36,24 +25,8 @@ beforeAll(async () => {
     "-p", "epochs", "1", "-p", "sampleLimit", "2000", "-p", "outputDir", path.join(workDir, "executed")], { cwd: root, encoding: "utf8" });
   if (started.status !== 0) throw new Error(`npm start failed:\n${started.stderr}`);
 
-  const port = await freePort();
-  lab = spawn(process.execPath, [path.join(root, "scripts", "lab.mjs"), workDir], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let log = "";
-    const timer = setTimeout(() => reject(new Error(`JupyterLab printed no URL within 90 s:\n${log}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      log += chunk;
-      const match = log.match(/http:\/\/127\.0\.0\.1:\d+\/lab\?token=\w+/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[0]);
-      }
-    };
-    lab.stdout!.on("data", onData);
-    lab.stderr!.on("data", onData);
-  });
-  base = `http://127.0.0.1:${port}`;
-  token = new URL(url).searchParams.get("token")!;
+  lab = await startLab(workDir);
+  base = `http://127.0.0.1:${lab.port}`;
   const executablePath = findBrowser();
   if (executablePath === null) throw new Error("No Chromium: the README's prerequisites install it (apt-get install chromium).");
   browser = await chromium.launch({
@@ -66,10 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (lab && lab.exitCode === null) {
-    lab.kill("SIGTERM");
-    await new Promise((resolve) => lab.on("exit", resolve));
-  }
+  await lab?.stop();
 });
 
 let workspaces = 0;
@@ -77,7 +47,7 @@ let workspaces = 0;
 /** Opens `file` alone: a fresh JupyterLab workspace, so earlier tabs are not restored beside it. */
 async function openNotebook(file: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  await page.goto(`${base}/lab/workspaces/e2e-${++workspaces}/tree/${file}?reset&token=${token}`);
+  await page.goto(`${base}/lab/workspaces/e2e-${++workspaces}/tree/${file}?reset&token=${lab.token}`);
   await page.locator(".jp-Notebook .jp-Cell").first().waitFor({ timeout: 90_000 });
   return page;
 }
