@@ -31,8 +31,8 @@ function kernelWriter(): DisplayWriter | null {
   }
 }
 
-/** Shows one output carrying every representation in `bundle`; returns a handle to replace it in place. */
-export function publish(bundle: Bundle, metadata: Bundle = {}, displayId?: string): void {
+/** Shows one output carrying every representation in `bundle`. */
+function publish(bundle: Bundle, metadata: Bundle = {}, displayId?: string): void {
   const write = kernelWriter();
   if (write === null) {
     console.log(String(bundle["text/plain"] ?? ""));
@@ -44,7 +44,7 @@ export function publish(bundle: Bundle, metadata: Bundle = {}, displayId?: strin
 let warnedNoImage = false;
 
 /** The output bundle for a Plotly figure: interactive JSON, a PNG of it when a browser can draw one, and a title. */
-export async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata: Bundle }> {
+async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata: Bundle }> {
   const bundle: Bundle = {
     "application/vnd.plotly.v1+json": { data: figure.data, layout: figure.layout, config: { displaylogo: false } },
     "text/plain": `<Plotly figure: ${figure.layout.title.text}>`,

@@ -125,6 +125,10 @@ export async function train(model: LayersModel, x: Tensor, y: Tensor, options: T
   if (optimizer === undefined) {
     throw new UserError("The model has no optimizer yet: call model.compile({optimizer, loss, metrics}) before training.");
   }
+  // The loss is computed here (from the logits, as Keras does); say so rather than silently ignore another choice.
+  if (model.loss !== "categoricalCrossentropy") {
+    throw new UserError(`Training here uses categorical cross-entropy, but the model was compiled with loss ${JSON.stringify(model.loss)}: compile it with loss: "categoricalCrossentropy".`);
+  }
   const n = x.shape[0] ?? 0;
   if (y.shape[0] !== n) throw new UserError(`x holds ${n} examples but y holds ${y.shape[0]}; they must match.`);
   const trainCount = Math.floor(n * (1 - validationSplit));

@@ -89,11 +89,16 @@ describe("train", () => {
     expect(Number.isFinite(after.loss)).toBe(true);
   });
 
-  it("explains a model that was not compiled and mismatched x and y", async () => {
+  it("explains a model that was not compiled, another loss, and mismatched x and y", async () => {
     const model = buildConvNet({ name: "uncompiled" });
     await expect(train(model, data.xTrain, data.yTrain, { epochs: 1, batchSize: 32 })).rejects.toThrow(/call model.compile/);
     await expect(train(compiled(), data.xTrain.slice(0, 10), data.yTrain.slice(0, 9), { epochs: 1, batchSize: 32 })).rejects.toThrow(
       /x holds 10 examples but y holds 9/,
+    );
+    const mse = buildConvNet({ name: "mse" });
+    mse.compile({ loss: "meanSquaredError", optimizer: adadelta(), metrics: ["accuracy"] });
+    await expect(train(mse, data.xTrain.slice(0, 10), data.yTrain.slice(0, 10), { epochs: 1, batchSize: 32 })).rejects.toThrow(
+      /compiled with loss "meanSquaredError": compile it with loss: "categoricalCrossentropy"/,
     );
   });
 
