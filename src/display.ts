@@ -32,13 +32,13 @@ function kernelWriter(): DisplayWriter | null {
 }
 
 /** Shows one output carrying every representation in `bundle`. */
-function publish(bundle: Bundle, metadata: Bundle = {}, displayId?: string): void {
+function publish(bundle: Bundle, metadata: Bundle = {}): void {
   const write = kernelWriter();
   if (write === null) {
     console.log(String(bundle["text/plain"] ?? ""));
     return;
   }
-  write({ data: bundle, metadata, transient: displayId ? { display_id: displayId } : {} }, false);
+  write({ data: bundle, metadata, transient: {} }, false);
 }
 
 let warnedNoImage = false;
