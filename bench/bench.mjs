@@ -42,7 +42,7 @@ function ensureKerasVenv() {
     }
   };
   if (!fs.existsSync(python)) run(process.env.PYTHON ?? "python3", ["-m", "venv", venv]);
-  run(python, ["-m", "pip", "install", "--quiet", ...KERAS_PINS]);
+  run(python, ["-m", "pip", "install", "-qq", ...KERAS_PINS]);
   fs.writeFileSync(stamp, KERAS_PINS.join("\n"));
 }
 

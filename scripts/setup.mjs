@@ -87,7 +87,8 @@ function ensureVenv() {
   log("installing Jupyter into .venv from requirements.txt (about a minute)");
   // Where pip's main index is unreachable, its default five retries per package
   // turn a 40 s install into 12 minutes; one retry still rides out a hiccup.
-  const pip = run(venvPython, ["-m", "pip", "install", "--quiet", "-r", requirements], {
+  // -qq keeps the per-package retry warnings out; errors still show.
+  const pip = run(venvPython, ["-m", "pip", "install", "-qq", "-r", requirements], {
     env: { PIP_RETRIES: process.env.PIP_RETRIES ?? "1" },
     inherit: true,
   });
@@ -170,7 +171,7 @@ function ensureTensorflowFromWheel() {
   fs.mkdirSync(downloads, { recursive: true });
   log(`fetching the ${TF_WHEEL.name}==${TF_WHEEL.version} wheel with pip (about 275 MB)`);
   const pip = run(venvPython, [
-    "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+    "-m", "pip", "download", "-qq", "--no-deps", "--only-binary=:all:",
     "-d", downloads, `${TF_WHEEL.name}==${TF_WHEEL.version}`,
   ], { env: { PIP_RETRIES: process.env.PIP_RETRIES ?? "1" }, inherit: true });
   const wheel = fs.readdirSync(downloads).find((f) => f.endsWith(".whl"));
