@@ -1,5 +1,5 @@
 /** Paths and runners shared by the tests. */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -17,6 +17,33 @@ export function scratchDir(prefix: string): string {
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+}
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command to its end without blocking the event loop (a long spawnSync
+ * starves Vitest's worker of its heartbeat, and Vitest then fails the run).
+ */
+export function run(command: string, args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 600_000);
+    child.on("error", reject);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? "");
+  });
 }
 
 export interface NotebookOutput {
@@ -55,15 +82,11 @@ export function makeNotebook(sources: string[]): Notebook {
 }
 
 /** Runs scripts/run_notebook.py (nbclient + tslab) on a notebook file; returns the executed notebook and the run's output. */
-export function executeNotebook(file: string, parameters: Record<string, unknown> = {}, timeoutMs = 300_000) {
+export async function executeNotebook(file: string, parameters: Record<string, unknown> = {}, timeoutMs = 300_000) {
   const output = file.replace(/\.ipynb$/, ".out.ipynb");
-  const run = spawnSync(venvPython, [path.join(root, "scripts", "run_notebook.py"), file, output, "--quiet", "--parameters", JSON.stringify(parameters)], {
-    cwd: root,
-    encoding: "utf8",
-    timeout: timeoutMs,
-  });
+  const result = await run(venvPython, [path.join(root, "scripts", "run_notebook.py"), file, output, "--quiet", "--parameters", JSON.stringify(parameters)], { timeoutMs });
   const executed = fs.existsSync(output) ? (JSON.parse(fs.readFileSync(output, "utf8")) as Notebook) : null;
-  return { status: run.status, stderr: run.stderr, executed };
+  return { status: result.status, stderr: result.stderr, executed };
 }
 
 /** All outputs of all cells, with the index of the cell each came from. */
@@ -78,15 +101,12 @@ export interface CellResult {
 }
 
 /** Runs cells in one fresh tslab kernel (test/kernel_driver.py), optionally interrupting cell `interrupt.cell`. */
-export function runInKernel(cells: string[], interrupt?: { cell: number; when: string }): CellResult[] {
-  const run = spawnSync(venvPython, [path.join(root, "test", "kernel_driver.py")], {
-    cwd: root,
+export async function runInKernel(cells: string[], interrupt?: { cell: number; when: string }): Promise<CellResult[]> {
+  const result = await run(venvPython, [path.join(root, "test", "kernel_driver.py")], {
     input: JSON.stringify({ cells, cwd: path.join(root, "notebooks"), interrupt }),
-    encoding: "utf8",
-    timeout: 600_000,
   });
-  if (run.status !== 0) throw new Error(`kernel_driver.py failed: ${run.stderr.slice(-2000)}`);
-  return JSON.parse(run.stdout.trim().split("\n").pop()!) as CellResult[];
+  if (result.status !== 0) throw new Error(`kernel_driver.py failed: ${result.stderr.slice(-2000)}`);
+  return JSON.parse(result.stdout.trim().split("\n").pop()!) as CellResult[];
 }
 
 /** The source of each code cell of the project's notebook. */

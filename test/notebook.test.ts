@@ -1,47 +1,45 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { executeNotebook, joined, makeNotebook, outputsOf, root, scratchDir, tempDir, type Notebook } from "./helpers";
+import { executeNotebook, joined, makeNotebook, outputsOf, root, run, scratchDir, tempDir, type Notebook } from "./helpers";
 
 describe("a TypeScript notebook on the tslab kernel", () => {
-  it("imports tfjs-node and the project's helpers by name, on the native backend", () => {
+  it("imports tfjs-node and the project's helpers by name, on the native backend", async () => {
     const dir = scratchDir("import");
     const file = path.join(dir, "probe.ipynb");
     fs.writeFileSync(file, JSON.stringify(makeNotebook([
       'import * as tf from "@tensorflow/tfjs-node";\nimport { encodeIdx, parseIdx } from "deep-convolution";',
       'console.log(tf.getBackend(), parseIdx(encodeIdx([2], Uint8Array.from([7, 9]))).data.join("+"), tf.tensor([1, 2, 3]).sum().dataSync()[0]);',
     ])));
-    const { status, stderr, executed } = executeNotebook(file);
+    const { status, stderr, executed } = await executeNotebook(file);
     expect(status, stderr).toBe(0);
     expect(joined(executed!.cells[1]!.outputs![0]!.text)).toBe("tensorflow 7+9 6\n");
   });
 });
 
 describe("npm start on the Deep Convolution notebook", () => {
-  const start = (args: string[]) =>
-    spawnSync(process.execPath, [path.join(root, "scripts", "start.mjs"), ...args], { cwd: root, encoding: "utf8", timeout: 600_000 });
+  const start = (args: string[]) => run(process.execPath, [path.join(root, "scripts", "start.mjs"), ...args]);
 
-  it("refuses a bad parameter before starting anything, naming it", () => {
+  it("refuses a bad parameter before starting anything, naming it", async () => {
     const out = tempDir("bad");
-    const run = start(["-p", "epochs", "six", "-p", "outputDir", out]);
-    expect(run.status).not.toBe(0);
-    expect(run.stderr).toContain('epochs = "six": must be a whole number greater than 0, e.g. epochs = 6.');
+    const result = await start(["-p", "epochs", "six", "-p", "outputDir", out]);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('epochs = "six": must be a whole number greater than 0, e.g. epochs = 6.');
     expect(fs.readdirSync(out)).toEqual([]);
   });
 
   const out = tempDir("start");
 
-  it("runs every cell with quick parameters and writes the notebook, its HTML, metrics.json and the models", () => {
-    const run = start(["-p", "epochs", "1", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
-    expect(run.status, run.stderr).toBe(0);
+  it("runs every cell with quick parameters and writes the notebook, its HTML, metrics.json and the models", async () => {
+    const result = await start(["-p", "epochs", "1", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
+    expect(result.status, result.stderr).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(["deep-convolution.html", "deep-convolution.ipynb", "metrics.json", "models"]);
     for (const model of ["model_1", "model_2"]) {
       expect(fs.readdirSync(path.join(out, "models", model)).sort()).toEqual(["history.json", "model.json", "weights.bin"]);
     }
     // the terminal got the progress and the final metrics
-    expect(run.stdout).toMatch(/13\/13 \[=+\] - \d+s \d+ms\/step - loss: /);
-    expect(run.stdout).toMatch(/model_1: test loss \d\.\d{4}, test accuracy \d\.\d{4} after 1 epoch/);
+    expect(result.stdout).toMatch(/13\/13 \[=+\] - \d+s \d+ms\/step - loss: /);
+    expect(result.stdout).toMatch(/model_1: test loss \d\.\d{4}, test accuracy \d\.\d{4} after 1 epoch/);
 
     const nb = JSON.parse(fs.readFileSync(path.join(out, "deep-convolution.ipynb"), "utf8")) as Notebook;
     const outputs = outputsOf(nb);
@@ -104,11 +102,11 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(html).toContain("Question 15");
   });
 
-  it("evaluates the saved models again without training (loadSavedModels)", () => {
+  it("evaluates the saved models again without training (loadSavedModels)", async () => {
     const before = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
-    const run = start(["-p", "loadSavedModels", "true", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).not.toMatch(/Epoch \d+\//);
+    const result = await start(["-p", "loadSavedModels", "true", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(/Epoch \d+\//);
     const after = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
     for (const name of ["model_1", "model_2"]) {
       expect(after.models[name].testAccuracy).toBe(before.models[name].testAccuracy);
@@ -117,10 +115,10 @@ describe("npm start on the Deep Convolution notebook", () => {
     }
   });
 
-  it("runs on Fashion-MNIST, naming classes instead of digits", () => {
+  it("runs on Fashion-MNIST, naming classes instead of digits", async () => {
     const fashion = tempDir("fashion");
-    const run = start(["-p", "dataset", "fashion-mnist", "-p", "epochs", "1", "-p", "sampleLimit", "1000", "-p", "outputDir", fashion]);
-    expect(run.status, run.stderr).toBe(0);
+    const result = await start(["-p", "dataset", "fashion-mnist", "-p", "epochs", "1", "-p", "sampleLimit", "1000", "-p", "outputDir", fashion]);
+    expect(result.status, result.stderr).toBe(0);
     const nb = JSON.parse(fs.readFileSync(path.join(fashion, "deep-convolution.ipynb"), "utf8")) as Notebook;
     const outputs = outputsOf(nb);
     expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);

@@ -15,8 +15,8 @@ const [importCell, parametersCell, checkCell] = [cellIndex("from \"deep-convolut
 const withParameters = (overrides: string) => [cells[importCell]!, cells[parametersCell]!, overrides, cells[checkCell]!];
 
 describe("bad parameters in the notebook", () => {
-  it("stop at the check cell with a message naming the parameter, no stack trace", () => {
-    const results = runInKernel(withParameters('const epochs = "six";\nconst validationSplit = 1;'));
+  it("stop at the check cell with a message naming the parameter, no stack trace", async () => {
+    const results = await runInKernel(withParameters('const epochs = "six";\nconst validationSplit = 1;'));
     const check = results[3]!;
     expect(check.status).toBe("error");
     const text = check.outputs.join("");
@@ -27,8 +27,8 @@ describe("bad parameters in the notebook", () => {
 });
 
 describe("interrupting the kernel during training", () => {
-  it("stops at a batch boundary; the finished epochs, the tables and the model stay usable", () => {
-    const results = runInKernel([
+  it("stops at a batch boundary; the finished epochs, the tables and the model stay usable", async () => {
+    const results = await runInKernel([
       'import { loadMnist, buildConvNet, adadelta, trainWithProgress, historyOf, historyTable, evaluate } from "deep-convolution";',
       `const data = await loadMnist({ limit: 3000 });
 data.reshape([28, 28, 1]); data.rescale(255); data.toCategorical(10);
@@ -54,11 +54,11 @@ console.log(evaluate(model, data.xTest, data.yTest).accuracy);`,
 });
 
 describe("re-running the notebook's cells in one kernel", () => {
-  it("keeps the number of live tensors and their bytes flat", () => {
+  it("keeps the number of live tensors and their bytes flat", async () => {
     const block = cells.slice(cellIndex("await loadMnist("), cellIndex("const test2 = evaluate") + 1);
     const probe = 'console.log(JSON.stringify({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes }));';
     const out = tempDir("reruns");
-    const results = runInKernel([
+    const results = await runInKernel([
       ...withParameters(`const sampleLimit = 600;\nconst epochs = 1;\nconst outputDir = ${JSON.stringify(out)};`),
       ...block, probe, ...block, probe, ...block, probe,
     ]);
@@ -95,7 +95,7 @@ describe("Ctrl-C on npm start", () => {
 });
 
 describe("a missing native binding", () => {
-  it("is reported with what is missing and the one command that repairs it", () => {
+  it("is reported with what is missing and the one command that repairs it", async () => {
     // Simulate a removed tfjs_binding.node: refuse to load it, as Node does for a missing file.
     const preload = path.join(tempDir("preload"), "no-binding.cjs");
     fs.writeFileSync(preload, `const Module = require("module"); const load = Module._load;

@@ -4,13 +4,12 @@
  * student sees; then opens a notebook written by `npm start`, untrusted, and
  * checks the charts still show as images.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findBrowser } from "../../src/render";
-import { root, scratchDir, startLab, type RunningLab } from "../helpers";
+import { root, run, scratchDir, startLab, type RunningLab } from "../helpers";
 
 const workDir = scratchDir("e2e");
 const screenshot = path.join(root, "output", "jupyterlab.png");
@@ -21,8 +20,8 @@ let browser: Browser;
 beforeAll(async () => {
   fs.copyFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), path.join(workDir, "deep-convolution.ipynb"));
   // What npm start writes, for the untrusted view (quick parameters).
-  const started = spawnSync(process.execPath, [path.join(root, "scripts", "start.mjs"),
-    "-p", "epochs", "1", "-p", "sampleLimit", "2000", "-p", "outputDir", path.join(workDir, "executed")], { cwd: root, encoding: "utf8" });
+  const started = await run(process.execPath, [path.join(root, "scripts", "start.mjs"),
+    "-p", "epochs", "1", "-p", "sampleLimit", "2000", "-p", "outputDir", path.join(workDir, "executed")]);
   if (started.status !== 0) throw new Error(`npm start failed:\n${started.stderr}`);
 
   lab = await startLab(workDir);
