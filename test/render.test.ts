@@ -21,7 +21,7 @@ describe("findBrowser", () => {
 
 describe("renderPng", () => {
   it("draws a figure as a PNG at its layout size", async () => {
-    expect(findBrowser()).not.toBeNull(); // the project's set-up installs Chromium (README, Prerequisites)
+    expect(findBrowser(), "no Chromium found: install it (README, Prerequisites)").not.toBeNull();
     const figure = plotHistory({ title: "model accuracy", yLabel: "accuracy", series: { accuracy: [0.9, 0.95, 0.99] } });
     const result = await renderPng(figure);
     expect(result.png).not.toBeNull();
