@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { pip } from "../scripts/pip.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -34,15 +35,15 @@ function ensureKerasVenv() {
   const stamp = path.join(venv, ".pins");
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === KERAS_PINS.join("\n")) return;
   console.log(`Creating .venv-bench with ${KERAS_PINS.join(", ")} (once; about a minute)`);
-  const run = (cmd, args) => {
-    const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, PIP_RETRIES: process.env.PIP_RETRIES ?? "1" } });
-    if (r.status !== 0) {
-      console.error(`\`${cmd} ${args.join(" ")}\` failed; the benchmark needs ${KERAS_PINS.join(" and ")} from pip's index.`);
-      process.exit(1);
-    }
+  const fail = (what) => {
+    console.error(`${what} failed; the benchmark needs ${KERAS_PINS.join(" and ")} from pip's index.`);
+    process.exit(1);
   };
-  if (!fs.existsSync(python)) run(process.env.PYTHON ?? "python3", ["-m", "venv", venv]);
-  run(python, ["-m", "pip", "install", "-qq", ...KERAS_PINS]);
+  if (!fs.existsSync(python)) {
+    const created = spawnSync(process.env.PYTHON ?? "python3", ["-m", "venv", venv], { stdio: "inherit" });
+    if (created.status !== 0) fail("`python3 -m venv .venv-bench`");
+  }
+  if (pip(python, ["install", "-qq", ...KERAS_PINS]) !== 0) fail(`\`pip install ${KERAS_PINS.join(" ")}\``);
   fs.writeFileSync(stamp, KERAS_PINS.join("\n"));
 }
 

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { pip } from "./pip.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const venv = path.join(root, ".venv");
@@ -85,14 +86,7 @@ function ensureVenv() {
   }
   fs.rmSync(stamp, { force: true });
   log("installing Jupyter into .venv from requirements.txt (about a minute)");
-  // Where pip's main index is unreachable, its default five retries per package
-  // turn a 40 s install into 12 minutes; one retry still rides out a hiccup.
-  // -qq keeps the per-package retry warnings out; errors still show.
-  const pip = run(venvPython, ["-m", "pip", "install", "-qq", "-r", requirements], {
-    env: { PIP_RETRIES: process.env.PIP_RETRIES ?? "1" },
-    inherit: true,
-  });
-  if (pip.status !== 0) {
+  if (pip(venvPython, ["install", "-qq", "-r", requirements], log) !== 0) {
     throw new SetupError(
       "pip could not install requirements.txt into .venv (see pip's message above). "
         + "Check that pip can reach a package index (`pip config list`), then run `npm run setup`.",
@@ -170,12 +164,11 @@ function ensureTensorflowFromWheel() {
   fs.rmSync(target, { recursive: true, force: true });
   fs.mkdirSync(downloads, { recursive: true });
   log(`fetching the ${TF_WHEEL.name}==${TF_WHEEL.version} wheel with pip (about 275 MB)`);
-  const pip = run(venvPython, [
-    "-m", "pip", "download", "-qq", "--no-deps", "--only-binary=:all:",
-    "-d", downloads, `${TF_WHEEL.name}==${TF_WHEEL.version}`,
-  ], { env: { PIP_RETRIES: process.env.PIP_RETRIES ?? "1" }, inherit: true });
+  const status = pip(venvPython, [
+    "download", "-qq", "--no-deps", "--only-binary=:all:", "-d", downloads, `${TF_WHEEL.name}==${TF_WHEEL.version}`,
+  ], log);
   const wheel = fs.readdirSync(downloads).find((f) => f.endsWith(".whl"));
-  if (pip.status !== 0 || !wheel) {
+  if (status !== 0 || !wheel) {
     throw new SetupError(
       `Neither tfjs-node's download (storage.googleapis.com) nor pip (${TF_WHEEL.name}==${TF_WHEEL.version}) `
         + "could provide the TensorFlow library. Connect to the internet or configure a pip index that has "
