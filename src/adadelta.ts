@@ -17,6 +17,7 @@
 import type { NamedTensorMap, Tensor, Variable, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "./backend";
 import { UserError } from "./errors";
+import { ResourceVariable } from "./kernels";
 
 export interface AdadeltaOptions {
   /** Keras's default is 0.001; the assignment uses 1.0. */
@@ -34,9 +35,35 @@ interface Scalars {
   learningRate: Tensor;
 }
 
-interface Slots {
-  accumulatedGrad: Variable;
-  accumulatedDelta: Variable;
+/**
+ * A weight's accumulators. On TensorFlow they are resource variables updated
+ * by its fused ResourceApplyAdadelta, with a resource copy of the weight;
+ * elsewhere, tfjs variables updated by tfjs ops.
+ */
+type Slots =
+  | { fused: true; weight: ResourceVariable; accumulatedGrad: ResourceVariable; accumulatedDelta: ResourceVariable }
+  | { fused: false; accumulatedGrad: Variable; accumulatedDelta: Variable };
+
+function makeSlots(weight: Tensor, accumulatedGrad: Tensor, accumulatedDelta: Tensor): Slots {
+  const resource = ResourceVariable.create(weight);
+  if (resource !== null) {
+    return {
+      fused: true,
+      weight: resource,
+      accumulatedGrad: ResourceVariable.create(accumulatedGrad)!,
+      accumulatedDelta: ResourceVariable.create(accumulatedDelta)!,
+    };
+  }
+  return { fused: false, accumulatedGrad: accumulatedGrad.variable(false), accumulatedDelta: accumulatedDelta.variable(false) };
+}
+
+const accumulators = (slots: Slots): [Tensor, Tensor] =>
+  slots.fused ? [slots.accumulatedGrad.read(), slots.accumulatedDelta.read()] : [slots.accumulatedGrad, slots.accumulatedDelta];
+
+function disposeSlots(slots: Slots): void {
+  if (slots.fused) slots.weight.dispose();
+  slots.accumulatedGrad.dispose();
+  slots.accumulatedDelta.dispose();
 }
 
 export class KerasAdadelta extends tf.Optimizer {
@@ -64,20 +91,29 @@ export class KerasAdadelta extends tf.Optimizer {
     const pairs = Array.isArray(variableGradients)
       ? variableGradients.map(({ name, tensor }) => [name, tensor] as const)
       : Object.entries(variableGradients);
-    const { rho, oneMinusRho, epsilon, learningRate } = this.constants();
+    const scalars = this.constants();
     for (const [name, gradient] of pairs) {
       if (gradient == null) continue;
       const variable = tf.engine().registeredVariables[name];
       if (variable === undefined) throw new Error(`Adadelta: no variable named ${name} is registered.`);
-      const { accumulatedGrad, accumulatedDelta } = this.slotsFor(name, variable);
-      // Written for few passes over the weights (the dense kernel has 1.18M):
-      // Δ = √((EΔ² + ε) / (Eg² + ε)) · g, negated in the final subtraction.
+      const slots = this.slotsFor(name, variable);
       tf.tidy(() => {
-        const newGrad = tf.add(tf.mul(accumulatedGrad, rho), tf.mul(tf.square(gradient), oneMinusRho));
-        const delta = tf.mul(tf.sqrt(tf.div(tf.add(accumulatedDelta, epsilon), tf.add(newGrad, epsilon))), gradient);
-        accumulatedGrad.assign(newGrad);
-        accumulatedDelta.assign(tf.add(tf.mul(accumulatedDelta, rho), tf.mul(tf.square(delta), oneMinusRho)));
-        variable.assign(tf.sub(variable, this.learningRate === 1 ? delta : tf.mul(delta, learningRate)));
+        if (slots.fused) {
+          // The tfjs variable stays the weight's owner (setWeights, saving and
+          // evaluation read it): copy it in, update, hand the result back.
+          slots.weight.assign(variable);
+          slots.weight.applyAdadelta(slots.accumulatedGrad, slots.accumulatedDelta, scalars, gradient);
+          variable.assign(slots.weight.read());
+        } else {
+          const { accumulatedGrad, accumulatedDelta } = slots;
+          const { rho, oneMinusRho, epsilon, learningRate } = scalars;
+          // Δ = √((EΔ² + ε) / (Eg² + ε)) · g, negated in the final subtraction.
+          const newGrad = tf.add(tf.mul(accumulatedGrad, rho), tf.mul(tf.square(gradient), oneMinusRho));
+          const delta = tf.mul(tf.sqrt(tf.div(tf.add(accumulatedDelta, epsilon), tf.add(newGrad, epsilon))), gradient);
+          accumulatedGrad.assign(newGrad);
+          accumulatedDelta.assign(tf.add(tf.mul(accumulatedDelta, rho), tf.mul(tf.square(delta), oneMinusRho)));
+          variable.assign(tf.sub(variable, tf.mul(delta, learningRate)));
+        }
       });
     }
     this.incrementIterations();
@@ -97,19 +133,16 @@ export class KerasAdadelta extends tf.Optimizer {
   override dispose(): void {
     if (this.scalars !== null) tf.dispose(Object.values(this.scalars));
     this.scalars = null;
-    for (const { accumulatedGrad, accumulatedDelta } of this.slots.values()) {
-      accumulatedGrad.dispose();
-      accumulatedDelta.dispose();
-    }
+    for (const slots of this.slots.values()) disposeSlots(slots);
     this.slots.clear();
   }
 
   override async getWeights(): Promise<NamedTensor[]> {
-    const entries = [...this.slots.entries()];
+    const entries = [...this.slots.entries()].map(([name, slots]) => [name, accumulators(slots)] as const);
     return [
       await this.saveIterations(),
-      ...entries.map(([name, s]) => ({ name: `${name}/accumulated_grad`, tensor: s.accumulatedGrad })),
-      ...entries.map(([name, s]) => ({ name: `${name}/accumulated_delta_var`, tensor: s.accumulatedDelta })),
+      ...entries.map(([name, [grad]]) => ({ name: `${name}/accumulated_grad`, tensor: grad })),
+      ...entries.map(([name, [, delta]]) => ({ name: `${name}/accumulated_delta_var`, tensor: delta })),
     ];
   }
 
@@ -120,10 +153,10 @@ export class KerasAdadelta extends tf.Optimizer {
     values.slice(0, half).forEach(({ name, tensor }, i) => {
       const delta = values[half + i];
       if (delta === undefined) throw new Error("Adadelta.setWeights: unpaired accumulator weights.");
-      this.slots.set(name.replace(/\/accumulated_grad$/, ""), {
-        accumulatedGrad: tensor.variable(false),
-        accumulatedDelta: delta.tensor.variable(false),
-      });
+      const variableName = name.replace(/\/accumulated_grad$/, "");
+      const variable = tf.engine().registeredVariables[variableName];
+      if (variable === undefined) throw new Error(`Adadelta.setWeights: no variable named ${variableName} is registered.`);
+      this.slots.set(variableName, makeSlots(variable, tensor, delta.tensor));
     });
   }
 
@@ -141,10 +174,9 @@ export class KerasAdadelta extends tf.Optimizer {
   private slotsFor(name: string, variable: Variable): Slots {
     let slots = this.slots.get(name);
     if (slots === undefined) {
-      slots = {
-        accumulatedGrad: tf.tidy(() => tf.zerosLike(variable).variable(false)),
-        accumulatedDelta: tf.tidy(() => tf.zerosLike(variable).variable(false)),
-      };
+      const zeros = tf.zerosLike(variable);
+      slots = makeSlots(variable, zeros, zeros);
+      zeros.dispose();
       this.slots.set(name, slots);
     }
     return slots;

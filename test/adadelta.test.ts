@@ -35,14 +35,46 @@ function runOptimizer(optimizer: Optimizer): number[] {
   return result;
 }
 
+/** Runs `body` on another tfjs backend, then returns to TensorFlow's. */
+async function onBackend<T>(name: string, body: () => T): Promise<T> {
+  await tf.setBackend(name);
+  try {
+    return body();
+  } finally {
+    await tf.setBackend("tensorflow");
+  }
+}
+
 describe("KerasAdadelta", () => {
-  it.each([1.0, 0.001])("follows Keras's update rule (learning rate %s)", (lr) => {
+  // On TensorFlow it runs the fused ResourceApplyAdadelta; on tfjs's pure-JS
+  // cpu backend, tfjs ops. Both must follow Keras's rule.
+  it.each([
+    ["tensorflow", 1.0],
+    ["tensorflow", 0.001],
+    ["cpu", 1.0],
+    ["cpu", 0.001],
+  ])("follows Keras's update rule (%s backend, learning rate %s)", async (backend, lr) => {
     const expected = kerasReference(initial, gradients, lr);
-    const actual = runOptimizer(adadelta({ learningRate: lr }));
+    const actual = await onBackend(backend, () => runOptimizer(adadelta({ learningRate: lr })));
     actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
     // The first step of Keras's rule moves each weight by about √ε·g/√((1−ρ)g²) = √(ε/(1−ρ)) ≈ 1.4e-3·lr
     const firstStep = runOptimizerSteps(lr, 1);
     expect(Math.abs(firstStep[0]! - initial[0]!)).toBeCloseTo(Math.sqrt(1e-7 / 0.05) * lr, 5);
+  });
+
+  it("leaves a weight read before a step as it was (the update does not write through shared memory)", () => {
+    const variable = tf.variable(tf.tensor1d(initial));
+    const optimizer = adadelta({ learningRate: 1.0 });
+    const before = variable.clone();
+    optimizer.applyGradients({ [variable.name]: tf.tensor1d(gradients[0]!) });
+    expect(Array.from(before.dataSync())).toEqual(Array.from(Float32Array.from(initial)));
+    expect(Array.from(variable.dataSync())).not.toEqual(Array.from(before.dataSync()));
+    // A weight set from outside between steps (as loadTrained does) is the one the next step updates.
+    variable.assign(tf.tensor1d([10, 20, 30]));
+    optimizer.applyGradients({ [variable.name]: tf.tensor1d(gradients[1]!) });
+    Array.from(variable.dataSync()).forEach((v, i) => expect(Math.abs(v - [10, 20, 30][i]!)).toBeLessThan(0.01));
+    optimizer.dispose();
+    tf.dispose([variable, before]);
   });
 
   it("differs from tfjs's own adadelta, which divides by the accumulator before adding the gradient", () => {
