@@ -13,17 +13,16 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
 const NOTEBOOK = path.join(root, "notebooks", "deep-convolution.ipynb");
-const USAGE = `Usage: npm start [-- -p name value ...]
-  Runs notebooks/deep-convolution.ipynb and writes output/deep-convolution.{ipynb,html} and output/metrics.json.
-  -p, --parameter name value   override a parameter, e.g. -p epochs 1 -p sampleLimit 2000
-Parameters: epochs, batchSize, learningRate, validationSplit, dropoutConv, dropoutDense, sampleLimit, seed, dataDir, outputDir`;
-
 function fail(message, code = 2) {
   console.error(message);
   process.exit(code);
 }
 
-function parseArgs(argv, parseValue) {
+function parseArgs(argv, parseValue, parameterNames) {
+  const USAGE = `Usage: npm start [-- -p name value ...]
+  Runs notebooks/deep-convolution.ipynb and writes output/deep-convolution.{ipynb,html} and output/metrics.json.
+  -p, --parameter name value   override a parameter, e.g. -p epochs 1 -p sampleLimit 2000
+Parameters: ${parameterNames.join(", ")}`;
   const overrides = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -43,9 +42,9 @@ function parseArgs(argv, parseValue) {
 // The helpers are compiled first so the run uses the current src/.
 const tsc = spawnSync(path.join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
 if (tsc.status !== 0) fail("Compiling src/ failed (see above); fix it, then run npm start again.", 1);
-const { checkParameters, parseParameterValue, ParameterError } = require(path.join(root, "dist", "parameters.js"));
+const { checkParameters, parseParameterValue, ParameterError, DEFAULT_PARAMETERS } = require(path.join(root, "dist", "parameters.js"));
 
-const overrides = parseArgs(process.argv.slice(2), parseParameterValue);
+const overrides = parseArgs(process.argv.slice(2), parseParameterValue, Object.keys(DEFAULT_PARAMETERS));
 // Paths typed on the command line are relative to where the command runs, not to notebooks/.
 for (const name of ["dataDir", "outputDir"]) {
   if (typeof overrides[name] === "string") overrides[name] = path.resolve(overrides[name]);
