@@ -3,6 +3,7 @@
  * training starts. Used by the notebook's parameters cell and by `npm start -p`.
  */
 import fs from "node:fs";
+import type { DatasetName } from "./data";
 import { UserError } from "./errors";
 
 export interface Parameters {
@@ -20,7 +21,7 @@ export interface Parameters {
   /** Where metrics.json and the saved models go, relative to the notebook. */
   outputDir: string;
   /** "mnist" or "fashion-mnist". */
-  dataset: "mnist" | "fashion-mnist";
+  dataset: DatasetName;
   /** Evaluate the models saved by an earlier run instead of training them. */
   loadSavedModels: boolean;
 }
@@ -46,13 +47,14 @@ type Check = (value: unknown) => string | null;
 
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const positiveInteger: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? null : "a whole number greater than 0");
+const dropoutRate: Check = (v) => (isNumber(v) && v >= 0 && v < 1 ? null : "a number from 0 (no dropout) up to, not including, 1");
 const CHECKS: Record<keyof Parameters, { rule: Check; example: string }> = {
   epochs: { rule: positiveInteger, example: "6" },
   batchSize: { rule: positiveInteger, example: "128" },
   learningRate: { rule: (v) => (isNumber(v) && v > 0 ? null : "a number greater than 0"), example: "1.0" },
   validationSplit: { rule: (v) => (isNumber(v) && v > 0 && v < 1 ? null : "a number between 0 and 1 (both excluded)"), example: "0.2" },
-  dropoutConv: { rule: (v) => (isNumber(v) && v >= 0 && v < 1 ? null : "a number from 0 (no dropout) up to, not including, 1"), example: "0.25" },
-  dropoutDense: { rule: (v) => (isNumber(v) && v >= 0 && v < 1 ? null : "a number from 0 (no dropout) up to, not including, 1"), example: "0.5" },
+  dropoutConv: { rule: dropoutRate, example: "0.25" },
+  dropoutDense: { rule: dropoutRate, example: "0.5" },
   sampleLimit: { rule: (v) => (v === null ? null : positiveInteger(v) && "null (all examples) or a whole number greater than 0"), example: "2000" },
   seed: { rule: (v) => (Number.isSafeInteger(v) ? null : "a whole number"), example: "42" },
   dataDir: {
