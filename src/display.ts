@@ -4,6 +4,7 @@
  * Outside a kernel (plain Node, tests) the same calls print plain text.
  */
 import { randomBytes } from "node:crypto";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { LayersModel, Tensor } from "@tensorflow/tfjs-node";
 import { DataFrame } from "danfojs-node";
 import { isFigure, type Figure } from "./charts";
@@ -121,7 +122,7 @@ export async function trainWithProgress(
   // tslab runs a cell's synchronous start under vm's breakOnSigint; a SIGINT
   // listener added then is lost when it ends, and the kernel's next interrupt
   // kills it (seen with tslab 1.0.22, Node 20). Adding it one turn later is safe.
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn();
   process.on("SIGINT", onInterrupt);
   try {
     const history = await train(model, x, y, { ...options, signal: controller.signal, callbacks: progress });

@@ -6,6 +6,7 @@
  * metrics averaged over samples. Progress is reported through callbacks; the
  * caller decides where it shows.
  */
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { LayersModel, Optimizer, Tensor, Variable } from "@tensorflow/tfjs-node";
 import seedrandom from "seedrandom";
 import { tf } from "./backend";
@@ -77,6 +78,13 @@ function batchTotals(logitsBatch: Tensor, labels: Tensor): { lossSum: Tensor; co
   }));
 }
 
+/** A batch's [loss sum, correct count] as numbers; the tensors are freed. */
+function readTotals(totals: Tensor[]): [number, number] {
+  const values: [number, number] = [totals[0]!.dataSync()[0]!, totals[1]!.dataSync()[0]!];
+  tf.dispose(totals);
+  return values;
+}
+
 /** Mean loss and accuracy over `x`, evaluated in batches (Keras's `model.evaluate`). */
 export function evaluate(model: LayersModel, x: Tensor, y: Tensor, batchSize = 128): Metrics {
   const n = x.shape[0] ?? 0;
@@ -89,9 +97,9 @@ export function evaluate(model: LayersModel, x: Tensor, y: Tensor, batchSize = 1
       const t = batchTotals(logits(model, x.slice(start, size), false), y.slice(start, size));
       return [t.lossSum, t.correct];
     });
-    loss += totals[0]!.dataSync()[0]!;
-    correct += totals[1]!.dataSync()[0]!;
-    tf.dispose(totals);
+    const [batchLoss, batchCorrect] = readTotals(totals);
+    loss += batchLoss;
+    correct += batchCorrect;
   }
   return { loss: loss / n, accuracy: correct / n };
 }
@@ -111,8 +119,6 @@ const histories = new WeakMap<LayersModel, History>();
 export function historyOf(model: LayersModel): History | undefined {
   return histories.get(model);
 }
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * `model.fit(x, y, {batchSize, epochs, validationSplit})` as Keras runs it,
@@ -181,9 +187,9 @@ export async function train(model: LayersModel, x: Tensor, y: Tensor, options: T
           optimizer.applyGradients(grads);
           return [batch!.lossSum, batch!.correct];
         });
-        lossSum += totals[0]!.dataSync()[0]!;
-        correct += totals[1]!.dataSync()[0]!;
-        tf.dispose(totals);
+        const [batchLoss, batchCorrect] = readTotals(totals);
+        lossSum += batchLoss;
+        correct += batchCorrect;
         seen += indices.length;
         callbacks.onBatchEnd?.(step, { loss: lossSum / seen, accuracy: correct / seen }, (performance.now() - started) / 1000);
         await nextTurn();
