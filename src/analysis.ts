@@ -61,13 +61,12 @@ export interface ClassMetrics {
 }
 
 export function perClassMetrics(matrix: number[][]): ClassMetrics {
-  const classes = matrix.length;
   const support = matrix.map((row) => row.reduce((a, b) => a + b, 0));
   const predictedAs = matrix[0]!.map((_, c) => matrix.reduce((sum, row) => sum + row[c]!, 0));
   return {
     precision: matrix.map((row, c) => (predictedAs[c]! === 0 ? NaN : row[c]! / predictedAs[c]!)),
     recall: matrix.map((row, c) => (support[c]! === 0 ? NaN : row[c]! / support[c]!)),
-    support: support.slice(0, classes),
+    support,
   };
 }
 

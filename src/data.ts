@@ -243,6 +243,11 @@ export class MnistData {
     this.rebuildLabels();
   }
 
+  /** The value of a full-intensity pixel in xTrain and xTest: 255 over the rescale divisor. */
+  get pixelMax(): number {
+    return 255 / this.divisor;
+  }
+
   /** The label of every training example, as plain numbers. */
   trainLabels(): Uint8Array {
     return this.train.labels;

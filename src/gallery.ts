@@ -3,15 +3,10 @@
  * their labels, and a model's most confident mistakes on the test set.
  */
 import type { LayersModel } from "@tensorflow/tfjs-node";
+import { tf } from "./backend";
 import { confidentMistakes, confusionMatrix, argMaxRows, predictProbabilities } from "./analysis";
 import type { MnistData } from "./data";
 import { tileGrid, type PngImage } from "./images";
-
-/** 255 for raw bytes, 1 after rescaling. */
-function whiteOf(pixels: ArrayLike<number>): number {
-  for (let i = 0; i < pixels.length; i++) if (pixels[i]! > 1) return 255;
-  return 1;
-}
 
 function pixelsOf(images: Float32Array | Int32Array | Uint8Array, index: number, size: number): ArrayLike<number> {
   return images.subarray(index * size, (index + 1) * size);
@@ -25,7 +20,7 @@ export function sampleGrid(data: MnistData, count = 24, columns = 8): PngImage {
   const pixels = first.dataSync() as Float32Array;
   first.dispose();
   const labels = data.trainLabels();
-  const maxValue = whiteOf(pixels);
+  const maxValue = data.pixelMax;
   const tiles = Array.from({ length: n }, (_, i) => ({ pixels: pixelsOf(pixels, i, size), caption: [data.classNames[labels[i]!]!] }));
   return tileGrid(tiles, { rows: data.rows, cols: data.cols, columns, maxValue }, `the first ${n} training images`);
 }
@@ -52,12 +47,15 @@ export function mistakeGallery(data: MnistData, report: TestReport, count = 12, 
   const classes = report.classNames.length;
   const mistakes = confidentMistakes(report.probabilities, classes, data.testLabels(), count);
   const size = data.rows * data.cols;
-  const pixels = data.xTest.dataSync() as Float32Array;
-  const maxValue = whiteOf(pixels);
-  const tiles = mistakes.map((m) => ({
-    pixels: pixelsOf(pixels, m.index, size),
+  const maxValue = data.pixelMax;
+  if (mistakes.length === 0) return tileGrid([{ pixels: new Float32Array(size), caption: ["NO MISTAKES"] }], { rows: data.rows, cols: data.cols, maxValue });
+  // Only the mistaken images are copied out of the test tensor.
+  const chosen = tf.tidy(() => tf.gather(data.xTest, mistakes.map((m) => m.index)));
+  const pixels = chosen.dataSync() as Float32Array;
+  chosen.dispose();
+  const tiles = mistakes.map((m, i) => ({
+    pixels: pixelsOf(pixels, i, size),
     caption: [`TRUE ${report.classNames[m.label]}`, `PRED ${report.classNames[m.predicted]}`, `${Math.round(m.confidence * 100)}%`],
   }));
-  if (tiles.length === 0) return tileGrid([{ pixels: new Float32Array(size), caption: ["NO MISTAKES"] }], { rows: data.rows, cols: data.cols, maxValue });
   return tileGrid(tiles, { rows: data.rows, cols: data.cols, columns, maxValue }, `the ${tiles.length} most confident mistakes`);
 }
