@@ -2,6 +2,7 @@ import type { Optimizer } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { adadelta, KerasAdadelta } from "../src/adadelta";
 import { tf } from "../src/backend";
+import { onBackend } from "./backends";
 
 /** Keras 3's Adadelta.update_step, written out in float64 from its formulas. */
 function kerasReference(initial: number[], gradients: number[][], lr: number, rho = 0.95, eps = 1e-7): number[] {
@@ -33,16 +34,6 @@ function runOptimizer(optimizer: Optimizer): number[] {
   const result = Array.from(variable.dataSync());
   variable.dispose();
   return result;
-}
-
-/** Runs `body` on another tfjs backend, then returns to TensorFlow's. */
-async function onBackend<T>(name: string, body: () => T): Promise<T> {
-  await tf.setBackend(name);
-  try {
-    return body();
-  } finally {
-    await tf.setBackend("tensorflow");
-  }
 }
 
 describe("KerasAdadelta", () => {

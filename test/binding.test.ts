@@ -1,6 +1,7 @@
 import type { Tensor, Tensor4D } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../src/backend";
+import { onBackend } from "./backends";
 
 /** conv2d forward and its gradients on the current backend. */
 function convAndGradients() {
@@ -21,13 +22,7 @@ describe("the native TensorFlow binding", () => {
 
   it("computes conv2d and its gradients like the pure-JS cpu backend", async () => {
     const native = convAndGradients();
-    await tf.setBackend("cpu");
-    let reference: number[][];
-    try {
-      reference = convAndGradients();
-    } finally {
-      await tf.setBackend("tensorflow");
-    }
+    const reference = await onBackend("cpu", convAndGradients);
     expect(native.map((a) => a.length)).toEqual([2 * 7 * 7 * 4, 2 * 9 * 9 * 3, 3 * 3 * 3 * 4]);
     native.forEach((values, k) => values.forEach((v, i) => expect(Math.abs(v - reference[k]![i]!)).toBeLessThan(1e-4)));
     expect(native[0]!.some((v) => Math.abs(v) > 0.5)).toBe(true); // not trivially zero
