@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pip } from "../scripts/pip.mjs";
+import { venvPython } from "../scripts/project.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -30,7 +31,7 @@ if (![steps, warmup, pairs].every((n) => Number.isInteger(n) && n > 0)) {
 // Keras and TensorFlow live in their own venv: only the benchmark needs them.
 const KERAS_PINS = ["tensorflow-cpu==2.21.0", "keras==3.15.1"];
 const venv = path.join(root, ".venv-bench");
-const python = path.join(venv, "bin", "python");
+const python = venvPython(venv);
 function ensureKerasVenv() {
   const stamp = path.join(venv, ".pins");
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === KERAS_PINS.join("\n")) return;

@@ -6,10 +6,9 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { nodeBin, root, venvPython } from "./project.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const python = path.join(root, ".venv", "bin", "python");
+const python = venvPython();
 if (!fs.existsSync(python)) {
   console.error("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");
   process.exit(1);
@@ -21,7 +20,7 @@ if (!fs.existsSync(folder)) {
   console.error(`${folder} does not exist.`);
   process.exit(1);
 }
-const watcher = spawn(path.join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.json", "--watch", "--preserveWatchOutput"], {
+const watcher = spawn(nodeBin("tsc"), ["-p", "tsconfig.json", "--watch", "--preserveWatchOutput"], {
   cwd: root,
   stdio: ["ignore", "pipe", "inherit"],
 });

@@ -9,13 +9,11 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { pip } from "./pip.mjs";
+import { nodeBin as bin, root, venvPython as projectVenvPython } from "./project.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const venv = path.join(root, ".venv");
-const venvPython = path.join(venv, "bin", "python");
-const bin = (name) => path.join(root, "node_modules", ".bin", name);
+const venvPython = projectVenvPython(venv);
 const tfjsNodeDir = path.join(root, "node_modules", "@tensorflow", "tfjs-node");
 
 // The TensorFlow C library used when tfjs-node's own download is impossible:
@@ -23,6 +21,10 @@ const tfjsNodeDir = path.join(root, "node_modules", "@tensorflow", "tfjs-node");
 const TF_WHEEL = { name: "tensorflow-cpu", version: "2.21.0" };
 
 class SetupError extends Error {}
+
+// The wheel's library is a Linux .so: elsewhere only tfjs-node's own download works.
+const OFFLINE_LINUX_ONLY = `tfjs-node could not download TensorFlow, and the offline build from the ${TF_WHEEL.name} wheel works on Linux only (this is ${process.platform}): `
+  + "connect to the internet and run `npm run setup`, or use the dev container (.devcontainer/) or WSL2.";
 
 function log(message) {
   console.log(`[setup] ${message}`);
@@ -250,6 +252,7 @@ function ensureTensorflowBinding() {
   const downloaded = source !== "wheel" && installBindingByDownload();
   if (!downloaded) {
     if (source === "download") throw new SetupError("DEEPCONV_TF_SOURCE=download and the download failed.");
+    if (process.platform !== "linux") throw new SetupError(OFFLINE_LINUX_ONLY);
     buildBindingFromSource(ensureTensorflowFromWheel());
   }
   const after = bindingProblem();

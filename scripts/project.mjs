@@ -1,0 +1,23 @@
+// What the project's scripts share: where the project is, where its venv keeps
+// Python (bin/python on Linux and macOS, Scripts\python.exe on Windows), and
+// compiling src/ so a script runs the current helpers.
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The interpreter of the venv in `dir` (default: the project's .venv). */
+export function venvPython(dir = path.join(root, ".venv"), platform = process.platform) {
+  return platform === "win32" ? path.join(dir, "Scripts", "python.exe") : path.join(dir, "bin", "python");
+}
+
+/** An executable of node_modules/.bin (npm adds .cmd on Windows). */
+export function nodeBin(name, platform = process.platform) {
+  return path.join(root, "node_modules", ".bin", platform === "win32" ? `${name}.cmd` : name);
+}
+
+/** Compiles src/ to dist/; returns false (tsc has printed why) when it fails. */
+export function compileHelpers() {
+  return spawnSync(nodeBin("tsc"), ["-p", "tsconfig.json"], { cwd: root, stdio: "inherit", shell: process.platform === "win32" }).status === 0;
+}
