@@ -1,34 +1,45 @@
 #!/usr/bin/env node
-// `npm start [-- -p name value ...]`: runs notebooks/deep-convolution.ipynb headless
-// through Jupyter (nbclient, tslab kernel) with papermill-style parameter
-// overrides, relays its progress to the terminal, and leaves in output/ the
-// executed notebook, its HTML export and metrics.json.
-import { spawn, spawnSync } from "node:child_process";
+// `npm start [-- -p name value ...] [--paper Letter]`: runs notebooks/deep-convolution.ipynb
+// headless through Jupyter (nbclient, tslab kernel) with papermill-style
+// parameter overrides, relays its progress to the terminal, and leaves in
+// output/ the executed notebook, its HTML export, the PDF printed from that
+// HTML, and metrics.json.
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import readline from "node:readline";
-import { fileURLToPath } from "node:url";
+import { compileHelpers, root, venvPython } from "./project.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
-const NOTEBOOK = path.join(root, "notebooks", "deep-convolution.ipynb");
+const NOTEBOOKS = path.join(root, "notebooks");
+const NOTEBOOK = path.join(NOTEBOOKS, "deep-convolution.ipynb");
 function fail(message, code = 2) {
   console.error(message);
   process.exit(code);
 }
 
-function parseArgs(argv, parseValue, parameterNames) {
-  const USAGE = `Usage: npm start [-- -p name value ...]
-  Runs notebooks/deep-convolution.ipynb and writes output/deep-convolution.{ipynb,html} and output/metrics.json.
+function parseArgs(argv, parseValue, parameterNames, parsePaper) {
+  const USAGE = `Usage: npm start [-- -p name value ...] [--paper A4|Letter]
+  Runs notebooks/deep-convolution.ipynb and writes output/deep-convolution.{ipynb,html,pdf} and output/metrics.json.
   -p, --parameter name value   override a parameter, e.g. -p epochs 1 -p sampleLimit 2000
+  --paper A4|Letter            the PDF's paper size (default A4)
 Parameters: ${parameterNames.join(", ")}`;
   const overrides = {};
+  let paper = "A4";
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "-h" || arg === "--help") {
       console.log(USAGE);
       process.exit(0);
+    }
+    if (arg === "--paper") {
+      try {
+        paper = parsePaper(argv[++i] ?? "");
+      } catch (error) {
+        fail(`${error.message}\n${USAGE}`);
+      }
+      continue;
     }
     if (arg !== "-p" && arg !== "--parameter") fail(`Unknown argument ${JSON.stringify(arg)}.\n${USAGE}`);
     const [name, value] = [argv[i + 1], argv[i + 2]];
@@ -36,17 +47,20 @@ Parameters: ${parameterNames.join(", ")}`;
     overrides[name] = parseValue(value);
     i += 2;
   }
-  return overrides;
+  return { overrides, paper };
 }
 
 // The helpers are compiled first so the run uses the current src/.
-const tsc = spawnSync(path.join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
-if (tsc.status !== 0) fail("Compiling src/ failed (see above); fix it, then run npm start again.", 1);
+if (!compileHelpers()) fail("Compiling src/ failed (see above); fix it, then run npm start again.", 1);
 const { checkParameters, parseParameterValue, ParameterError, DEFAULT_PARAMETERS } = require(path.join(root, "dist", "parameters.js"));
+const { parsePaper, writePdf } = require(path.join(root, "dist", "pdf.js"));
 
-const overrides = parseArgs(process.argv.slice(2), parseParameterValue, Object.keys(DEFAULT_PARAMETERS));
-// Paths typed on the command line are relative to where the command runs, not to notebooks/.
-for (const name of ["dataDir", "outputDir"]) {
+const { overrides, paper } = parseArgs(process.argv.slice(2), parseParameterValue, Object.keys(DEFAULT_PARAMETERS), parsePaper);
+// Paths typed on the command line are relative to where the command runs. The
+// notebook runs in notebooks/ and is handed in, so it gets them relative to
+// that folder, never as this machine's absolute paths.
+const PATH_PARAMETERS = ["dataDir", "outputDir"];
+for (const name of PATH_PARAMETERS) {
   if (typeof overrides[name] === "string") overrides[name] = path.resolve(overrides[name]);
 }
 let parameters;
@@ -56,14 +70,18 @@ try {
   if (error instanceof ParameterError) fail(error.message);
   throw error;
 }
+for (const name of PATH_PARAMETERS) {
+  if (typeof overrides[name] === "string") overrides[name] = path.relative(NOTEBOOKS, overrides[name]) || ".";
+}
 
-const python = path.join(root, ".venv", "bin", "python");
+const python = venvPython();
 if (!fs.existsSync(python)) fail("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.", 1);
 if (!fs.existsSync(NOTEBOOK)) fail(`${NOTEBOOK} is missing.`, 1);
 
-const outputDir = path.resolve(root, "notebooks", parameters.outputDir);
+const outputDir = path.resolve(NOTEBOOKS, parameters.outputDir);
 const executed = path.join(outputDir, "deep-convolution.ipynb");
 const html = path.join(outputDir, "deep-convolution.html");
+const pdf = path.join(outputDir, "deep-convolution.pdf");
 const metricsFile = path.join(outputDir, "metrics.json");
 const metricsBefore = fs.existsSync(metricsFile) ? fs.statSync(metricsFile).mtimeMs : 0;
 
@@ -78,11 +96,17 @@ readline.createInterface({ input: child.stderr }).on("line", (line) => {
 });
 // Ctrl-C reaches the runner too; it stops the kernel and keeps earlier outputs. Wait for it.
 process.on("SIGINT", () => {});
-child.on("exit", (code, signal) => {
+child.on("exit", async (code, signal) => {
   if (code !== 0) process.exit(code ?? (signal ? 130 : 1));
-  console.log(`\nWrote ${path.relative(process.cwd(), executed)}, ${path.relative(process.cwd(), html)}`);
+  const shown = (file) => path.relative(process.cwd(), file);
+  try {
+    await writePdf(fs.readFileSync(html, "utf8"), pdf, { paper, title: path.basename(executed) });
+  } catch (error) {
+    fail(`The notebook ran and ${shown(executed)} and ${shown(html)} were written, but printing ${shown(pdf)} failed: ${error.message}`, 1);
+  }
+  console.log(`\nWrote ${shown(executed)}, ${shown(html)}, ${shown(pdf)} (${paper})`);
   if (fs.existsSync(metricsFile) && fs.statSync(metricsFile).mtimeMs > metricsBefore) {
-    console.log(`and ${path.relative(process.cwd(), metricsFile)}:`);
+    console.log(`and ${shown(metricsFile)}:`);
     const { models } = JSON.parse(fs.readFileSync(metricsFile, "utf8"));
     for (const [name, m] of Object.entries(models)) {
       console.log(`  ${name}: test loss ${m.testLoss?.toFixed(4)}, test accuracy ${m.testAccuracy?.toFixed(4)} after ${m.epochs} epoch(s)`);

@@ -114,7 +114,7 @@ function checkMd5(bytes: Uint8Array, dataset: DatasetInfo, key: MnistFileKey, fi
   if (found !== expected) {
     throw new DataFileError(
       `${file}: md5 ${found} does not match the original ${dataset.title} ${FILE_NAMES[key]} (${expected}). `
-        + "The file is damaged or a different data set; replace it, or pass verifyChecksums: false for your own data.",
+        + "The file is damaged or a different data set; replace it, or for your own data set verifyChecksums = false (a notebook parameter, or the loader option verifyChecksums: false).",
     );
   }
 }

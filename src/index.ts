@@ -15,7 +15,10 @@ export { confusionMatrix, perClassMetrics, confidentMistakes, generalisation, de
 export { tileGrid, type PngImage, type Tile } from "./images";
 export { sampleGrid, testReport, mistakeGallery, type TestReport } from "./gallery";
 export { saveTrained, loadTrained } from "./persistence";
-export { renderPng, closeRenderer, findBrowser } from "./render";
+export { renderPng, closeRenderer } from "./render";
+export { chooseBrowser, findBrowser, type BrowserChoice } from "./browser";
+export { printPdf, writePdf, type PaperFormat } from "./pdf";
 export { show, trainWithProgress } from "./display";
-export { writeMetrics, writeFileAtomic } from "./outputs";
+export { writeMetrics } from "./outputs";
+export { writeFileAtomic } from "./files";
 export { checkParameters, parseParameterValue, DEFAULT_PARAMETERS, ParameterError, type Parameters } from "./parameters";

@@ -1,18 +1,11 @@
 /**
- * Files a run leaves behind, written atomically (to a temporary name, then
- * renamed), so an interrupted run never leaves a half-written file.
+ * Files a run leaves behind, written atomically (files.ts), so an interrupted
+ * run never leaves a half-written file.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { generalisation } from "./analysis";
+import { writeFileAtomic } from "./files";
 import type { ModelResult } from "./tables";
-
-export function writeFileAtomic(file: string, contents: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(temporary, contents);
-  fs.renameSync(temporary, file);
-}
 
 /**
  * Writes `<outputDir>/metrics.json`: per model, its history (Keras's names
@@ -34,7 +27,7 @@ export function writeMetrics(outputDir: string, results: Record<string, ModelRes
       },
     ]),
   );
-  const file = path.resolve(outputDir, "metrics.json");
+  const file = path.join(outputDir, "metrics.json"); // as given, so what the notebook prints names no machine path
   writeFileAtomic(file, `${JSON.stringify({ createdAt: new Date().toISOString(), parameters: parameters ?? null, models }, null, 2)}\n`);
   return file;
 }

@@ -22,6 +22,8 @@ export interface Parameters {
   outputDir: string;
   /** "mnist" or "fashion-mnist". */
   dataset: DatasetName;
+  /** Check each IDX file's md5 against the original release; false for your own files in dataDir. */
+  verifyChecksums: boolean;
   /** Evaluate the models saved by an earlier run instead of training them. */
   loadSavedModels: boolean;
 }
@@ -38,6 +40,7 @@ export const DEFAULT_PARAMETERS: Readonly<Parameters> = {
   dataDir: null,
   outputDir: "../output",
   dataset: "mnist",
+  verifyChecksums: true,
   loadSavedModels: false,
 };
 
@@ -67,6 +70,7 @@ const CHECKS: Record<keyof Parameters, { rule: Check; example: string }> = {
   },
   outputDir: { rule: (v) => (typeof v === "string" && v !== "" ? null : "a folder path"), example: '"../output"' },
   dataset: { rule: (v) => (v === "mnist" || v === "fashion-mnist" ? null : '"mnist" or "fashion-mnist"'), example: '"fashion-mnist"' },
+  verifyChecksums: { rule: (v) => (typeof v === "boolean" ? null : "true or false"), example: "false" },
   loadSavedModels: { rule: (v) => (typeof v === "boolean" ? null : "true or false"), example: "true" },
 };
 

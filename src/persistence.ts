@@ -8,7 +8,7 @@ import path from "node:path";
 import type { LayersModel } from "@tensorflow/tfjs-node";
 import { tf } from "./backend";
 import { UserError } from "./errors";
-import { writeFileAtomic } from "./outputs";
+import { writeFileAtomic } from "./files";
 import type { History } from "./training";
 
 const HISTORY_FILE = "history.json";
@@ -16,6 +16,8 @@ const HISTORY_FILE = "history.json";
 /**
  * Saves `model` and `history` under `dir` (e.g. output/models/model_1). A
  * complete new copy replaces the old one only once it is fully written.
+ * Returns `dir` as given (normalised, not made absolute): notebooks print it,
+ * and a handed-in notebook should not show the student's own folders.
  */
 export async function saveTrained(model: LayersModel, history: History, dir: string): Promise<string> {
   const target = path.resolve(dir);
@@ -26,7 +28,7 @@ export async function saveTrained(model: LayersModel, history: History, dir: str
   writeFileAtomic(path.join(staging, HISTORY_FILE), `${JSON.stringify(history, null, 2)}\n`);
   fs.rmSync(target, { recursive: true, force: true });
   fs.renameSync(staging, target);
-  return target;
+  return path.normalize(dir);
 }
 
 /**
@@ -37,7 +39,7 @@ export async function loadTrained(model: LayersModel, dir: string): Promise<Hist
   const target = path.resolve(dir);
   const modelJson = path.join(target, "model.json");
   if (!fs.existsSync(modelJson) || !fs.existsSync(path.join(target, HISTORY_FILE))) {
-    throw new UserError(`No saved model in ${target}. Run the notebook once with loadSavedModels = false: it trains and saves there.`);
+    throw new UserError(`No saved model in ${path.normalize(dir)}. Run the notebook once with loadSavedModels = false: it trains and saves there.`);
   }
   const saved = await tf.loadLayersModel(`file://${modelJson}`);
   try {
@@ -45,7 +47,7 @@ export async function loadTrained(model: LayersModel, dir: string): Promise<Hist
     const expected = model.getWeights().map((w) => w.shape.join("×"));
     const found = weights.map((w) => w.shape.join("×"));
     if (expected.join() !== found.join()) {
-      throw new UserError(`The model saved in ${target} has weights [${found.join(", ")}], this one [${expected.join(", ")}]: they are different networks.`);
+      throw new UserError(`The model saved in ${path.normalize(dir)} has weights [${found.join(", ")}], this one [${expected.join(", ")}]: they are different networks.`);
     }
     model.setWeights(weights);
   } finally {

@@ -1,51 +1,22 @@
 /**
- * Static PNG images of Plotly figures, drawn by plotly.js in a local headless
- * Chrome or Chromium (driven by playwright-core; no browser is downloaded).
- * The image is what GitHub, nbconvert's HTML and untrusted notebooks show.
+ * Static PNG images of Plotly figures, drawn by plotly.js in headless
+ * Chromium (browser.ts chooses which). The image is what GitHub, nbconvert's
+ * HTML, the PDF and untrusted notebooks show.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { chooseBrowser, describeBrowser, launchBrowser, NoBrowserError } from "./browser";
 import type { Figure } from "./charts";
 
-const CANDIDATES = [
-  "/usr/bin/chromium",
-  "/usr/bin/chromium-browser",
-  "/usr/bin/google-chrome",
-  "/usr/bin/google-chrome-stable",
-  "/snap/bin/chromium",
-  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-  "/Applications/Chromium.app/Contents/MacOS/Chromium",
-  "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
-  "C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe",
-];
+let session: Promise<{ close(): Promise<void>; page: Page; browserName: string }> | null = null;
 
-/** The browser to draw with: $CHROME_PATH if set, else the first usual install found. */
-export function findBrowser(env: NodeJS.ProcessEnv = process.env, candidates = CANDIDATES): string | null {
-  const chosen = env["CHROME_PATH"];
-  if (chosen) return fs.existsSync(chosen) ? chosen : null;
-  return candidates.find((c) => fs.existsSync(c)) ?? null;
-}
-
-export const NO_BROWSER_MESSAGE =
-  "No Chrome or Chromium found, so charts are interactive only (no static image for GitHub, HTML exports "
-  + "or untrusted notebooks). Install one (Debian/Ubuntu: sudo apt-get install chromium) or set CHROME_PATH.";
-
-let session: Promise<{ browser: Browser; page: Page }> | null = null;
-
-async function openSession(executablePath: string) {
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    // Chromium's sandbox refuses to start as root (containers, CI).
-    chromiumSandbox: process.getuid?.() !== 0,
-    timeout: 30_000,
-    args: ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-  });
+async function openSession() {
+  const choice = await chooseBrowser();
+  const browser = await launchBrowser(choice);
   const page = await browser.newPage();
   await page.setContent("<!doctype html><html><body></body></html>");
   await page.addScriptTag({ path: path.join(path.dirname(require.resolve("plotly.js-dist-min/package.json")), "plotly.min.js") });
-  return { browser, page };
+  return { close: () => browser.close(), page, browserName: describeBrowser(choice) };
 }
 
 export type RenderResult = { png: Uint8Array } | { png: null; reason: string };
@@ -56,11 +27,12 @@ export type RenderResult = { png: Uint8Array } | { png: null; reason: string };
  * PNG at its pixel size until the pointer comes over it.
  */
 export async function renderPng(figure: Figure, scale = 1): Promise<RenderResult> {
-  const executablePath = findBrowser();
-  if (executablePath === null) return { png: null, reason: NO_BROWSER_MESSAGE };
+  session ??= openSession();
+  let browserName = "the browser";
   try {
-    session ??= openSession(executablePath);
-    const { page } = await session;
+    const opened = await session;
+    browserName = opened.browserName;
+    const { page } = opened;
     const dataUrl = await page.evaluate(
       async ({ fig, scale }) => {
         const plotly = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
@@ -71,7 +43,8 @@ export async function renderPng(figure: Figure, scale = 1): Promise<RenderResult
     return { png: new Uint8Array(Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64")) };
   } catch (error) {
     session = null;
-    return { png: null, reason: `Drawing the chart's static image with ${executablePath} failed: ${(error as Error).message.split("\n")[0]}` };
+    if (error instanceof NoBrowserError) return { png: null, reason: `${error.message} Until then, charts are interactive only (no image for the PDF, HTML exports or untrusted notebooks).` };
+    return { png: null, reason: `Drawing the chart's static image with ${browserName} failed: ${(error as Error).message.split("\n")[0]}` };
   }
 }
 
@@ -79,5 +52,5 @@ export async function renderPng(figure: Figure, scale = 1): Promise<RenderResult
 export async function closeRenderer(): Promise<void> {
   const current = session;
   session = null;
-  if (current) await (await current).browser.close().catch(() => undefined);
+  if (current) await (await current.catch(() => null))?.close().catch(() => undefined);
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../src/backend";
 import { DataFileError, loadMnist, MNIST_FILES, packageDataDir } from "../src/data";
 import { encodeIdx } from "../src/idx";
-import { tempDir } from "./helpers";
+import { fashionMnist, tempDir } from "./helpers";
 
 const names = Object.values(MNIST_FILES).map((f) => f.name);
 const real = (name: string) => fs.readFileSync(path.join(packageDataDir(), name));
@@ -188,8 +188,10 @@ describe("loadMnist's download path", () => {
 });
 
 describe("Fashion-MNIST", () => {
-  it("loads from Debian's dataset-fashion-mnist, checksummed, with class names", async () => {
-    const data = await loadMnist({ dataset: "fashion-mnist", limit: 10 });
+  const fashion = fashionMnist();
+
+  it(`loads ${fashion.real ? "from Debian's dataset-fashion-mnist, checksummed" : "IDX files in its format (Debian's copy is not installed)"}, with class names`, async () => {
+    const data = await loadMnist({ dataset: "fashion-mnist", limit: 10, dataDir: fashion.dataDir, verifyChecksums: fashion.verifyChecksums });
     expect(data.xTrain.shape).toEqual([10, 28, 28]);
     expect(data.classNames).toEqual(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
     expect(Array.from(data.trainLabels()).slice(0, 3)).toEqual([9, 0, 0]); // Fashion-MNIST's first labels: ankle boot, T-shirt, T-shirt
@@ -198,5 +200,14 @@ describe("Fashion-MNIST", () => {
   it("says how to get it when it is not installed", async () => {
     await expect(loadMnist({ dataset: "fashion-mnist", dataDir: tempDir("empty") })).rejects.toThrow(/no train-images-idx3-ubyte/);
     await expect(loadMnist({ dataset: "kmnist" as never })).rejects.toThrow(/dataset "kmnist" is not one of mnist, fashion-mnist/);
+  });
+
+  it.runIf(!fashion.real)("names the install and dataDir when Debian's copy is missing and no folder is given", async () => {
+    await expect(loadMnist({ dataset: "fashion-mnist" })).rejects.toThrow(/apt-get install dataset-fashion-mnist.*dataDir/);
+  });
+
+  it("refuses files that are not the original release while checksums are verified, naming verifyChecksums", async () => {
+    const { dataDir } = fashion.real ? { dataDir: craftedDir(4) } : fashion;
+    await expect(loadMnist({ dataset: "fashion-mnist", dataDir })).rejects.toThrow(/does not match the original Fashion-MNIST .*verifyChecksums = false/);
   });
 });

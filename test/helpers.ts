@@ -4,9 +4,11 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { venvPython as projectVenvPython } from "../scripts/project.mjs";
+import { encodeIdx } from "../src/idx";
 
 export const root = path.resolve(__dirname, "..");
-export const venvPython = path.join(root, ".venv", "bin", "python");
+export const venvPython = projectVenvPython();
 
 /** A fresh folder for one test's files, inside the project so notebooks there can import "deep-convolution". */
 export function scratchDir(prefix: string): string {
@@ -165,4 +167,26 @@ export async function startLab(folder?: string, timeoutMs = 90_000): Promise<Run
       await new Promise((resolve) => lab.on("exit", resolve));
     },
   };
+}
+
+/** Where Debian's dataset-fashion-mnist installs its files (src/data.ts looks there too). */
+export const DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
+
+/**
+ * Fashion-MNIST for a test: Debian's real files where installed (loaded with
+ * their md5 checked), otherwise four small IDX files in the same format written
+ * here, with Fashion-MNIST's first labels (9, 0, 0), loaded through the same
+ * loader as the user's own files are: dataDir with verifyChecksums false.
+ */
+export function fashionMnist(): { real: boolean; dataDir: string | null; verifyChecksums: boolean } {
+  if (fs.existsSync(DEBIAN_FASHION_MNIST)) return { real: true, dataDir: null, verifyChecksums: true };
+  const dir = scratchDir("fashion-idx");
+  const write = (name: string, shape: number[], value: (i: number) => number) =>
+    fs.writeFileSync(path.join(dir, name), encodeIdx(shape, Uint8Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => value(i))));
+  const label = (i: number) => [9, 0, 0][i] ?? (i * 7) % 10;
+  for (const [prefix, count] of [["train", 1200], ["t10k", 300]] as const) {
+    write(`${prefix}-images-idx3-ubyte`, [count, 28, 28], (i) => (i * 131 + (i >> 9) * 17) % 256);
+    write(`${prefix}-labels-idx1-ubyte`, [count], label);
+  }
+  return { real: false, dataDir: dir, verifyChecksums: false };
 }

@@ -1,7 +1,14 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { executeNotebook, joined, makeNotebook, outputsOf, root, run, scratchDir, tempDir, type Notebook } from "./helpers";
+import { executeNotebook, fashionMnist, joined, makeNotebook, outputsOf, root, run, scratchDir, tempDir, type Notebook } from "./helpers";
+import { readPdf } from "./pdfRead";
+
+/** The absolute paths of this machine among `paths` that `text` names (a relative "../../tmp/x" does not count). */
+function machinePathsIn(text: string, paths: string[]): string[] {
+  return paths.filter((p) => new RegExp(`(?<![\\w.])${p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`).test(text));
+}
 
 describe("a TypeScript notebook on the tslab kernel", () => {
   it("imports tfjs-node and the project's helpers by name, on the native backend", async () => {
@@ -33,7 +40,7 @@ describe("npm start on the Deep Convolution notebook", () => {
   it("runs every cell with quick parameters and writes the notebook, its HTML, metrics.json and the models", async () => {
     const result = await start(["-p", "epochs", "1", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
     expect(result.status, result.stderr).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(["deep-convolution.html", "deep-convolution.ipynb", "metrics.json", "models"]);
+    expect(fs.readdirSync(out).sort()).toEqual(["deep-convolution.html", "deep-convolution.ipynb", "deep-convolution.pdf", "metrics.json", "models"]);
     for (const model of ["model_1", "model_2"]) {
       expect(fs.readdirSync(path.join(out, "models", model)).sort()).toEqual(["history.json", "model.json", "weights.bin"]);
     }
@@ -66,7 +73,14 @@ describe("npm start on the Deep Convolution notebook", () => {
       "<Plotly figure: model accuracy>", "<Plotly figure: LOSS>", "<Plotly figure: model 1: confusion matrix (test set)>",
       "<Plotly figure: model accuracy>", "<Plotly figure: model 2: confusion matrix (test set)>",
     ]);
-    for (const chart of charts) expect(Buffer.from(joined(chart.data!["image/png"] as string), "base64").subarray(1, 4).toString()).toBe("PNG");
+    for (const chart of charts) {
+      // every chart also carries its image, drawn at the figure's own size
+      const png = Buffer.from(joined(chart.data!["image/png"] as string), "base64");
+      const { layout } = chart.data!["application/vnd.plotly.v1+json"] as { layout: { width: number; height: number } };
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([layout.width, layout.height]);
+      expect(png.length).toBeGreaterThan(5_000); // axes and data, not a blank canvas
+    }
     const heatmap = charts[2]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ z: number[][] }> };
     expect(heatmap.data[0]!.z.flat().reduce((a, b) => a + b, 0)).toBe(2000); // every test example counted once
     const comparison = charts[3]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> };
@@ -100,6 +114,23 @@ describe("npm start on the Deep Convolution notebook", () => {
     const html = fs.readFileSync(path.join(out, "deep-convolution.html"), "utf8");
     expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)?.length).toBe(8);
     expect(html).toContain("Question 15");
+
+    // The PDF students hand in: A4, every question, and at least every image output of the notebook.
+    const pages = await readPdf(fs.readFileSync(path.join(out, "deep-convolution.pdf")));
+    expect(pages.every((p) => Math.round(p.width) === 596 && Math.round(p.height) === 843)).toBe(true);
+    const pdfText = pages.map((p) => p.text).join("\n");
+    for (const question of [10, 11, 12, 13, 14, 15]) expect(pdfText).toContain(`Question ${question}`);
+    expect(pdfText).toMatch(/Epoch 1\/1/);
+    const imageOutputs = outputs.filter((o) => o.data?.["image/png"]).length;
+    expect(imageOutputs).toBe(8);
+    expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(imageOutputs);
+
+    // Nothing handed in names this machine's folders.
+    const machinePaths = [root, out, os.homedir()].filter((p) => p.length > 1);
+    expect(machinePathsIn(fs.readFileSync(path.join(out, "deep-convolution.ipynb"), "utf8"), machinePaths)).toEqual([]);
+    expect(machinePathsIn(html, machinePaths)).toEqual([]);
+    expect(machinePathsIn(pdfText, machinePaths)).toEqual([]);
+    expect(textOf(cellWith("saveTrained(model, history"))).toMatch(/^Saved in \.\.\/.*models\/model_1\n$/);
   });
 
   it("evaluates the saved models again without training (loadSavedModels)", async () => {
@@ -117,7 +148,9 @@ describe("npm start on the Deep Convolution notebook", () => {
 
   it("runs on Fashion-MNIST, naming classes instead of digits", async () => {
     const fashion = tempDir("fashion");
-    const result = await start(["-p", "dataset", "fashion-mnist", "-p", "epochs", "1", "-p", "sampleLimit", "1000", "-p", "outputDir", fashion]);
+    const source = fashionMnist();
+    const files = source.real ? [] : ["-p", "dataDir", source.dataDir!, "-p", "verifyChecksums", "false"];
+    const result = await start(["-p", "dataset", "fashion-mnist", "-p", "epochs", "1", "-p", "sampleLimit", "1000", "-p", "outputDir", fashion, ...files]);
     expect(result.status, result.stderr).toBe(0);
     const nb = JSON.parse(fs.readFileSync(path.join(fashion, "deep-convolution.ipynb"), "utf8")) as Notebook;
     const outputs = outputsOf(nb);

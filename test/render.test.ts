@@ -1,27 +1,27 @@
-import fs from "node:fs";
-import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { bundledBrowserSupported } from "../src/browser";
 import { plotHistory } from "../src/charts";
-import { closeRenderer, findBrowser, renderPng } from "../src/render";
-import { tempDir } from "./helpers";
+import { closeRenderer, renderPng } from "../src/render";
 
-afterAll(() => closeRenderer());
-
-describe("findBrowser", () => {
-  it("prefers CHROME_PATH, else the first usual install that exists", () => {
-    const dir = tempDir("browser");
-    const fake = path.join(dir, "chrome");
-    fs.writeFileSync(fake, "");
-    expect(findBrowser({ CHROME_PATH: fake })).toBe(fake);
-    expect(findBrowser({ CHROME_PATH: path.join(dir, "missing") })).toBeNull();
-    expect(findBrowser({}, [path.join(dir, "nope"), fake])).toBe(fake);
-    expect(findBrowser({}, [path.join(dir, "nope")])).toBeNull();
-  });
-});
+/** Runs `body` with environment variables set, then restores them (and closes the browser they chose). */
+async function withEnv(vars: Record<string, string>, body: () => Promise<void>) {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    await body();
+  } finally {
+    await closeRenderer();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
 
 describe("renderPng", () => {
-  it("draws a figure as a PNG at its layout size", async () => {
-    expect(findBrowser(), "no Chromium found: install it (README, Prerequisites)").not.toBeNull();
+  afterEach(() => closeRenderer());
+
+  async function drawsAtLayoutSize() {
     const figure = plotHistory({ title: "model accuracy", yLabel: "accuracy", series: { accuracy: [0.9, 0.95, 0.99] } });
     const result = await renderPng(figure);
     expect(result.png).not.toBeNull();
@@ -32,18 +32,17 @@ describe("renderPng", () => {
     expect(png.length).toBeGreaterThan(10_000); // axes, title and a line, not a blank canvas
     const sharper = await renderPng(figure, 2);
     expect(Buffer.from(sharper.png!).readUInt32BE(16)).toBe(figure.layout.width * 2);
-  });
+  }
 
-  it("says why when there is no browser to draw with", async () => {
-    const saved = process.env["CHROME_PATH"];
-    process.env["CHROME_PATH"] = "/no/such/chrome";
-    try {
+  it("draws a figure as a PNG at its layout size (a system browser if there is one, else the bundled one)", drawsAtLayoutSize);
+
+  it.runIf(bundledBrowserSupported())("draws the same with the bundled Chromium, even where a system browser exists", () =>
+    withEnv({ DEEPCONV_BROWSER: "bundled" }, drawsAtLayoutSize));
+
+  it("says why when there is no browser to draw with", () =>
+    withEnv({ CHROME_PATH: "/no/such/chrome" }, async () => {
       const result = await renderPng(plotHistory({ title: "t", yLabel: "y", series: { a: [1] } }));
       expect(result.png).toBeNull();
-      expect("reason" in result && result.reason).toMatch(/No Chrome or Chromium found.*apt-get install chromium.*CHROME_PATH/);
-    } finally {
-      if (saved === undefined) delete process.env["CHROME_PATH"];
-      else process.env["CHROME_PATH"] = saved;
-    }
-  });
+      expect("reason" in result && result.reason).toMatch(/CHROME_PATH is set to \/no\/such\/chrome, which does not exist.*unset it\. .*interactive only/);
+    }));
 });

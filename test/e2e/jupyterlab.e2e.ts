@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findBrowser } from "../../src/render";
+import { findBrowser } from "../../src/browser";
 import { root, run, scratchDir, startLab, type RunningLab } from "../helpers";
 
 const workDir = scratchDir("e2e");
