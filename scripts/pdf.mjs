@@ -2,6 +2,8 @@
 // `npm run pdf -- FILE.ipynb [--paper A4|Letter] [-o OUT.pdf]`: the PDF to hand
 // in, from any saved notebook (e.g. one run in JupyterLab): nbconvert's HTML
 // export printed by the same Chromium that draws the charts. Nothing is run.
+// Given an HTML export instead (FILE.html), it prints that: JupyterLab's
+// Export menu does so through python/deep_convolution_pdf.py.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -9,8 +11,9 @@ import path from "node:path";
 import { compileHelpers, root, venvPython } from "./project.mjs";
 
 const require = createRequire(import.meta.url);
-const USAGE = `Usage: npm run pdf -- FILE.ipynb [--paper A4|Letter] [-o OUT.pdf]
-  Prints a saved notebook to FILE.pdf beside it (or OUT.pdf), as handed in: code, outputs and every chart's image.`;
+const USAGE = `Usage: npm run pdf -- FILE.ipynb [--paper A4|Letter] [-o OUT.pdf] [--title TEXT]
+  Prints a saved notebook (or its HTML export, FILE.html) to FILE.pdf beside it (or OUT.pdf),
+  as handed in: code, outputs and every chart's image. --title sets the page footer (default: the file's name).`;
 
 function fail(message) {
   console.error(message);
@@ -25,10 +28,12 @@ if (args.includes("-h") || args.includes("--help")) {
 let notebook = null;
 let output = null;
 let paperName = "A4";
+let title = null;
 for (let i = 0; i < args.length; i++) {
   const arg = args[i];
   if (arg === "--paper") paperName = args[++i] ?? "";
   else if (arg === "-o" || arg === "--output") output = args[++i] ?? fail(`${arg} needs a file name.\n${USAGE}`);
+  else if (arg === "--title") title = args[++i] ?? fail(`--title needs a text.\n${USAGE}`);
   else if (arg.startsWith("-")) fail(`Unknown option ${JSON.stringify(arg)}.\n${USAGE}`);
   else if (notebook === null) notebook = arg;
   else fail(`One notebook at a time (got ${JSON.stringify(notebook)} and ${JSON.stringify(arg)}).\n${USAGE}`);
@@ -44,32 +49,37 @@ try {
   fail(error.message);
 }
 
-// Checked here so a wrong file gets one sentence, not nbconvert's traceback.
 const file = path.resolve(notebook);
 if (!fs.existsSync(file)) fail(`${notebook} does not exist.`);
-let nb;
-try {
-  nb = JSON.parse(fs.readFileSync(file, "utf8"));
-} catch (error) {
-  fail(`${notebook} is not a Jupyter notebook: it is not JSON (${error.message}). Give the .ipynb file that JupyterLab saves.`);
+const html = /\.html?$/i.test(file) ? fs.readFileSync(file, "utf8") : exportHtml(file);
+
+/** nbconvert's HTML of a notebook, after checks that give a wrong file one sentence instead of a traceback. */
+function exportHtml(file) {
+  let nb;
+  try {
+    nb = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    fail(`${notebook} is not a Jupyter notebook: it is not JSON (${error.message}). Give the .ipynb file that JupyterLab saves.`);
+  }
+  if (!Array.isArray(nb?.cells) || typeof nb?.nbformat !== "number") fail(`${notebook} is not a Jupyter notebook: it has no cells or nbformat. Give the .ipynb file that JupyterLab saves.`);
+
+  const code = nb.cells.filter((c) => c.cell_type === "code" && String(c.source ?? "").length > 0);
+  const notRun = code.filter((c) => c.execution_count == null).length;
+  if (notRun > 0) console.warn(`Note: ${notRun} of ${code.length} code cells were not run, so their outputs are missing. In JupyterLab, Run → Restart Kernel and Run All Cells, save, then print again.`);
+  const outputs = code.flatMap((c) => c.outputs ?? []);
+  const imageless = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"] && !o.data["image/png"]).length;
+  if (imageless > 0) console.warn(`Note: ${imageless} chart(s) have no stored image and print as their title only: re-run those cells (the kernel draws the images) and save.`);
+
+  const python = venvPython();
+  if (!fs.existsSync(python)) fail("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");
+  const exported = spawnSync(python, ["-m", "nbconvert", "--to", "html", "--stdout", "--log-level", "ERROR", file], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+  if (exported.status !== 0) fail(`nbconvert could not export ${notebook} to HTML:\n${exported.stderr.trim().split("\n").slice(-3).join("\n")}`);
+  return exported.stdout;
 }
-if (!Array.isArray(nb?.cells) || typeof nb?.nbformat !== "number") fail(`${notebook} is not a Jupyter notebook: it has no cells or nbformat. Give the .ipynb file that JupyterLab saves.`);
 
-const code = nb.cells.filter((c) => c.cell_type === "code" && String(c.source ?? "").length > 0);
-const notRun = code.filter((c) => c.execution_count == null).length;
-if (notRun > 0) console.warn(`Note: ${notRun} of ${code.length} code cells were not run, so their outputs are missing. In JupyterLab, Run → Restart Kernel and Run All Cells, save, then print again.`);
-const outputs = code.flatMap((c) => c.outputs ?? []);
-const imageless = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"] && !o.data["image/png"]).length;
-if (imageless > 0) console.warn(`Note: ${imageless} chart(s) have no stored image and print as their title only: re-run those cells (the kernel draws the images) and save.`);
-
-const python = venvPython();
-if (!fs.existsSync(python)) fail("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");
-const exported = spawnSync(python, ["-m", "nbconvert", "--to", "html", "--stdout", "--log-level", "ERROR", file], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
-if (exported.status !== 0) fail(`nbconvert could not export ${notebook} to HTML:\n${exported.stderr.trim().split("\n").slice(-3).join("\n")}`);
-
-const target = path.resolve(output ?? `${file.replace(/\.ipynb$/i, "")}.pdf`);
+const target = path.resolve(output ?? `${file.replace(/\.(ipynb|html?)$/i, "")}.pdf`);
 try {
-  await writePdf(exported.stdout, target, { paper, title: path.basename(file) });
+  await writePdf(html, target, { paper, title: title ?? path.basename(file) });
 } catch (error) {
   fail(`Printing ${notebook} failed: ${error.message}`);
 }

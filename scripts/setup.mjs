@@ -72,9 +72,10 @@ function findPython() {
 function ensureVenv() {
   const requirements = path.join(root, "requirements.txt");
   const stamp = path.join(venv, ".requirements.sha256");
-  const wanted = sha256(requirements);
+  // requirements.txt installs python/ (the PDF exporter) too: a change there reinstalls.
+  const wanted = sha256(requirements) + sha256(path.join(root, "python", "pyproject.toml"));
   // Through `python -m`, never .venv/bin scripts: their #! lines break when the folder moves.
-  const healthy = run(venvPython, ["-c", "import jupyterlab, nbclient, nbconvert, plotly"]).status === 0;
+  const healthy = run(venvPython, ["-c", "import jupyterlab, nbclient, nbconvert, plotly, deep_convolution_pdf"]).status === 0;
   if (healthy && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === wanted) {
     log("Jupyter venv (.venv): up to date");
     return;

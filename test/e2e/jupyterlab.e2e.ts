@@ -6,10 +6,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findBrowser } from "../../src/browser";
+import { chooseBrowser, launchBrowser } from "../../src/browser";
 import { root, run, scratchDir, startLab, type RunningLab } from "../helpers";
+import { readPdf } from "../pdfRead";
 
 const workDir = scratchDir("e2e");
 const screenshot = path.join(root, "output", "jupyterlab.png");
@@ -26,14 +27,8 @@ beforeAll(async () => {
 
   lab = await startLab(workDir);
   base = `http://127.0.0.1:${lab.port}`;
-  const executablePath = findBrowser();
-  if (executablePath === null) throw new Error("No Chromium: the README's prerequisites install it (apt-get install chromium).");
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    chromiumSandbox: process.getuid?.() !== 0,
-    args: ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-  });
+  // The browser that draws the charts: a system one, else the bundled Chromium.
+  browser = await launchBrowser(await chooseBrowser());
 }, 300_000);
 
 afterAll(async () => {
@@ -63,6 +58,7 @@ const QUICK_PARAMETERS = [
   "let dataDir: string | null = null;",
   'let outputDir = "e2e-output";',
   'let dataset = "mnist";',
+  "let verifyChecksums = true;",
   "let loadSavedModels = false;",
 ].join("\n");
 
@@ -144,6 +140,21 @@ describe("the notebook in JupyterLab", () => {
     // Untrusted, Plotly's renderer draws no live chart and shows the stored PNG instead; the tables still show.
     expect(await page.locator(".jp-OutputArea-output .plot-container").count()).toBe(0);
     expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(5);
+    await page.close();
+  });
+
+  it("offers the hand-in PDF in File → Save and Export Notebook As, printed like npm run pdf", async () => {
+    const page = await openNotebook("executed/deep-convolution.ipynb");
+    await page.getByRole("menuitem", { name: "File", exact: true }).click();
+    await page.locator(".lm-Menu-item", { hasText: "Save and Export Notebook As" }).hover();
+    const entry = page.getByRole("menuitem", { name: "PDF_Chromium", exact: true });
+    await entry.waitFor({ timeout: 30_000 });
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 120_000 }), entry.click()]);
+    expect(download.suggestedFilename()).toBe("deep-convolution.pdf");
+    const pages = await readPdf(fs.readFileSync((await download.path())!));
+    const text = pages.map((p) => p.text).join("\n");
+    for (const question of [10, 11, 12, 13, 14, 15]) expect(text).toContain(`Question ${question}`);
+    expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(8);
     await page.close();
   });
 });
