@@ -133,6 +133,26 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(textOf(cellWith("saveTrained(model, history"))).toMatch(/^Saved in \.\.\/.*models\/model_1\n$/);
   });
 
+  it("npm run pdf prints a saved notebook, on Letter when asked, and names a wrong file in one sentence", async () => {
+    const pdf = (args: string[]) => run(process.execPath, [path.join(root, "scripts", "pdf.mjs"), ...args]);
+    const target = path.join(tempDir("pdf"), "handed-in.pdf");
+    const printed = await pdf([path.join(out, "deep-convolution.ipynb"), "--paper", "letter", "-o", target]);
+    expect(printed.status, printed.stderr).toBe(0);
+    expect(printed.stdout).toMatch(/Wrote .*handed-in\.pdf \(Letter, \d+ KB\)/);
+    const pages = await readPdf(fs.readFileSync(target));
+    expect(pages.every((p) => Math.round(p.width) === 612 && Math.round(p.height) === 792)).toBe(true);
+    expect(pages.map((p) => p.text).join("\n")).toContain("Question 14");
+    expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(8);
+
+    const notNotebook = path.join(tempDir("pdf"), "notes.ipynb");
+    fs.writeFileSync(notNotebook, "my answers");
+    const refused = await pdf([notNotebook]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/notes\.ipynb is not a Jupyter notebook: it is not JSON .*Give the \.ipynb file that JupyterLab saves\./);
+    expect((await pdf(["missing.ipynb"])).stderr).toContain("missing.ipynb does not exist.");
+    expect((await pdf([path.join(out, "deep-convolution.ipynb"), "--paper", "A5"])).stderr).toContain('Paper "A5" is not one of A4, Letter.');
+  });
+
   it("evaluates the saved models again without training (loadSavedModels)", async () => {
     const before = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
     const result = await start(["-p", "loadSavedModels", "true", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
