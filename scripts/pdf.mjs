@@ -78,9 +78,10 @@ function exportHtml(file) {
 }
 
 const target = path.resolve(output ?? `${file.replace(/\.(ipynb|html?)$/i, "")}.pdf`);
+let printer;
 try {
-  await writePdf(html, target, { paper, title: title ?? path.basename(file) });
+  printer = await writePdf(html, target, { paper, title: title ?? path.basename(file) });
 } catch (error) {
   fail(`Printing ${notebook} failed: ${error.message}`);
 }
-console.log(`Wrote ${path.relative(process.cwd(), target)} (${paper}, ${Math.round(fs.statSync(target).size / 1024)} KB)`);
+console.log(`Wrote ${path.relative(process.cwd(), target)} (${paper}, ${Math.round(fs.statSync(target).size / 1024)} KB, printed by ${printer})`);

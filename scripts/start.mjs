@@ -99,12 +99,13 @@ process.on("SIGINT", () => {});
 child.on("exit", async (code, signal) => {
   if (code !== 0) process.exit(code ?? (signal ? 130 : 1));
   const shown = (file) => path.relative(process.cwd(), file);
+  let printer;
   try {
-    await writePdf(fs.readFileSync(html, "utf8"), pdf, { paper, title: path.basename(executed) });
+    printer = await writePdf(fs.readFileSync(html, "utf8"), pdf, { paper, title: path.basename(executed) });
   } catch (error) {
     fail(`The notebook ran and ${shown(executed)} and ${shown(html)} were written, but printing ${shown(pdf)} failed: ${error.message}`, 1);
   }
-  console.log(`\nWrote ${shown(executed)}, ${shown(html)}, ${shown(pdf)} (${paper})`);
+  console.log(`\nWrote ${shown(executed)}, ${shown(html)}, ${shown(pdf)} (${paper}, printed by ${printer})`);
   if (fs.existsSync(metricsFile) && fs.statSync(metricsFile).mtimeMs > metricsBefore) {
     console.log(`and ${shown(metricsFile)}:`);
     const { models } = JSON.parse(fs.readFileSync(metricsFile, "utf8"));

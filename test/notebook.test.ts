@@ -47,6 +47,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     // the terminal got the progress and the final metrics
     expect(result.stdout).toMatch(/13\/13 \[=+\] - \d+s \d+ms\/step - loss: /);
     expect(result.stdout).toMatch(/model_1: test loss \d\.\d{4}, test accuracy \d\.\d{4} after 1 epoch/);
+    expect(result.stdout).toMatch(/deep-convolution\.pdf \(A4, printed by (the bundled Chromium \(@sparticuz\/chromium\)|\/\S+)\)/);
 
     const nb = JSON.parse(fs.readFileSync(path.join(out, "deep-convolution.ipynb"), "utf8")) as Notebook;
     const outputs = outputsOf(nb);
@@ -121,6 +122,8 @@ describe("npm start on the Deep Convolution notebook", () => {
     const pdfText = pages.map((p) => p.text).join("\n");
     for (const question of [10, 11, 12, 13, 14, 15]) expect(pdfText).toContain(`Question ${question}`);
     expect(pdfText).toMatch(/Epoch 1\/1/);
+    expect(pdfText).toMatch(/seconds_\s*per_\s*epoch/); // the comparison table's last columns are on the page
+    for (const page of pages) expect(page.textRight).toBeLessThanOrEqual(page.width - 20); // nothing past the 10 mm margin
     const imageOutputs = outputs.filter((o) => o.data?.["image/png"]).length;
     expect(imageOutputs).toBe(8);
     expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(imageOutputs);
@@ -138,7 +141,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     const target = path.join(tempDir("pdf"), "handed-in.pdf");
     const printed = await pdf([path.join(out, "deep-convolution.ipynb"), "--paper", "letter", "-o", target]);
     expect(printed.status, printed.stderr).toBe(0);
-    expect(printed.stdout).toMatch(/Wrote .*handed-in\.pdf \(Letter, \d+ KB\)/);
+    expect(printed.stdout).toMatch(/Wrote .*handed-in\.pdf \(Letter, \d+ KB, printed by (the bundled Chromium \(@sparticuz\/chromium\)|\/\S+)\)/);
     const pages = await readPdf(fs.readFileSync(target));
     expect(pages.every((p) => Math.round(p.width) === 612 && Math.round(p.height) === 792)).toBe(true);
     expect(pages.map((p) => p.text).join("\n")).toContain("Question 14");

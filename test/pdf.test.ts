@@ -11,6 +11,9 @@ function pngDataUrl(width: number, height: number, rgb: [number, number, number]
   return `data:image/png;base64,${PNG.sync.write(png).toString("base64")}`;
 }
 
+// comparisonTable's columns: wider than A4 at the HTML export's font size
+const COLUMNS = ["loss", "accuracy", "val_loss", "val_accuracy", "accuracy_gap", "loss_gap", "best_val_loss_epoch", "seconds_per_epoch", "test_loss", "test_accuracy"];
+
 // A page like nbconvert's export: a heading, code, a CDN script an offline
 // machine cannot fetch, and two images, the second placed so that it would
 // straddle the first page break (A4's printable height is about 1,020 CSS px).
@@ -22,6 +25,9 @@ const HTML = `<!doctype html><html><head><title>t</title>
 <div style="height: 300px"></div>
 <img src="${pngDataUrl(720, 420, [30, 30, 200])}">
 <p>Question 15 answer</p>
+<style>.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: nowrap; font-size: 13px; padding: 4px 8px; }</style>
+<div class="jp-RenderedHTMLCommon" style="margin-left: 64px"><table class="dataframe"><thead><tr><th></th>${COLUMNS.map((c) => `<th>${c}</th>`).join("")}</tr></thead>
+<tbody><tr><th>model_1</th>${COLUMNS.map((_, i) => `<td>0.98${i}</td>`).join("")}</tr></tbody></table></div>
 </body></html>`;
 
 describe("parsePaper", () => {
@@ -48,6 +54,9 @@ describe("printPdf", () => {
     expect(pages.map((p) => p.images)).toEqual([1, 1]);
     expect(pages[0]!.text).toMatch(/deep-convolution\.ipynb/);
     expect(pages[1]!.text).toMatch(/2\s*\/\s*2/);
+    // A table wider than the paper is fitted to it, every column on the page.
+    for (const column of COLUMNS) expect(text.replace(/[\u200b\s]/g, "")).toContain(column);
+    for (const page of pages) expect(page.textRight).toBeLessThanOrEqual(page.width - 20); // inside the 10 mm margin
   });
 
   it("prints Letter when asked", async () => {
