@@ -65,7 +65,7 @@ export const DATASETS = {
       testLabels: "15d484375f8d13e6eb1aabb0c3f46965",
     },
     installedDir: () => (fs.existsSync("/usr/share/datasets/fashion-mnist") ? "/usr/share/datasets/fashion-mnist" : null),
-    installHint: "Install Debian's copy (sudo apt-get install dataset-fashion-mnist), set dataDir to a folder with its four IDX files, or use download.",
+    installHint: "Install Debian's copy (sudo apt-get install dataset-fashion-mnist), or set dataDir to a folder with its four IDX files.",
     downloadUrl: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
   },
 } satisfies Record<string, DatasetInfo>;
@@ -98,11 +98,20 @@ function md5(bytes: Uint8Array): string {
   return createHash("md5").update(bytes).digest("hex");
 }
 
+/**
+ * The most a gzipped IDX file may unpack to: ten times MNIST's training
+ * images. A damaged or hostile file cannot make the loader allocate more.
+ */
+export const MAX_IDX_BYTES = 512 * 1024 * 1024;
+
 function gunzipIfNeeded(bytes: Uint8Array, file: string): Uint8Array {
   if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   try {
-    return zlib.gunzipSync(bytes);
+    return zlib.gunzipSync(bytes, { maxOutputLength: MAX_IDX_BYTES });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new DataFileError(`${file}: unpacks to more than ${MAX_IDX_BYTES / 2 ** 20} MiB, more than an IDX data set for this notebook holds. Replace the file.`);
+    }
     throw new DataFileError(`${file}: gzip data is corrupt or truncated (${(error as Error).message}). Replace the file.`);
   }
 }
