@@ -6,6 +6,7 @@
  */
 import type { LayersModel, Tensor, Tensor2D, Tensor4D } from "@tensorflow/tfjs-node";
 import { tf } from "./backend";
+import { UserError } from "./errors";
 import { maxPool, relu } from "./kernels";
 
 type Layer = LayersModel["layers"][number];
@@ -39,7 +40,13 @@ export function logits(model: LayersModel, x: Tensor, training: boolean): Tensor
   const layers = model.layers;
   const last = layers[layers.length - 1];
   const dense = last && last.getClassName() === "Dense" && last.getConfig()["activation"] === "softmax";
-  if (!dense) throw new Error("Training and evaluation here expect a model whose last layer is Dense with softmax activation.");
+  if (!dense) {
+    const found = last ? `${last.name} (${last.getClassName()}${last.getConfig()["activation"] ? `, activation ${last.getConfig()["activation"]}` : ""})` : "no layer at all";
+    throw new UserError(
+      `The model's last layer is ${found}. Training and evaluation here need the output layer to be Dense with activation "softmax" `
+        + '(the loss is categorical cross-entropy, computed from its logits): end the model with model.add(layers.dense({ units: 10, activation: "softmax" })).',
+    );
+  }
   let h = x;
   for (let i = 0; i < layers.length - 1; i++) {
     const layer = layers[i]!;

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { tf } from "../src/backend";
 import { logits } from "../src/forward";
 import { dropout, maxPool, relu, ResourceVariable, statelessUniform } from "../src/kernels";
+import { kerasLayers } from "../src/layers";
 import { buildConvNet } from "../src/models";
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
@@ -78,15 +79,44 @@ describe("the training forward pass", () => {
   const fastLoss = (model: Sequential, x: Tensor, y: Tensor) => () =>
     tf.losses.softmaxCrossEntropy(y, logits(model, x, true)) as Scalar;
 
+  /** A student's edit of model 2: 48 filters, a third Conv2D, the first dropout moved after it. */
+  const edited = () => {
+    const layers = kerasLayers(9);
+    const model = layers.sequential();
+    model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));
+    model.add(layers.conv2d({ filters: 48, kernelSize: [3, 3], activation: "relu" }));
+    model.add(layers.conv2d({ filters: 16, kernelSize: [5, 5], activation: "relu" }));
+    model.add(layers.dropout({ rate: 0.25 }));
+    model.add(layers.maxPooling2d({ poolSize: [2, 2] }));
+    model.add(layers.flatten());
+    model.add(layers.dense({ units: 64, activation: "relu" }));
+    model.add(layers.dense({ units: 10, activation: "softmax" }));
+    return model;
+  };
+  /** Layers the fast path does not know, run by tfjs-layers inside it. */
+  const unknownLayers = () => {
+    const layers = kerasLayers(9);
+    const model = layers.sequential();
+    model.add(layers.conv2d({ filters: 8, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));
+    model.add(layers.batchNormalization());
+    model.add(layers.averagePooling2d({ poolSize: [2, 2] }));
+    model.add(layers.conv2d({ filters: 16, kernelSize: [3, 3], activation: "tanh" }));
+    model.add(layers.flatten());
+    model.add(layers.dense({ units: 10, activation: "softmax" }));
+    return model;
+  };
+
   it.each([
-    ["model 1", {}],
-    ["model 2", { dropoutConv: 0.25, dropoutDense: 0.5 }],
-  ])("%s: same loss and gradients as tfjs-layers' own layers", (_, dropouts) => {
+    ["model 1", () => buildConvNet({ seed: 9 })],
+    ["model 2", () => buildConvNet({ seed: 9, dropoutConv: 0.25, dropoutDense: 0.5 })],
+    ["an edited model (48 filters, another Conv2D, dropout moved)", edited],
+    ["BatchNormalization, AveragePooling2D and a tanh Conv2D", unknownLayers],
+  ])("%s: same loss and gradients as tfjs-layers' own layers", (_, build) => {
     const x = tf.randomUniform([16, 28, 28, 1], 0, 1, "float32", 5);
     const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5], "int32"), 10);
     // twins: same seed, so the same weights and the same dropout masks
-    const fast = buildConvNet({ seed: 9, ...dropouts, name: "fast" });
-    const reference = buildConvNet({ seed: 9, ...dropouts, name: "reference" });
+    const fast = build();
+    const reference = build();
     const ours = tf.variableGrads(fastLoss(fast, x, y), fast.trainableWeights.map((w) => w.read() as Variable));
     const theirs = tf.variableGrads(referenceLoss(reference, x, y), reference.trainableWeights.map((w) => w.read() as Variable));
     expect(ours.value.dataSync()[0]).toBeCloseTo(theirs.value.dataSync()[0]!, 5);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkParameters, DEFAULT_PARAMETERS, ParameterError, parseParameterValue } from "../src/parameters";
-import { tempDir } from "./helpers";
+import { notebookCells, tempDir } from "./helpers";
 
 describe("checkParameters", () => {
   it("returns the defaults (the seed's settings) when nothing is overridden", () => {
@@ -46,5 +46,23 @@ describe("parseParameterValue", () => {
     expect(parseParameterValue("six")).toBe("six");
     expect(parseParameterValue("/data/mnist")).toBe("/data/mnist");
     expect(parseParameterValue("")).toBe("");
+  });
+});
+
+describe("the notebook's parameters cell", () => {
+  const cells = notebookCells();
+  const parametersCell = cells.find((c) => c.startsWith("// Parameters"))!;
+
+  it("holds exactly DEFAULT_PARAMETERS, so the two cannot drift apart", () => {
+    const declared = Object.fromEntries(
+      [...parametersCell.matchAll(/^let (\w+)(?:: [^=]+)? = (.+?);/gm)].map(([, name, value]) => [name, JSON.parse(value!)]),
+    );
+    expect(declared).toEqual({ ...DEFAULT_PARAMETERS });
+  });
+
+  it("passes every parameter to checkParameters", () => {
+    const check = cells.find((c) => c.includes("checkParameters({"))!;
+    const passed = [...check.matchAll(/(\w+): \1\b/g)].map(([, name]) => name);
+    expect(passed.sort()).toEqual(Object.keys(DEFAULT_PARAMETERS).sort());
   });
 });
