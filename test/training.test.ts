@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { adadelta } from "../src/adadelta";
 import { tf } from "../src/backend";
 import { loadMnist, type MnistData } from "../src/data";
+import { UserError } from "../src/errors";
+import { kerasLayers } from "../src/layers";
 import { buildConvNet } from "../src/models";
 import { evaluate, historyOf, train, type History } from "../src/training";
 
@@ -100,6 +102,16 @@ describe("train", () => {
     await expect(train(mse, data.xTrain.slice(0, 10), data.yTrain.slice(0, 10), { epochs: 1, batchSize: 32 })).rejects.toThrow(
       /compiled with loss "meanSquaredError": compile it with loss: "categoricalCrossentropy"/,
     );
+    // a student's model that ends without the softmax output layer
+    const layers = kerasLayers(1);
+    const noSoftmax = layers.sequential();
+    noSoftmax.add(layers.flatten({ inputShape: [28, 28, 1] }));
+    noSoftmax.add(layers.dense({ units: 10, activation: "relu" }));
+    noSoftmax.compile({ loss: "categoricalCrossentropy", optimizer: adadelta(), metrics: ["accuracy"] });
+    await expect(train(noSoftmax, data.xTrain.slice(0, 10), data.yTrain.slice(0, 10), { epochs: 1, batchSize: 32 })).rejects.toThrow(
+      /^The model's last layer is dense \(Dense, activation relu\)\. Training and evaluation here need the output layer to be Dense with activation "softmax" .*model\.add\(layers\.dense\(\{ units: 10, activation: "softmax" \}\)\)/,
+    );
+    await expect(train(noSoftmax, data.xTrain.slice(0, 10), data.yTrain.slice(0, 10), { epochs: 1, batchSize: 32 })).rejects.toBeInstanceOf(UserError);
   });
 
   it("does not leak tensors across training runs", async () => {

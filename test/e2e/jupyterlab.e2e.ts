@@ -89,7 +89,7 @@ describe("the notebook in JupyterLab", () => {
     expect(stderr.filter((t) => /Error/.test(t))).toEqual([]);
     const text = (await outputs.allInnerTexts()).join("\n");
     expect(text).toMatch(/Epoch 1\/2\n13\/13 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}\nEpoch 2\/2\n13\/13 \[=+\] - /);
-    expect(text).toMatch(/Total params: 1199882/);
+    expect(text).toMatch(/Model: "sequential"\n[^]*\(None, 26, 26, 32\)[^]*Total params: 1,199,882/);
     expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(5);
     expect(await page.locator("table.dataframe th", { hasText: "val_accuracy" }).count()).toBeGreaterThan(0);
     // Plotly charts: JupyterLab's Plotly renderer first shows the stored PNG and
@@ -119,7 +119,7 @@ describe("the notebook in JupyterLab", () => {
     expect(accuracy).toBeGreaterThan(0.3);
 
     // A picture for the README: the first training run and its accuracy chart.
-    const fit = page.locator(".jp-CodeCell", { hasText: "const history = params.loadSavedModels" });
+    const fit = page.locator(".jp-CodeCell", { hasText: "await fitOrLoad(model, data" });
     await page.setViewportSize({ width: 1400, height: 1600 });
     await fit.evaluate((el) => el.scrollIntoView({ block: "start" }));
     fs.mkdirSync(path.dirname(screenshot), { recursive: true });
