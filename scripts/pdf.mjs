@@ -41,7 +41,7 @@ for (let i = 0; i < args.length; i++) {
 if (notebook === null) fail(`Which notebook? ${USAGE}`);
 
 if (!compileHelpers()) fail("Compiling src/ failed (see above).");
-const { parsePaper, writePdf } = require(path.join(root, "dist", "pdf.js"));
+const { parsePaper, writePdf } = require(path.join(root, "dist", "browser", "pdf.js"));
 let paper;
 try {
   paper = parsePaper(paperName);

@@ -21,6 +21,8 @@ from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
 RELAYED_IMAGE_TYPES = ("application/vnd.plotly.v1+json", "image/png")
+# Set by src/notebook/display.ts on progress outputs: how many of their lines are finished.
+PROGRESS_METADATA = "deep_convolution/progress"
 
 
 def ts_literal(value):
@@ -68,9 +70,11 @@ class RelayingClient(NotebookClient):
         self.relay = relay
         self._live = {}  # display_id -> lines already printed
 
-    def _print_live(self, display_id, text):
+    def _print_live(self, display_id, text, progress):
         lines = text.split("\n")
-        running = lines.pop() if lines and "ETA:" in lines[-1] else None
+        finished = progress.get("finished", len(lines)) if progress else len(lines)
+        running = "\n".join(lines[finished:]) or None
+        lines = lines[:finished]
         printed = self._live.get(display_id, 0)
         tty = sys.stdout.isatty()
         for line in lines[printed:]:
@@ -96,7 +100,7 @@ class RelayingClient(NotebookClient):
             display_id = (content.get("transient") or {}).get("display_id")
             text = data.get("text/plain", "")
             if display_id and not any(t in data for t in RELAYED_IMAGE_TYPES):
-                self._print_live(display_id, text)
+                self._print_live(display_id, text, (content.get("metadata") or {}).get(PROGRESS_METADATA))
             elif text:
                 print(text, flush=True)
         elif kind == "error":

@@ -52,8 +52,8 @@ Parameters: ${parameterNames.join(", ")}`;
 
 // The helpers are compiled first so the run uses the current src/.
 if (!compileHelpers()) fail("Compiling src/ failed (see above); fix it, then run npm start again.", 1);
-const { checkParameters, parseParameterValue, ParameterError, DEFAULT_PARAMETERS } = require(path.join(root, "dist", "parameters.js"));
-const { parsePaper, writePdf } = require(path.join(root, "dist", "pdf.js"));
+const { checkParameters, parseParameterValue, ParameterError, DEFAULT_PARAMETERS } = require(path.join(root, "dist", "notebook", "parameters.js"));
+const { parsePaper, writePdf } = require(path.join(root, "dist", "browser", "pdf.js"));
 
 const { overrides, paper } = parseArgs(process.argv.slice(2), parseParameterValue, Object.keys(DEFAULT_PARAMETERS), parsePaper);
 // Paths typed on the command line are relative to where the command runs. The

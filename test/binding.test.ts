@@ -1,6 +1,6 @@
 import type { Tensor, Tensor4D } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
-import { tf } from "../src/backend";
+import { tf } from "../src/core/backend";
 import { onBackend } from "./backends";
 
 /** conv2d forward and its gradients on the current backend. */

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { bundledBrowserSupported, chooseBrowser, findBrowser, launchBrowser, NoBrowserError, SYSTEM_BROWSERS } from "../src/browser";
+import { bundledBrowserSupported, chooseBrowser, findBrowser, launchBrowser, NoBrowserError, SYSTEM_BROWSERS } from "../src/browser/browser";
 import { tempDir } from "./helpers";
 
 describe("findBrowser", () => {

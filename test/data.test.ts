@@ -4,9 +4,11 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tf } from "../src/backend";
-import { DataFileError, loadMnist, MNIST_FILES, packageDataDir } from "../src/data";
-import { encodeIdx } from "../src/idx";
+import { tf } from "../src/core/backend";
+import { MNIST_FILES, packageDataDir } from "../src/data/catalogue";
+import { loadMnist } from "../src/data/mnist";
+import { DataFileError } from "../src/data/sources";
+import { encodeIdx } from "../src/data/idx";
 import { fashionMnist, tempDir } from "./helpers";
 
 const names = Object.values(MNIST_FILES).map((f) => f.name);

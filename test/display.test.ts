@@ -1,12 +1,12 @@
 import { createRequire } from "node:module";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { adadelta } from "../src/adadelta";
-import { plotHistory } from "../src/charts";
-import { loadMnist } from "../src/data";
-import { show, trainWithProgress } from "../src/display";
-import { buildConvNet } from "../src/models";
-import { closeRenderer } from "../src/render";
-import { historyTable } from "../src/tables";
+import { adadelta } from "../src/model/adadelta";
+import { plotHistory } from "../src/report/charts";
+import { loadMnist } from "../src/data/mnist";
+import { show, trainWithProgress } from "../src/notebook/display";
+import { buildConvNet } from "../src/model/models";
+import { closeRenderer } from "../src/browser/render";
+import { historyTable } from "../src/report/tables";
 
 interface Message {
   data: Record<string, unknown>;

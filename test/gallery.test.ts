@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { tf } from "../src/backend";
-import { loadMnist } from "../src/data";
-import { mistakeGallery, sampleGrid, type TestReport } from "../src/gallery";
-import { tileGrid } from "../src/images";
+import { tf } from "../src/core/backend";
+import { loadMnist } from "../src/data/mnist";
+import { mistakeGallery, sampleGrid, type TestReport } from "../src/report/gallery";
+import { tileGrid } from "../src/report/images";
 
 describe("the notebook's pictures of the data", () => {
   it("know how bright a full pixel is, before and after rescaling", async () => {

@@ -5,7 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { venvPython as projectVenvPython } from "../scripts/project.mjs";
-import { encodeIdx } from "../src/idx";
+import { encodeIdx } from "../src/data/idx";
 
 export const root = path.resolve(__dirname, "..");
 export const venvPython = projectVenvPython();

@@ -1,7 +1,7 @@
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
-import { bundledBrowserSupported } from "../src/browser";
-import { parsePaper, printPdf } from "../src/pdf";
+import { bundledBrowserSupported } from "../src/browser/browser";
+import { parsePaper, printPdf } from "../src/browser/pdf";
 import { readPdf } from "./pdfRead";
 
 /** A PNG of one colour, as a data URL (nbconvert embeds outputs' images this way). */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { bundledBrowserSupported } from "../src/browser";
-import { plotHistory } from "../src/charts";
-import { closeRenderer, renderPng } from "../src/render";
+import { bundledBrowserSupported } from "../src/browser/browser";
+import { plotHistory } from "../src/report/charts";
+import { closeRenderer, renderPng } from "../src/browser/render";
 
 /** Runs `body` with environment variables set, then restores them (and closes the browser they chose). */
 async function withEnv(vars: Record<string, string>, body: () => Promise<void>) {

@@ -1,12 +1,12 @@
 import type { Sequential, Tensor } from "@tensorflow/tfjs-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { adadelta } from "../src/adadelta";
-import { tf } from "../src/backend";
-import { loadMnist, type MnistData } from "../src/data";
-import { UserError } from "../src/errors";
-import { kerasLayers } from "../src/layers";
-import { buildConvNet } from "../src/models";
-import { evaluate, historyOf, train, type History } from "../src/training";
+import { adadelta } from "../src/model/adadelta";
+import { tf } from "../src/core/backend";
+import { loadMnist, type MnistData } from "../src/data/mnist";
+import { UserError } from "../src/core/errors";
+import { kerasLayers } from "../src/model/layers";
+import { buildConvNet } from "../src/model/models";
+import { evaluate, historyOf, train, type History } from "../src/training/training";
 
 let data: MnistData;
 
@@ -80,7 +80,7 @@ describe("train", () => {
     let history: History | undefined;
     const done = train(model, data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), {
       epochs: 3, batchSize: 64, validationSplit: 0.2, seed: 1, signal: controller.signal,
-      callbacks: { onBatchEnd: (step) => { if (historyOf(model)!.epoch.length === 1 && step === 2) controller.abort(); } },
+      onEvent: (event) => { if (event.type === "batchEnd" && historyOf(model)!.epoch.length === 1 && event.step === 2) controller.abort(); },
     });
     history = await done;
     expect(history.stopped).toEqual({ epoch: 1, step: 3 });

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chooseBrowser, launchBrowser } from "../../src/browser";
+import { chooseBrowser, launchBrowser } from "../../src/browser/browser";
 import { root, run, scratchDir, startLab, type RunningLab } from "../helpers";
 import { readPdf } from "../pdfRead";
 

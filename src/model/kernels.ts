@@ -1,0 +1,198 @@
+/**
+ * The training step's hot spots, on TensorFlow ops that tfjs-node does not use.
+ *
+ * Profiled on model 1 (one step, batch 128): tfjs differentiates ReLU as
+ * `dy · step(y)`, and tfjs-node builds `step` from IsNan, Greater, two Fills
+ * and two Selects — 21 ms of a 76 ms step, where TensorFlow's own ReluGrad
+ * takes under 1 ms. Dropout masks come from a JavaScript random generator
+ * (14 ms for model 2's first mask) where StatelessRandomUniform takes 3 ms.
+ * MaxPoolGrad recomputes each window's maximum (8–14 ms); oneDNN's max-pool
+ * keeps a workspace from the forward pass and needs under 1 ms for both.
+ * Adadelta written in tfjs ops makes 14 passes over each weight (about 7 ms);
+ * TensorFlow's ResourceApplyAdadelta updates resource variables in one.
+ * Outside the TensorFlow backend the plain tfjs ops are used.
+ */
+import type { Tensor, Tensor4D } from "@tensorflow/tfjs-node";
+import { tf } from "../core/backend";
+
+interface OpAttr {
+  name: string;
+  type: number;
+  value: number | number[] | string | boolean;
+}
+
+interface NativeBackend {
+  binding: {
+    TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number;
+    TF_FLOAT: number; TF_INT32: number;
+  };
+  executeSingleOutput(name: string, attrs: OpAttr[], inputs: Tensor[]): Tensor;
+  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], count: number): Tensor[];
+}
+
+function native(): NativeBackend | null {
+  return tf.getBackend() === "tensorflow" ? (tf.backend() as unknown as NativeBackend) : null;
+}
+
+/** dy where y > 0, else 0: the gradient of y = relu(x) given its output. */
+function reluGrad(dy: Tensor, y: Tensor): Tensor {
+  const backend = native();
+  if (backend === null) return tf.mul(dy, tf.step(y));
+  const { binding } = backend;
+  return backend.executeSingleOutput("ReluGrad", [{ name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT }], [dy, y]);
+}
+
+/** Uniform [0, 1) floats that depend only on `shape` and `seed` (two int32 words). */
+export function statelessUniform(shape: number[], seed: [number, number]): Tensor {
+  const backend = native();
+  if (backend === null) return tf.randomUniform(shape, 0, 1, "float32", seed[0] * 1_000_003 + seed[1]);
+  const { binding } = backend;
+  const shapeTensor = tf.tensor1d(shape, "int32");
+  const seedTensor = tf.tensor1d(seed, "int32");
+  try {
+    return backend.executeSingleOutput("StatelessRandomUniform", [
+      { name: "dtype", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+      { name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 },
+      { name: "Tseed", type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 },
+    ], [shapeTensor, seedTensor]);
+  } finally {
+    tf.dispose([shapeTensor, seedTensor]);
+  }
+}
+
+/** Inverted dropout with a mask drawn from `seed`: kept units are scaled by 1/(1−rate). */
+export function dropout(x: Tensor, rate: number, seed: [number, number]): Tensor {
+  return tf.tidy(() => {
+    const keep = tf.cast(tf.greaterEqual(statelessUniform(x.shape, seed), rate), "float32");
+    return tf.mul(x, tf.mul(keep, 1 / (1 - rate)));
+  });
+}
+
+type Save = (tensors: Tensor[]) => void;
+type Unary = (x: Tensor) => Tensor;
+/** tf.customGrad for one input whose gradient is one tensor. */
+const withGradient = (f: (x: Tensor, save: Save) => { value: Tensor; gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor }) =>
+  tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Unary;
+
+/** relu(x), differentiated with TensorFlow's ReluGrad from its output. */
+export const relu: Unary = withGradient((x, save) => {
+  const y = tf.relu(x);
+  save([y]);
+  return { value: y, gradFunc: (dy, [y]) => reluGrad(dy, y!) };
+});
+
+/** Attributes of oneDNN's max-pool ops (the kernels TensorFlow's graph optimiser swaps in). */
+function mklPoolAttrs(backend: NativeBackend, size: number): OpAttr[] {
+  const { binding } = backend;
+  return [
+    { name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+    { name: "ksize", type: binding.TF_ATTR_INT, value: [1, size, size, 1] },
+    { name: "strides", type: binding.TF_ATTR_INT, value: [1, size, size, 1] },
+    { name: "padding", type: binding.TF_ATTR_STRING, value: "VALID" },
+    { name: "explicit_paddings", type: binding.TF_ATTR_INT, value: [] },
+    { name: "data_format", type: binding.TF_ATTR_STRING, value: "NHWC" },
+    { name: "workspace_enabled", type: binding.TF_ATTR_BOOL, value: true },
+    { name: "_kernel", type: binding.TF_ATTR_STRING, value: "MklNameChangeOp" },
+  ];
+}
+
+const mklMaxPools = new Map<number, Unary>();
+
+function mklMaxPool(backend: NativeBackend, size: number): Unary {
+  const attrs = mklPoolAttrs(backend, size);
+  return withGradient((x, save) => {
+    // The workspace (which input won each window) is uint8 in TensorFlow; tfjs
+    // labels it int32 but only ever hands it back to the gradient op.
+    const [y, workspace] = backend.executeMultipleOutputs("_MklNativeMaxPool", attrs, [x], 2) as [Tensor, Tensor];
+    save([x, y, workspace]);
+    return {
+      value: y,
+      gradFunc: (dy, [input, output, ws]) => backend.executeSingleOutput("_MklNativeMaxPoolGrad", attrs, [input!, output!, dy, ws!]),
+    };
+  });
+}
+
+let mklPoolingWorks: boolean | undefined;
+
+/** Whether this TensorFlow build has oneDNN's max-pool kernels (probed once, outside any gradient tape). */
+function mklPooling(backend: NativeBackend): boolean {
+  if (mklPoolingWorks === undefined) {
+    try {
+      tf.dispose(backend.executeMultipleOutputs("_MklNativeMaxPool", mklPoolAttrs(backend, 2), [tf.zeros([1, 2, 2, 1])], 2));
+      mklPoolingWorks = true;
+    } catch {
+      mklPoolingWorks = false;
+    }
+  }
+  return mklPoolingWorks;
+}
+
+/** Max pooling over size×size windows with stride `size` ('valid', NHWC), as tf.maxPool computes it. */
+export function maxPool(x: Tensor, size: number): Tensor {
+  const backend = native();
+  if (backend === null || !mklPooling(backend)) return tf.maxPool(x as Tensor4D, size, size, "valid");
+  let pool = mklMaxPools.get(size);
+  if (pool === undefined) mklMaxPools.set(size, (pool = mklMaxPool(backend, size)));
+  return pool(x);
+}
+
+let resourceCount = 0;
+
+/**
+ * A TensorFlow resource variable: float32 state that TensorFlow's training ops
+ * update in place. Reads share its buffer; an update while a read is alive
+ * writes to a fresh copy (TensorFlow's copy-on-write), so a tensor once read
+ * never changes. Its memory is TensorFlow's until `dispose()`.
+ */
+export class ResourceVariable {
+  private constructor(private readonly backend: NativeBackend, readonly handle: Tensor) {}
+
+  /** A resource variable holding `initial`, or null outside the TensorFlow backend. */
+  static create(initial: Tensor): ResourceVariable | null {
+    const backend = native();
+    if (backend === null) return null;
+    const { binding } = backend;
+    const handle = backend.executeSingleOutput("VarHandleOp", [
+      { name: "container", type: binding.TF_ATTR_STRING, value: "" },
+      { name: "shared_name", type: binding.TF_ATTR_STRING, value: `deep_convolution_${process.pid}_${resourceCount++}` },
+      { name: "dtype", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+      { name: "shape", type: binding.TF_ATTR_SHAPE, value: initial.shape },
+    ], []);
+    const variable = new ResourceVariable(backend, tf.keep(handle));
+    variable.assign(initial);
+    return variable;
+  }
+
+  private dtype(): OpAttr {
+    return { name: "dtype", type: this.backend.binding.TF_ATTR_TYPE, value: this.backend.binding.TF_FLOAT };
+  }
+
+  read(): Tensor {
+    return this.backend.executeSingleOutput("ReadVariableOp", [this.dtype()], [this.handle]);
+  }
+
+  assign(value: Tensor): void {
+    this.backend.executeMultipleOutputs("AssignVariableOp", [this.dtype()], [this.handle, value], 0);
+  }
+
+  /** Frees the variable's memory in TensorFlow (disposing the handle alone would not). */
+  dispose(): void {
+    const { binding } = this.backend;
+    this.backend.executeMultipleOutputs("DestroyResourceOp", [
+      { name: "ignore_lookup_error", type: binding.TF_ATTR_BOOL, value: true },
+    ], [this.handle], 0);
+    this.handle.dispose();
+  }
+
+  /**
+   * One step of TensorFlow's ApplyAdadelta on this variable, in place:
+   * Eg² ← ρ·Eg² + (1−ρ)·g², Δ = √(EΔ² + ε)/√(Eg² + ε)·g, θ ← θ − lr·Δ, EΔ² ← ρ·EΔ² + (1−ρ)·Δ².
+   */
+  applyAdadelta(accumulatedGrad: ResourceVariable, accumulatedDelta: ResourceVariable, hyper: { learningRate: Tensor; rho: Tensor; epsilon: Tensor }, gradient: Tensor): void {
+    const { binding } = this.backend;
+    this.backend.executeMultipleOutputs("ResourceApplyAdadelta", [
+      { name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+      { name: "use_locking", type: binding.TF_ATTR_BOOL, value: false },
+    ], [this.handle, accumulatedGrad.handle, accumulatedDelta.handle, hyper.learningRate, hyper.rho, hyper.epsilon, gradient], 0);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Everything that knows about the Jupyter kernel (tslab): rich outputs with
+ * several MIME types, progress updated in place, and the kernel's interrupt.
+ * Outside a kernel (plain Node, tests) the same calls print plain text.
+ */
+import { randomBytes } from "node:crypto";
+import type { LayersModel, Tensor } from "@tensorflow/tfjs-node";
+import { DataFrame } from "danfojs-node";
+import { isFigure, type Figure } from "../report/charts";
+import { isPngImage, type PngImage } from "../report/images";
+import { fitInterruptibly } from "../training/fit";
+import { KerasProgress, transcriptText, type Transcript } from "../training/progress";
+import { renderPng } from "../browser/render";
+import { tableHtml, tableText } from "../report/tables";
+import type { History, TrainOptions } from "../training/training";
+
+type Bundle = Record<string, unknown>;
+type DisplayWriter = (message: { data: Bundle; metadata: Bundle; transient: { display_id?: string } }, update: boolean) => void;
+
+/**
+ * tslab's public `display` sends one MIME type per output, but a table wants
+ * HTML with a text fallback and a chart wants Plotly JSON with a PNG. The
+ * writer behind `display` takes a whole bundle; it is set while a cell runs.
+ * (tslab is pinned; test/display.test.ts fails if this internal moves.)
+ */
+function kernelWriter(): DisplayWriter | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require("tslab/dist/jupyter") as { lastWriteDisplayData: DisplayWriter | null }).lastWriteDisplayData;
+  } catch {
+    return null;
+  }
+}
+
+/** Shows one output carrying every representation in `bundle`. */
+function publish(bundle: Bundle, metadata: Bundle = {}): void {
+  const write = kernelWriter();
+  if (write === null) {
+    console.log(String(bundle["text/plain"] ?? ""));
+    return;
+  }
+  write({ data: bundle, metadata, transient: {} }, false);
+}
+
+let warnedNoImage = false;
+
+/** The output bundle for a Plotly figure: interactive JSON, a PNG of it when a browser can draw one, and a title. */
+async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata: Bundle }> {
+  const bundle: Bundle = {
+    "application/vnd.plotly.v1+json": { data: figure.data, layout: figure.layout, config: { displaylogo: false } },
+    "text/plain": `<Plotly figure: ${figure.layout.title.text}>`,
+  };
+  const metadata: Bundle = {};
+  const image = await renderPng(figure);
+  if (image.png !== null) {
+    bundle["image/png"] = Buffer.from(image.png).toString("base64");
+    metadata["image/png"] = { width: figure.layout.width, height: figure.layout.height };
+  } else if (!warnedNoImage) {
+    warnedNoImage = true;
+    console.warn(image.reason);
+  }
+  return { bundle, metadata };
+}
+
+/**
+ * Shows a DataFrame (HTML table + text), a Plotly figure (interactive +
+ * PNG), a PNG image, or anything else as text.
+ */
+export async function show(value: DataFrame | Figure | PngImage | string): Promise<void> {
+  if (isPngImage(value)) {
+    publish(
+      { "image/png": Buffer.from(value.png).toString("base64"), "text/plain": `<image: ${value.title}>` },
+      { "image/png": { width: value.width, height: value.height } },
+    );
+  } else if (value instanceof DataFrame) {
+    publish({ "text/html": tableHtml(value), "text/plain": tableText(value) });
+  } else if (isFigure(value)) {
+    const { bundle, metadata } = await figureBundle(value);
+    publish(bundle, metadata);
+  } else {
+    publish({ "text/plain": String(value) });
+  }
+}
+
+/** The metadata key that tells a headless runner how many lines of a progress output are finished. */
+export const PROGRESS_METADATA = "deep_convolution/progress";
+
+/**
+ * Shows a progress transcript as it grows: in a kernel, one output rewritten in
+ * place (its metadata says which lines are finished, for the headless runner);
+ * in a terminal, each finished line once and the running one redrawn on a TTY.
+ */
+function progressOutput(): (transcript: Transcript) => void {
+  const write = kernelWriter();
+  if (write !== null) {
+    const displayId = randomBytes(8).toString("hex");
+    let shown = false;
+    return (transcript) => {
+      const metadata = { [PROGRESS_METADATA]: { finished: transcript.finished.length, running: transcript.running !== null } };
+      write({ data: { "text/plain": transcriptText(transcript) }, metadata, transient: { display_id: displayId } }, shown);
+      shown = true;
+    };
+  }
+  let printed = 0;
+  return ({ finished, running }) => {
+    for (; printed < finished.length; printed++) process.stdout.write(`${process.stdout.isTTY ? "\r\x1b[K" : ""}${finished[printed]}\n`);
+    if (running !== null && process.stdout.isTTY) process.stdout.write(`\r\x1b[K${running}`);
+  };
+}
+
+/**
+ * `model.fit(x, y, {batchSize, epochs, validationSplit, verbose: 1})`:
+ * trains with Keras's semantics and shows Keras-style progress, updated in
+ * place. Interrupting the kernel (or Ctrl-C) stops at the next batch
+ * boundary; the finished epochs stay available through `historyOf(model)`
+ * and the model keeps its trained weights.
+ */
+export function trainWithProgress(
+  model: LayersModel,
+  x: Tensor,
+  y: Tensor,
+  options: Omit<TrainOptions, "onEvent" | "signal">,
+): Promise<History> {
+  return fitInterruptibly(model, x, y, options, new KerasProgress(progressOutput()).handle);
+}

@@ -1,0 +1,96 @@
+/**
+ * Training histories and model comparisons as danfojs DataFrames, and their
+ * rendering as an HTML table and as plain text (for places without HTML).
+ */
+import { DataFrame } from "danfojs-node";
+import { generalisation, perClassMetrics } from "./analysis";
+import type { History, Metrics } from "../training/training";
+
+/** One row per epoch, indexed by epoch number (from 1): loss, accuracy, val_loss, val_accuracy, seconds. */
+export function historyTable(history: History): DataFrame {
+  const { loss, accuracy, val_loss, val_accuracy, seconds } = history.history;
+  const columns: Record<string, number[]> = { loss, accuracy };
+  if (val_loss.length > 0) Object.assign(columns, { val_loss, val_accuracy });
+  columns["seconds"] = seconds;
+  if (history.epoch.length === 0) return new DataFrame([], { columns: Object.keys(columns) });
+  return new DataFrame(columns, { index: history.epoch.map((e) => e + 1) });
+}
+
+export interface ModelResult {
+  history: History;
+  /** Test-set metrics, from `evaluate`. */
+  test?: Metrics;
+}
+
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
+
+/**
+ * One row per model: final training and validation metrics, the
+ * train−validation accuracy gap and validation−train loss gap (positive
+ * means the model does better on data it trained on), the epoch with the
+ * lowest validation loss, mean seconds per epoch, and test metrics where given.
+ */
+export function comparisonTable(results: Record<string, ModelResult>): DataFrame {
+  const names = Object.keys(results);
+  const rows = names.map((name) => {
+    const { history, test } = results[name]!;
+    const g = generalisation(history);
+    return {
+      loss: g.trainLoss,
+      accuracy: g.trainAccuracy,
+      val_loss: g.valLoss,
+      val_accuracy: g.valAccuracy,
+      accuracy_gap: g.accuracyGap,
+      loss_gap: g.lossGap,
+      best_val_loss_epoch: g.bestValLossEpoch,
+      seconds_per_epoch: mean(history.history.seconds),
+      test_loss: test?.loss ?? NaN,
+      test_accuracy: test?.accuracy ?? NaN,
+    };
+  });
+  return new DataFrame(rows, { index: names });
+}
+
+/** Per class (rows named by `classNames`): precision, recall and the number of test examples. */
+export function classTable(matrix: number[][], classNames: string[]): DataFrame {
+  const { precision, recall, support } = perClassMetrics(matrix);
+  return new DataFrame({ precision, recall, support }, { index: classNames });
+}
+
+function formatCell(value: unknown, column: string): string {
+  if (typeof value !== "number") return String(value);
+  if (Number.isNaN(value)) return "–";
+  if (Number.isInteger(value) && (column === "support" || column.endsWith("epoch"))) return String(value);
+  if (column.startsWith("seconds")) return value.toFixed(1);
+  return value.toFixed(4);
+}
+
+function cells(df: DataFrame): { header: string[]; body: string[][] } {
+  const columns = df.columns as string[];
+  const values = df.values as unknown[][];
+  const index = df.index as (string | number)[];
+  return {
+    header: ["", ...columns],
+    body: values.map((row, i) => [String(index[i]), ...row.map((v, j) => formatCell(v, columns[j]!))]),
+  };
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+/** The table as HTML, styled like pandas' notebook tables (JupyterLab styles class "dataframe"). */
+export function tableHtml(df: DataFrame): string {
+  const { header, body } = cells(df);
+  const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
+  const tr = body
+    .map(([index, ...row]) => `<tr><th>${escapeHtml(index!)}</th>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`)
+    .join("\n");
+  return `<table class="dataframe" border="1">\n<thead><tr style="text-align: right;">${th}</tr></thead>\n<tbody>\n${tr}\n</tbody>\n</table>`;
+}
+
+/** The table as aligned plain text. */
+export function tableText(df: DataFrame): string {
+  const { header, body } = cells(df);
+  const rows = [header, ...body];
+  const widths = header.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
+  return rows.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  ")).join("\n");
+}

@@ -1,0 +1,131 @@
+import type { Scalar, Sequential, Tensor, Tensor4D, Variable } from "@tensorflow/tfjs-node";
+import { describe, expect, it } from "vitest";
+import { tf } from "../../src/core/backend";
+import { logits } from "../../src/model/forward";
+import { dropout, maxPool, relu, ResourceVariable, statelessUniform } from "../../src/model/kernels";
+import { kerasLayers } from "../../src/model/layers";
+import { buildConvNet } from "../../src/model/models";
+
+const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+
+describe("kernels", () => {
+  it("relu's gradient (TensorFlow's ReluGrad) equals tfjs's dy·step(x)", () => {
+    const x = tf.randomUniform([64, 50], -1, 1, "float32", 1);
+    const dy = tf.randomUniform([64, 50], -1, 1, "float32", 2);
+    const ours = tf.grad((t: Tensor) => relu(t))(x, dy);
+    const theirs = tf.grad((t: Tensor) => tf.relu(t))(x, dy);
+    expect(maxAbsDiff(relu(x), tf.relu(x))).toBe(0);
+    expect(maxAbsDiff(ours, theirs)).toBe(0);
+  });
+
+  it("max pooling (oneDNN's, with workspace) equals tf.maxPool in value and gradient, ties included", () => {
+    // a relu'd input has many all-zero windows: ties must send the gradient where MaxPoolGrad sends it
+    const x = tf.relu(tf.randomUniform([4, 8, 8, 3], -1, 1, "float32", 3)) as Tensor4D;
+    const dy = tf.randomUniform([4, 4, 4, 3], -1, 1, "float32", 4);
+    expect(maxAbsDiff(maxPool(x, 2), tf.maxPool(x, 2, 2, "valid"))).toBe(0);
+    const ours = tf.grad((t: Tensor) => maxPool(t, 2))(x, dy);
+    const theirs = tf.grad((t: Tensor) => tf.maxPool(t as Tensor4D, 2, 2, "valid"))(x, dy);
+    expect(maxAbsDiff(ours, theirs)).toBe(0);
+  });
+
+  it("stateless uniform numbers depend only on the seed, and lie in [0, 1)", () => {
+    const a = statelessUniform([1000], [7, 1]);
+    const b = statelessUniform([1000], [7, 1]);
+    const c = statelessUniform([1000], [7, 2]);
+    expect(maxAbsDiff(a, b)).toBe(0);
+    expect(maxAbsDiff(a, c)).toBeGreaterThan(0.5);
+    expect(tf.min(a).dataSync()[0]).toBeGreaterThanOrEqual(0);
+    expect(tf.max(a).dataSync()[0]).toBeLessThan(1);
+    expect(tf.mean(a).dataSync()[0]).toBeCloseTo(0.5, 1);
+  });
+
+  it("dropout keeps about 1−rate of the units, scaled by 1/(1−rate)", () => {
+    const x = tf.ones([200, 100]);
+    const y = dropout(x, 0.25, [1, 0]);
+    const values = Array.from(y.dataSync());
+    const kept = values.filter((v) => v !== 0);
+    expect(new Set(kept)).toEqual(new Set([Math.fround(1 / 0.75)]));
+    expect(kept.length / values.length).toBeCloseTo(0.75, 2);
+    expect(maxAbsDiff(dropout(x, 0.25, [1, 0]), y)).toBe(0);
+    expect(maxAbsDiff(dropout(x, 0.25, [1, 1]), y)).toBeGreaterThan(0);
+  });
+});
+
+describe("ResourceVariable", () => {
+  it("holds, updates and frees a value in TensorFlow", () => {
+    const variable = ResourceVariable.create(tf.tensor1d([1, 2, 3]))!;
+    expect(Array.from(variable.read().dataSync())).toEqual([1, 2, 3]);
+    variable.assign(tf.tensor1d([4, 5, 6]));
+    expect(Array.from(variable.read().dataSync())).toEqual([4, 5, 6]);
+    const handle = variable.handle.clone(); // outlives dispose(), to look the variable up afterwards
+    const tensors = tf.memory().numTensors;
+    variable.dispose();
+    expect(tf.memory().numTensors).toBe(tensors - 1);
+    const backend = tf.backend() as unknown as {
+      binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
+      executeSingleOutput: (name: string, attrs: unknown[], inputs: Tensor[]) => Tensor;
+    };
+    const dtype = { name: "dtype", type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
+    const read = () => backend.executeSingleOutput("ReadVariableOp", [dtype], [handle]);
+    expect(read).toThrow(/not found|does not exist|uninitialized/i);
+    handle.dispose();
+  });
+});
+
+describe("the training forward pass", () => {
+  /** Loss from tfjs-layers' own forward pass (probabilities), for comparison. */
+  const referenceLoss = (model: Sequential, x: Tensor, y: Tensor) => () =>
+    tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(model.apply(x, { training: true }) as Tensor)), -1))) as Scalar;
+  const fastLoss = (model: Sequential, x: Tensor, y: Tensor) => () =>
+    tf.losses.softmaxCrossEntropy(y, logits(model, x, true)) as Scalar;
+
+  /** A student's edit of model 2: 48 filters, a third Conv2D, the first dropout moved after it. */
+  const edited = () => {
+    const layers = kerasLayers(9);
+    const model = layers.sequential();
+    model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));
+    model.add(layers.conv2d({ filters: 48, kernelSize: [3, 3], activation: "relu" }));
+    model.add(layers.conv2d({ filters: 16, kernelSize: [5, 5], activation: "relu" }));
+    model.add(layers.dropout({ rate: 0.25 }));
+    model.add(layers.maxPooling2d({ poolSize: [2, 2] }));
+    model.add(layers.flatten());
+    model.add(layers.dense({ units: 64, activation: "relu" }));
+    model.add(layers.dense({ units: 10, activation: "softmax" }));
+    return model;
+  };
+  /** Layers the fast path does not know, run by tfjs-layers inside it. */
+  const unknownLayers = () => {
+    const layers = kerasLayers(9);
+    const model = layers.sequential();
+    model.add(layers.conv2d({ filters: 8, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));
+    model.add(layers.batchNormalization());
+    model.add(layers.averagePooling2d({ poolSize: [2, 2] }));
+    model.add(layers.conv2d({ filters: 16, kernelSize: [3, 3], activation: "tanh" }));
+    model.add(layers.flatten());
+    model.add(layers.dense({ units: 10, activation: "softmax" }));
+    return model;
+  };
+
+  it.each([
+    ["model 1", () => buildConvNet({ seed: 9 })],
+    ["model 2", () => buildConvNet({ seed: 9, dropoutConv: 0.25, dropoutDense: 0.5 })],
+    ["an edited model (48 filters, another Conv2D, dropout moved)", edited],
+    ["BatchNormalization, AveragePooling2D and a tanh Conv2D", unknownLayers],
+  ])("%s: same loss and gradients as tfjs-layers' own layers", (_, build) => {
+    const x = tf.randomUniform([16, 28, 28, 1], 0, 1, "float32", 5);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5], "int32"), 10);
+    // twins: same seed, so the same weights and the same dropout masks
+    const fast = build();
+    const reference = build();
+    const ours = tf.variableGrads(fastLoss(fast, x, y), fast.trainableWeights.map((w) => w.read() as Variable));
+    const theirs = tf.variableGrads(referenceLoss(reference, x, y), reference.trainableWeights.map((w) => w.read() as Variable));
+    expect(ours.value.dataSync()[0]).toBeCloseTo(theirs.value.dataSync()[0]!, 5);
+    const oursGrads = Object.values(ours.grads);
+    const theirGrads = Object.values(theirs.grads);
+    expect(oursGrads.map((g) => g.shape)).toEqual(theirGrads.map((g) => g.shape));
+    oursGrads.forEach((g, i) => {
+      const scale = tf.max(tf.abs(theirGrads[i]!)).dataSync()[0]!;
+      expect(maxAbsDiff(g, theirGrads[i]!)).toBeLessThan(1e-4 * Math.max(scale, 1e-3));
+    });
+  });
+});

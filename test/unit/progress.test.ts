@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { formatProgressLine, KerasProgress, transcriptText, type Transcript } from "../../src/training/progress";
+import type { History, TrainingParams } from "../../src/training/training";
+
+describe("formatProgressLine", () => {
+  it("prints the finished epoch like Keras's verbose=1", () => {
+    expect(formatProgressLine(375, 375, 33.4, { loss: 0.52704, accuracy: 0.84051, val_loss: 0.068, val_accuracy: 0.97983 }, true)).toBe(
+      "375/375 [==============================] - 33s 89ms/step - loss: 0.5270 - accuracy: 0.8405 - val_loss: 0.0680 - val_accuracy: 0.9798",
+    );
+  });
+
+  it("shows a growing bar and an ETA while the epoch runs", () => {
+    expect(formatProgressLine(0, 375, 0, {}, false)).toBe(`  0/375 [${".".repeat(30)}] - ETA: 0s`);
+    expect(formatProgressLine(125, 375, 10, { loss: 0.9, accuracy: 0.7 }, false)).toBe(
+      `125/375 [=========>${".".repeat(20)}] - ETA: 20s - loss: 0.9000 - accuracy: 0.7000`,
+    );
+    expect(formatProgressLine(10, 375, 60, {}, false)).toMatch(/ - ETA: 36:30$/);
+  });
+});
+
+describe("KerasProgress", () => {
+  const params: TrainingParams = { epochs: 2, batchSize: 128, steps: 4, samples: 500, validationSamples: 100 };
+
+  it("keeps a transcript of epoch headers and final lines, redrawing the running line", () => {
+    const transcripts: Transcript[] = [];
+    let clock = 0;
+    const progress = new KerasProgress((t) => transcripts.push(t), 250, () => clock);
+    progress.handle({ type: "trainBegin", params });
+    progress.handle({ type: "epochBegin", epoch: 0, params });
+    clock = 300;
+    progress.handle({ type: "batchEnd", step: 0, logs: { loss: 1, accuracy: 0.5 }, seconds: 0.3 });
+    clock = 350; // within the interval: not redrawn
+    progress.handle({ type: "batchEnd", step: 1, logs: { loss: 0.9, accuracy: 0.55 }, seconds: 0.35 });
+    progress.handle({ type: "epochEnd", epoch: 0, logs: { loss: 0.8, accuracy: 0.6, val_loss: 0.7, val_accuracy: 0.65, seconds: 1.2 } });
+    const rendered = transcripts.map(transcriptText);
+    expect(rendered).toHaveLength(3);
+    expect(rendered[1]).toBe(`Epoch 1/2\n1/4 [======>${".".repeat(23)}] - ETA: 1s - loss: 1.0000 - accuracy: 0.5000`);
+    // the running line comes apart from the finished ones: nobody has to find it in the text
+    expect(transcripts[1]).toEqual({ finished: ["Epoch 1/2"], running: `1/4 [======>${".".repeat(23)}] - ETA: 1s - loss: 1.0000 - accuracy: 0.5000` });
+    expect(transcripts[2]!.running).toBeNull();
+    expect(progress.text).toBe(
+      "Epoch 1/2\n4/4 [==============================] - 1s 300ms/step - loss: 0.8000 - accuracy: 0.6000 - val_loss: 0.7000 - val_accuracy: 0.6500",
+    );
+  });
+
+  it("says where training stopped and what the history keeps", () => {
+    const rendered: string[] = [];
+    const progress = new KerasProgress((t) => rendered.push(transcriptText(t)));
+    progress.handle({ type: "epochBegin", epoch: 1, params });
+    const history = { epoch: [0], history: {}, params, stopped: { epoch: 1, step: 2 } } as unknown as History;
+    progress.handle({ type: "stopped", epoch: 1, step: 2, history });
+    progress.handle({ type: "trainEnd", history });
+    expect(rendered.at(-1)).toBe(
+      "Epoch 2/2\nStopped in epoch 2 at step 2/4; the history keeps the 1 finished epoch.\n"
+        + "historyOf(model) returns it; the model keeps the weights it had reached.",
+    );
+  });
+});
