@@ -1,0 +1,41 @@
+/** The layout docs/ARCHITECTURE.md describes, held to: each folder a layer, imports pointing only down. */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { root } from "../helpers";
+
+// Lowest first. A module may import from its own layer and the ones before it.
+const LAYERS = ["core", "data", "model", "training", "report", "browser", "notebook"] as const;
+
+const src = path.join(root, "src");
+const files = fs.readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => f.replaceAll("\\", "/"));
+const layerOf = (file: string) => (file === "index.ts" ? LAYERS.length : LAYERS.indexOf(file.split("/")[0] as (typeof LAYERS)[number]));
+
+describe("src/", () => {
+  it("has every module in a layer's folder, and only index.ts at the top", () => {
+    expect(files.filter((f) => layerOf(f) < 0)).toEqual([]);
+    expect(files.filter((f) => !f.includes("/"))).toEqual(["index.ts"]);
+  });
+
+  it("imports only from the same layer or the ones below it", () => {
+    const upward: string[] = [];
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(src, file), "utf8");
+      for (const [, spec] of text.matchAll(/(?:from|import\(|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec!)) + ".ts";
+        if (layerOf(target) > layerOf(file)) upward.push(`${file} imports ${target}`);
+      }
+    }
+    expect(upward).toEqual([]);
+  });
+
+  it("opens each file with a comment saying its job", () => {
+    expect(files.filter((f) => !fs.readFileSync(path.join(src, f), "utf8").startsWith("/**\n * "))).toEqual([]);
+  });
+
+  it("keeps the kernel (tslab) to the display module and the browser to browser/", () => {
+    const using = (pattern: RegExp) => files.filter((f) => pattern.test(fs.readFileSync(path.join(src, f), "utf8")));
+    expect(using(/["']tslab[/"']/)).toEqual(["notebook/display.ts"]);
+    expect(using(/["']playwright-core["']|@sparticuz\/chromium/).every((f) => f.startsWith("browser/"))).toBe(true);
+  });
+});
