@@ -165,6 +165,32 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect((await pdf([path.join(out, "deep-convolution.ipynb"), "--paper", "A5"])).stderr).toContain('Paper "A5" is not one of A4, Letter.');
   });
 
+  it("npm run check passes what npm start wrote, and fails a copy run out of order with an error, naming both", async () => {
+    const check = (file: string) => run(process.execPath, [path.join(root, "scripts", "check.mjs"), file]);
+    const executed = path.join(out, "deep-convolution.ipynb");
+    const passed = await check(executed);
+    expect(passed.status, passed.stderr).toBe(0);
+    expect(passed.stdout).toMatch(/^deep-convolution\.ipynb is ready to hand in: \d+ code cells ran in order with no error, 5 charts with their images, 5 answers written\.\n/);
+    expect(passed.stdout).toMatch(/\nParameters: epochs 1, .*sampleLimit 2000, .*\n/);
+    expect(passed.stdout).toMatch(/model_1: test loss \d\.\d{4}, test accuracy \d\.\d{4}\nmodel_2: test loss \d\.\d{4}, test accuracy \d\.\d{4}/);
+
+    const nb = JSON.parse(fs.readFileSync(executed, "utf8")) as Notebook & { cells: Array<{ execution_count?: number }> };
+    const a = nb.cells.findIndex((c) => joined(c.source).startsWith("data.yTrain.shape"));
+    const b = nb.cells.findIndex((c) => joined(c.source).startsWith("// Reshape"));
+    [nb.cells[a]!.execution_count, nb.cells[b]!.execution_count] = [nb.cells[b]!.execution_count, nb.cells[a]!.execution_count];
+    const evaluation = nb.cells.find((c) => joined(c.source).includes("console.log(test2.loss)"))!;
+    evaluation.outputs!.push({ output_type: "error", ename: "Error", evalue: "test2 is not defined" });
+    const tampered = path.join(tempDir("check"), "handed-in.ipynb");
+    fs.writeFileSync(tampered, JSON.stringify(nb));
+    const failed = await check(tampered);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/^handed-in\.ipynb is not ready to hand in \(\d problems\):/);
+    expect(failed.stderr).toContain(`cell ${a + 1} (data.yTrain.shape) ran as [${nb.cells[a]!.execution_count}] after`);
+    expect(failed.stderr).toContain(`cell ${b + 1} (// Reshape (from 60000x28x28 to 60000x28x28x1)) ran as [${nb.cells[b]!.execution_count}] after cell ${a + 1} (data.yTrain.shape)`);
+    expect(failed.stderr).toContain("shows an error: Error: test2 is not defined. Fix it");
+    expect((await check(path.join(root, "package.json"))).stderr).toContain("package.json is not a Jupyter notebook (it has no cells or nbformat).");
+  });
+
   it("evaluates the saved models again without training (loadSavedModels)", async () => {
     const before = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
     const result = await start(["-p", "loadSavedModels", "true", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
