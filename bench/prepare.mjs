@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const helpers = require("../dist/index.js");
 
-/** The first `samples` MNIST training images and model 1 or 2, compiled with Adadelta(1.0). */
+/** The first `samples` MNIST training images (null: all) and model 1 or 2, compiled with Adadelta(1.0). */
 export async function prepare(modelNumber, samples) {
   const { loadMnist, buildConvNet, adadelta } = helpers;
   const data = await loadMnist({ limit: samples });

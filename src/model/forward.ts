@@ -7,7 +7,7 @@
 import type { LayersModel, Tensor, Tensor2D, Tensor4D } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { maxPool, relu } from "./kernels";
+import { biasAdd, dense, maxPool, relu } from "./kernels";
 
 type Layer = LayersModel["layers"][number];
 
@@ -39,8 +39,8 @@ function poolSize(layer: Layer | undefined): number | null {
 export function logits(model: LayersModel, x: Tensor, training: boolean): Tensor {
   const layers = model.layers;
   const last = layers[layers.length - 1];
-  const dense = last && last.getClassName() === "Dense" && last.getConfig()["activation"] === "softmax";
-  if (!dense) {
+  const softmaxOutput = last && last.getClassName() === "Dense" && last.getConfig()["activation"] === "softmax";
+  if (!softmaxOutput) {
     const found = last ? `${last.name} (${last.getClassName()}${last.getConfig()["activation"] ? `, activation ${last.getConfig()["activation"]}` : ""})` : "no layer at all";
     throw new UserError(
       `The model's last layer is ${found}. Training and evaluation here need the output layer to be Dense with activation "softmax" `
@@ -58,12 +58,12 @@ export function logits(model: LayersModel, x: Tensor, training: boolean): Tensor
       // maxpool(relu(conv + b)) = relu(maxpool(conv) + b): adding a per-channel
       // constant and relu keep each window's maximum where it is, so the bias
       // and relu (and their gradients) run on a quarter of the values.
-      h = relu(tf.add(maxPool(tf.conv2d(h as Tensor4D, conv[0] as Tensor4D, 1, "valid"), nextPool), conv[1]));
+      h = relu(biasAdd(maxPool(tf.conv2d(h as Tensor4D, conv[0] as Tensor4D, 1, "valid"), nextPool), conv[1]));
       i++;
     } else if (conv) {
-      h = relu(tf.add(tf.conv2d(h as Tensor4D, conv[0] as Tensor4D, 1, "valid"), conv[1]));
+      h = relu(biasAdd(tf.conv2d(h as Tensor4D, conv[0] as Tensor4D, 1, "valid"), conv[1]));
     } else if (fc && h.rank === 2) {
-      h = relu(tf.add(tf.matMul(h as Tensor2D, fc[0] as Tensor2D), fc[1]));
+      h = dense(h, fc[0], fc[1], "relu");
     } else if (pool !== null) {
       h = maxPool(h, pool);
     } else {
@@ -71,5 +71,5 @@ export function logits(model: LayersModel, x: Tensor, training: boolean): Tensor
     }
   }
   const [kernel, bias] = last.weights.map((w) => w.read());
-  return bias === undefined ? tf.matMul(h as Tensor2D, kernel as Tensor2D) : tf.add(tf.matMul(h as Tensor2D, kernel as Tensor2D), bias);
+  return bias === undefined ? tf.matMul(h as Tensor2D, kernel as Tensor2D) : dense(h, kernel!, bias, "linear");
 }

@@ -12,7 +12,7 @@
  * TensorFlow's ResourceApplyAdadelta updates resource variables in one.
  * Outside the TensorFlow backend the plain tfjs ops are used.
  */
-import type { Tensor, Tensor4D } from "@tensorflow/tfjs-node";
+import type { Tensor, Tensor2D, Tensor4D } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 
 interface OpAttr {
@@ -134,6 +134,63 @@ export function maxPool(x: Tensor, size: number): Tensor {
   let pool = mklMaxPools.get(size);
   if (pool === undefined) mklMaxPools.set(size, (pool = mklMaxPool(backend, size)));
   return pool(x);
+}
+
+const typeAttr = (backend: NativeBackend): OpAttr => ({ name: "T", type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT });
+const nhwc = (backend: NativeBackend): OpAttr => ({ name: "data_format", type: backend.binding.TF_ATTR_STRING, value: "NHWC" });
+
+/** a·b with either side transposed, as TensorFlow's MatMul computes it (tfjs-node reshapes to 3-D for BatchMatMulV2). */
+function matMul(backend: NativeBackend, a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor {
+  const { binding } = backend;
+  return backend.executeSingleOutput("MatMul", [
+    typeAttr(backend),
+    { name: "transpose_a", type: binding.TF_ATTR_BOOL, value: transposeA },
+    { name: "transpose_b", type: binding.TF_ATTR_BOOL, value: transposeB },
+  ], [a, b]);
+}
+
+type Binary = (x: Tensor, b: Tensor) => Tensor;
+type Ternary = (x: Tensor, w: Tensor, b: Tensor) => Tensor;
+
+/**
+ * x + b for a bias b over x's last axis. Its gradient for b is TensorFlow's
+ * BiasAddGrad (one pass) where tfjs sums over the broadcast axes and reshapes.
+ */
+export function biasAdd(x: Tensor, b: Tensor): Tensor {
+  const backend = native();
+  if (backend === null) return tf.add(x, b);
+  return (tf.customGrad(((input: Tensor, bias: Tensor, save: Save) => {
+    save([]);
+    return {
+      value: backend.executeSingleOutput("BiasAdd", [typeAttr(backend), nhwc(backend)], [input, bias]),
+      gradFunc: (dy: Tensor) => [dy, backend.executeSingleOutput("BiasAddGrad", [typeAttr(backend), nhwc(backend)], [dy])],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Binary)(x, b);
+}
+
+/**
+ * A Dense layer's x·w + b, through relu if asked, on TensorFlow's MatMul,
+ * BiasAdd and Relu; its gradients are ReluGrad, BiasAddGrad and two MatMuls
+ * with transposes (dx = g·wᵀ, dw = xᵀ·g), with no reshapes or transposes.
+ */
+export function dense(x: Tensor, w: Tensor, b: Tensor, activation: "relu" | "linear"): Tensor {
+  const backend = native();
+  if (backend === null) {
+    const z = tf.add(tf.matMul(x as Tensor2D, w as Tensor2D), b);
+    return activation === "relu" ? relu(z) : z;
+  }
+  return (tf.customGrad(((input: Tensor, weights: Tensor, bias: Tensor, save: Save) => {
+    const z = backend.executeSingleOutput("BiasAdd", [typeAttr(backend), nhwc(backend)], [matMul(backend, input, weights, false, false), bias]);
+    const y = activation === "relu" ? tf.relu(z) : z;
+    save([input, weights, y]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, [xs, ws, ys]: Tensor[]) => {
+        const g = activation === "relu" ? reluGrad(dy, ys!) : dy;
+        return [matMul(backend, g, ws!, false, true), matMul(backend, xs!, g, true, false), backend.executeSingleOutput("BiasAddGrad", [typeAttr(backend), nhwc(backend)], [g])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Ternary)(x, w, b);
 }
 
 let resourceCount = 0;

@@ -1,8 +1,8 @@
-import type { Scalar, Sequential, Tensor, Tensor4D, Variable } from "@tensorflow/tfjs-node";
+import type { Scalar, Sequential, Tensor, Tensor2D, Tensor4D, Variable } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { logits } from "../../src/model/forward";
-import { dropout, maxPool, relu, ResourceVariable, statelessUniform } from "../../src/model/kernels";
+import { biasAdd, dense, dropout, maxPool, relu, ResourceVariable, statelessUniform } from "../../src/model/kernels";
 import { kerasLayers } from "../../src/model/layers";
 import { buildConvNet } from "../../src/model/models";
 
@@ -26,6 +26,38 @@ describe("kernels", () => {
     const ours = tf.grad((t: Tensor) => maxPool(t, 2))(x, dy);
     const theirs = tf.grad((t: Tensor) => tf.maxPool(t as Tensor4D, 2, 2, "valid"))(x, dy);
     expect(maxAbsDiff(ours, theirs)).toBe(0);
+  });
+
+  it.each(["relu", "linear"] as const)("a %s Dense layer (MatMul, BiasAdd, BiasAddGrad) equals tfjs's matMul + add in value and gradients", (activation) => {
+    const x = tf.randomNormal([16, 40], 0, 1, "float32", 1);
+    const w = tf.randomNormal([40, 12], 0, 0.3, "float32", 2);
+    const b = tf.randomNormal([12], 0, 0.3, "float32", 3);
+    const dy = tf.randomNormal([16, 12], 0, 1, "float32", 4);
+    const reference = (xs: Tensor, ws: Tensor, bs: Tensor) => {
+      const z = tf.add(tf.matMul(xs as Tensor2D, ws as Tensor2D), bs);
+      return activation === "relu" ? tf.relu(z) : z;
+    };
+    const loss = (f: typeof reference) => (xs: Tensor, ws: Tensor, bs: Tensor) => tf.sum(tf.mul(f(xs, ws, bs), dy));
+    expect(maxAbsDiff(dense(x, w, b, activation), reference(x, w, b))).toBeLessThan(1e-5);
+    const ours = tf.grads(loss((xs, ws, bs) => dense(xs, ws, bs, activation)))([x, w, b]);
+    const theirs = tf.grads(loss(reference))([x, w, b]);
+    ours.forEach((g, i) => {
+      expect(g.shape).toEqual(theirs[i]!.shape);
+      expect(maxAbsDiff(g, theirs[i]!)).toBeLessThan(1e-4);
+    });
+  });
+
+  it("a bias over the last axis (BiasAdd, BiasAddGrad) equals tfjs's broadcasting add in value and gradients", () => {
+    const x = tf.randomNormal([4, 6, 6, 8], 0, 1, "float32", 5);
+    const b = tf.randomNormal([8], 0, 1, "float32", 6);
+    const dy = tf.randomNormal([4, 6, 6, 8], 0, 1, "float32", 7);
+    expect(maxAbsDiff(biasAdd(x, b), tf.add(x, b))).toBe(0);
+    const loss = (f: (xs: Tensor, bs: Tensor) => Tensor) => (xs: Tensor, bs: Tensor) => tf.sum(tf.mul(f(xs, bs), dy));
+    const [dxOurs, dbOurs] = tf.grads(loss(biasAdd))([x, b]);
+    const [dxTheirs, dbTheirs] = tf.grads(loss((xs, bs) => tf.add(xs, bs)))([x, b]);
+    expect(maxAbsDiff(dxOurs!, dxTheirs!)).toBe(0);
+    expect(dbOurs!.shape).toEqual([8]);
+    expect(maxAbsDiff(dbOurs!, dbTheirs!)).toBeLessThan(1e-4);
   });
 
   it("stateless uniform numbers depend only on the seed, and lie in [0, 1)", () => {
