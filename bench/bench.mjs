@@ -92,6 +92,17 @@ function machine() {
 }
 const spread = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
 
+/**
+ * Keras settles, per process, in a fast or a slow mode (here about 40 or 68
+ * ms/step), so how many of its runs land slow decides the plain median ratio.
+ * The answer that holds compares against Keras's fast runs only: those within
+ * 25 % of its fastest. Returns the pairs in which Keras ran fast.
+ */
+function fastKerasPairs(keras) {
+  const best = Math.min(...keras);
+  return keras.map((k, i) => [k, i]).filter(([k]) => k <= best * 1.25).map(([, i]) => i);
+}
+
 ensureKerasVenv();
 if (!compileHelpers()) process.exit(1);
 const host = machine();
@@ -127,19 +138,22 @@ for (const model of models) {
   const ts = samples[model].ts.map(measure);
   const keras = samples[model].keras.map(measure);
   const pairRatios = ts.map((t, i) => t / keras[i]);
+  const fast = fastKerasPairs(keras);
   const entry = {
     ts: { values: ts, median: median(ts), peakRssMb: median(samples[model].ts.map((r) => r.peakRssMb)) },
-    keras: { values: keras, median: median(keras), peakRssMb: median(samples[model].keras.map((r) => r.peakRssMb)) },
+    keras: { values: keras, median: median(keras), fastRuns: fast.length, fastMedian: median(fast.map((i) => keras[i])), peakRssMb: median(samples[model].keras.map((r) => r.peakRssMb)) },
     pairRatios,
     ratio: spread(pairRatios),
+    // TS's median against Keras's fast runs: the figure two runs agree on
+    ratioVsFastKeras: median(ts) / median(fast.map((i) => keras[i])),
   };
   report.models[e2e ? "both_fits" : `model_${model}`] = entry;
   const { min, median: mid, max } = entry.ratio;
   console.log(`${String(model).padEnd(7)} ${entry.ts.median.toFixed(1).padStart(9)}     ${entry.keras.median.toFixed(1).padStart(9)}   ${min.toFixed(3).padStart(17)} ${mid.toFixed(3).padStart(7)} ${max.toFixed(3).padStart(6)}  ${`${Math.round(entry.ts.peakRssMb)} MB`.padStart(12)}  ${`${Math.round(entry.keras.peakRssMb)} MB`.padStart(14)}`);
-  verdicts.push(`${e2e ? "both fits" : `model ${model}`} ${mid.toFixed(2)}${max < 1 ? " (every pair faster)" : ` (slowest pair ${max.toFixed(2)})`}`);
+  verdicts.push(`${e2e ? "both fits" : `model ${model}`} ${entry.ratioVsFastKeras.toFixed(2)} against Keras's ${fast.length} fast run(s) (${entry.keras.fastMedian.toFixed(1)}), ${mid.toFixed(2)} against all`);
 }
-const faster = Object.values(report.models).every((m) => m.ratio.median < 1);
-report.verdict = `${faster ? "TypeScript faster than Keras" : "TypeScript NOT faster than Keras"}: median TS/Keras ${verdicts.join(", ")}`;
+const faster = Object.values(report.models).every((m) => m.ratioVsFastKeras < 1);
+report.verdict = `${faster ? "TypeScript faster than Keras" : "TypeScript NOT faster than Keras"}: TS/Keras ${verdicts.join("; ")}`;
 const file = path.join(root, "output", e2e ? "bench-e2e.json" : "bench.json");
 fs.mkdirSync(path.dirname(file), { recursive: true });
 fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
