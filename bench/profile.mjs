@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run profile [-- --model 2 --steps 30]`: where one training step of the
 // notebook's path spends its time, per TensorFlow op (wall time of each native
-// call, summed per step), next to the step's total. Used to choose what to speed up.
+// call, summed per step), next to the step's total, and the step's arithmetic
+// (FLOPs of its convolutions and matrix products) with the rate reached. Used to
+// choose what to speed up.
 import { parseArgs } from "node:util";
 import { helpers, prepare } from "./prepare.mjs";
 
@@ -10,6 +12,25 @@ const steps = Number(values.steps);
 const { tf, train } = helpers;
 const { data, model } = await prepare(values.model, 128 * steps);
 await train(model, data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { epochs: 1, batchSize: 128 }); // warm-up
+
+/**
+ * Floating-point operations of one training step of batch `batch`, counting
+ * each multiply-add as 2: for every Conv2D and Dense layer, the forward
+ * product, the weights' gradient, and the input's gradient (not for the first
+ * layer, whose input is the images). Element-wise work is left out.
+ */
+function stepFlops(net, batch) {
+  let flops = 0;
+  net.layers.forEach((layer, index) => {
+    const kernel = layer.getWeights()[0]?.shape;
+    const out = layer.outputShape;
+    let macs = 0;
+    if (layer.getClassName() === "Conv2D") macs = out[1] * out[2] * kernel.reduce((a, b) => a * b, 1);
+    else if (layer.getClassName() === "Dense") macs = kernel[0] * kernel[1];
+    flops += 2 * macs * batch * (index === 0 ? 2 : 3);
+  });
+  return flops;
+}
 
 const backend = tf.backend();
 const perOp = new Map();
@@ -31,5 +52,7 @@ const wall = (performance.now() - started) / steps;
 const rows = [...perOp].map(([name, e]) => [name, e.calls / steps, e.ms / steps]).sort((a, b) => b[2] - a[2]);
 const native = rows.reduce((sum, r) => sum + r[2], 0);
 console.log(`model ${values.model}, batch 128, ${steps} steps: ${wall.toFixed(1)} ms/step, of which ${native.toFixed(1)} ms in TensorFlow ops`);
+const flops = stepFlops(model, 128);
+console.log(`${(flops / 1e9).toFixed(2)} GFLOP per step (convolutions and matrix products): ${(flops / 1e6 / wall).toFixed(0)} GFLOP/s over the whole step`);
 console.log("   ms/step  calls/step  op");
 for (const [name, calls, ms] of rows.slice(0, 20)) console.log(`${ms.toFixed(2).padStart(10)}  ${String(calls).padStart(10)}  ${name}`);
