@@ -42,6 +42,7 @@ if (notebook === null) fail(`Which notebook? ${USAGE}`);
 
 if (!compileHelpers()) fail("Compiling src/ failed (see above).");
 const { parsePaper, writePdf } = require(path.join(root, "dist", "browser", "pdf.js"));
+const { checkSubmission, parseNotebook, NotANotebookError } = require(path.join(root, "dist", "notebook", "submission.js"));
 let paper;
 try {
   paper = parsePaper(paperName);
@@ -53,22 +54,18 @@ const file = path.resolve(notebook);
 if (!fs.existsSync(file)) fail(`${notebook} does not exist.`);
 const html = /\.html?$/i.test(file) ? fs.readFileSync(file, "utf8") : exportHtml(file);
 
-/** nbconvert's HTML of a notebook, after checks that give a wrong file one sentence instead of a traceback. */
+/**
+ * nbconvert's HTML of a notebook. A wrong file gets one sentence instead of a
+ * traceback; what npm run check would object to is printed as notes, since it
+ * shows in the PDF too.
+ */
 function exportHtml(file) {
-  let nb;
   try {
-    nb = JSON.parse(fs.readFileSync(file, "utf8"));
+    for (const problem of checkSubmission(parseNotebook(fs.readFileSync(file, "utf8"), notebook), notebook).problems) console.warn(`Note: ${problem}`);
   } catch (error) {
-    fail(`${notebook} is not a Jupyter notebook: it is not JSON (${error.message}). Give the .ipynb file that JupyterLab saves.`);
+    if (error instanceof NotANotebookError) fail(error.message);
+    throw error;
   }
-  if (!Array.isArray(nb?.cells) || typeof nb?.nbformat !== "number") fail(`${notebook} is not a Jupyter notebook: it has no cells or nbformat. Give the .ipynb file that JupyterLab saves.`);
-
-  const code = nb.cells.filter((c) => c.cell_type === "code" && String(c.source ?? "").length > 0);
-  const notRun = code.filter((c) => c.execution_count == null).length;
-  if (notRun > 0) console.warn(`Note: ${notRun} of ${code.length} code cells were not run, so their outputs are missing. In JupyterLab, Run → Restart Kernel and Run All Cells, save, then print again.`);
-  const outputs = code.flatMap((c) => c.outputs ?? []);
-  const imageless = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"] && !o.data["image/png"]).length;
-  if (imageless > 0) console.warn(`Note: ${imageless} chart(s) have no stored image and print as their title only: re-run those cells (the kernel draws the images) and save.`);
 
   const python = venvPython();
   if (!fs.existsSync(python)) fail("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");

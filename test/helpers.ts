@@ -62,6 +62,7 @@ export interface NotebookCell {
   source: string | string[];
   metadata?: { tags?: string[] };
   outputs?: NotebookOutput[];
+  execution_count?: number | null;
 }
 
 export interface Notebook {

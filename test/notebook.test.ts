@@ -155,6 +155,17 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(pages.every((p) => Math.round(p.width) === 612 && Math.round(p.height) === 792)).toBe(true);
     expect(pages.map((p) => p.text).join("\n")).toContain("Question 14");
     expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(8);
+    expect(printed.stderr).not.toMatch(/Note:/);
+
+    // a notebook saved with a cell not run: printed all the same, with the check's note
+    const unrun = JSON.parse(fs.readFileSync(path.join(out, "deep-convolution.ipynb"), "utf8")) as Notebook;
+    unrun.cells.find((c) => joined(c.source).startsWith("data.yTrain.shape"))!.execution_count = null;
+    const unrunFile = path.join(tempDir("pdf"), "unrun.ipynb");
+    fs.writeFileSync(unrunFile, JSON.stringify(unrun));
+    const noted = await pdf([unrunFile]);
+    expect(noted.status, noted.stderr).toBe(0);
+    expect(noted.stderr).toMatch(/^Note: 1 code cell was not run, first cell \d+ \(data\.yTrain\.shape\)\. In JupyterLab: Kernel → Restart Kernel and Run All Cells, then save\./m);
+    expect(fs.existsSync(unrunFile.replace(/\.ipynb$/, ".pdf"))).toBe(true);
 
     const notNotebook = path.join(tempDir("pdf"), "notes.ipynb");
     fs.writeFileSync(notNotebook, "my answers");
@@ -174,7 +185,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(passed.stdout).toMatch(/\nParameters: epochs 1, .*sampleLimit 2000, .*\n/);
     expect(passed.stdout).toMatch(/model_1: test loss \d\.\d{4}, test accuracy \d\.\d{4}\nmodel_2: test loss \d\.\d{4}, test accuracy \d\.\d{4}/);
 
-    const nb = JSON.parse(fs.readFileSync(executed, "utf8")) as Notebook & { cells: Array<{ execution_count?: number }> };
+    const nb = JSON.parse(fs.readFileSync(executed, "utf8")) as Notebook;
     const a = nb.cells.findIndex((c) => joined(c.source).startsWith("data.yTrain.shape"));
     const b = nb.cells.findIndex((c) => joined(c.source).startsWith("// Reshape"));
     [nb.cells[a]!.execution_count, nb.cells[b]!.execution_count] = [nb.cells[b]!.execution_count, nb.cells[a]!.execution_count];
