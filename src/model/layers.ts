@@ -57,7 +57,7 @@ class SeededDropout extends tf.layers.Layer {
   }
 }
 
-/** A Sequential model whose `summary()` prints Keras's layout (src/summary.ts). */
+/** A Sequential model whose `summary()` prints Keras's layout (summary.ts). */
 export class KerasSequential extends tf.Sequential {
   override summary(_lineLength?: number, _positions?: number[], printFn: (message?: unknown) => void = console.log): void {
     printFn(kerasSummary(this));
@@ -94,8 +94,8 @@ export interface KerasLayers {
  */
 export function kerasLayers(seed?: number): KerasLayers {
   const counters = new Map<string, number>(); // Keras's per-session name counters
-  const firstCounters = new Map<string, Map<string, number>>(); // per label: the counters when it was first built
-  const modelNames = new Map<string, string>();
+  // per label: the model's name and the name counters when it was first built
+  const firstBuilt = new Map<string, { name: string; counters: Map<string, number> }>();
   let naming = counters;
   let seeds = seed;
   const nextSeed = () => (seeds === undefined ? undefined : (seeds += 1));
@@ -120,14 +120,18 @@ export function kerasLayers(seed?: number): KerasLayers {
         naming = counters;
         return new KerasSequential({ name: options.name ?? kerasName("sequential") });
       }
-      modelsByLabel.get(label)?.optimizer?.dispose();
-      modelsByLabel.get(label)?.dispose();
+      const previous = modelsByLabel.get(label);
+      previous?.optimizer?.dispose();
+      previous?.dispose();
       // Built again: the same names as the first time, so its summary reads the same.
-      const start = firstCounters.get(label) ?? new Map(counters);
-      firstCounters.set(label, start);
-      naming = new Map(start);
-      if (!modelNames.has(label)) modelNames.set(label, options.name ?? kerasName("sequential"));
-      const model = new KerasSequential({ name: modelNames.get(label)! });
+      let first = firstBuilt.get(label);
+      if (first === undefined) {
+        naming = new Map(counters);
+        first = { counters: new Map(counters), name: options.name ?? kerasName("sequential") };
+        firstBuilt.set(label, first);
+      }
+      naming = new Map(first.counters);
+      const model = new KerasSequential({ name: first.name });
       modelsByLabel.set(label, model);
       return model;
     },

@@ -1,7 +1,8 @@
 /**
  * Everything that knows about the Jupyter kernel (tslab): rich outputs with
- * several MIME types, progress updated in place, and the kernel's interrupt.
- * Outside a kernel (plain Node, tests) the same calls print plain text.
+ * several MIME types, and training progress updated in place (training/fit.ts
+ * handles the interrupt). Outside a kernel (plain Node, tests) the same calls
+ * print plain text.
  */
 import { randomBytes } from "node:crypto";
 import type { LayersModel, Tensor } from "@tensorflow/tfjs-node";

@@ -126,7 +126,7 @@ export function checkSubmission(notebook: unknown, name = "the notebook"): Submi
     const text = joined(c.source).trim();
     if (text === "" || text === ANSWER_STUB) {
       const question = c.metadata!.nbgrader!.grade_id?.match(/^q(\d+)/)?.[1];
-      problems.push(`The answer ${question ? `to Question ${question} ` : ""}(${`cell ${i + 1}`}) is not written yet: replace "${ANSWER_STUB}" with your group's answer.`);
+      problems.push(`The answer ${question ? `to Question ${question} ` : ""}(cell ${i + 1}) is not written yet: replace "${ANSWER_STUB}" with your group's answer.`);
     }
   }
 
