@@ -94,6 +94,51 @@ describe("Ctrl-C on npm start", () => {
   });
 });
 
+describe("signals arriving during training", () => {
+  // A kernel interrupt is a SIGINT; oneDNN's sgemm (TensorFlow's MatMul) let a
+  // signal handler's frame land in the heap, and the process died later in
+  // free() ("corrupted size vs. prev_size") in 2 of 3 runs of this test.
+  it("leave the process and its heap intact through 300 steps", async () => {
+    const script = `
+      const h = require("./dist/index.js");
+      process.on("SIGUSR2", () => {});
+      (async () => {
+        const data = await h.loadMnist({ limit: 128 * 300 });
+        data.reshape([28, 28, 1]);
+        data.rescale(255);
+        data.toCategorical(10);
+        const model = h.buildConvNet({ seed: 1, dropoutConv: 0.25, dropoutDense: 0.5 });
+        model.compile({ loss: "categoricalCrossentropy", optimizer: h.adadelta({ learningRate: 1 }), metrics: ["accuracy"] });
+        console.log("ready");
+        const history = await h.train(model, data.xTrain, data.yTrain, { epochs: 1, batchSize: 128 });
+        console.log("trained", history.history.loss[0]);
+      })();`;
+    const child = spawn(process.execPath, ["-e", script], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let sent = 0;
+    let timer: NodeJS.Timeout | undefined;
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+        if (timer === undefined && stdout.includes("ready")) {
+          timer = setInterval(() => child.kill("SIGUSR2") && sent++, 1);
+        }
+        // Node restores the default action (termination) as it exits.
+        if (stdout.includes("trained")) clearInterval(timer);
+      });
+      child.on("exit", (code, signal) => resolve({ code, signal }));
+    });
+    clearInterval(timer);
+    expect({ ...exit, lastError: stderr.trim().split("\n").at(-1) }).toMatchObject({ code: 0, signal: null });
+    expect(sent).toBeGreaterThan(1000);
+    const loss = Number(/trained (\S+)/.exec(stdout)?.[1]);
+    expect(loss).toBeGreaterThan(0);
+    expect(loss).toBeLessThan(1);
+  }, 120_000);
+});
+
 describe("a missing native binding", () => {
   it("is reported with what is missing and the one command that repairs it", async () => {
     // Simulate a removed tfjs_binding.node: refuse to load it, as Node does for a missing file.

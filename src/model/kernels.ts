@@ -139,13 +139,20 @@ export function maxPool(x: Tensor, size: number): Tensor {
 const typeAttr = (backend: NativeBackend): OpAttr => ({ name: "T", type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT });
 const nhwc = (backend: NativeBackend): OpAttr => ({ name: "data_format", type: backend.binding.TF_ATTR_STRING, value: "NHWC" });
 
-/** a·b with either side transposed, as TensorFlow's MatMul computes it (tfjs-node reshapes to 3-D for BatchMatMulV2). */
+/**
+ * a·b with either side transposed, on TensorFlow's BatchMatMulV2 with 2-D
+ * operands (tfjs-node reshapes to 3-D around it). Not MatMul: TensorFlow 2.21
+ * runs MatMul on oneDNN's AVX-512 sgemm, whose JIT code points the stack
+ * pointer into the heap, so a signal arriving meanwhile (a kernel interrupt's
+ * SIGINT) writes its frame there and corrupts the heap (oneDNN issue 4845,
+ * fixed in oneDNN 3.11.2). BatchMatMulV2 runs on oneDNN's matmul primitive.
+ */
 function matMul(backend: NativeBackend, a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor {
   const { binding } = backend;
-  return backend.executeSingleOutput("MatMul", [
+  return backend.executeSingleOutput("BatchMatMulV2", [
     typeAttr(backend),
-    { name: "transpose_a", type: binding.TF_ATTR_BOOL, value: transposeA },
-    { name: "transpose_b", type: binding.TF_ATTR_BOOL, value: transposeB },
+    { name: "adj_x", type: binding.TF_ATTR_BOOL, value: transposeA },
+    { name: "adj_y", type: binding.TF_ATTR_BOOL, value: transposeB },
   ], [a, b]);
 }
 
@@ -169,8 +176,8 @@ export function biasAdd(x: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * A Dense layer's x·w + b, through relu if asked, on TensorFlow's MatMul,
- * BiasAdd and Relu; its gradients are ReluGrad, BiasAddGrad and two MatMuls
+ * A Dense layer's x·w + b, through relu if asked, on TensorFlow's matrix
+ * product, BiasAdd and Relu; its gradients are ReluGrad, BiasAddGrad and two products
  * with transposes (dx = g·wᵀ, dw = xᵀ·g), with no reshapes or transposes.
  */
 export function dense(x: Tensor, w: Tensor, b: Tensor, activation: "relu" | "linear"): Tensor {

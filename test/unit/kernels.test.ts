@@ -28,7 +28,7 @@ describe("kernels", () => {
     expect(maxAbsDiff(ours, theirs)).toBe(0);
   });
 
-  it.each(["relu", "linear"] as const)("a %s Dense layer (MatMul, BiasAdd, BiasAddGrad) equals tfjs's matMul + add in value and gradients", (activation) => {
+  it.each(["relu", "linear"] as const)("a %s Dense layer (BatchMatMulV2, BiasAdd, BiasAddGrad) equals tfjs's matMul + add in value and gradients", (activation) => {
     const x = tf.randomNormal([16, 40], 0, 1, "float32", 1);
     const w = tf.randomNormal([40, 12], 0, 0.3, "float32", 2);
     const b = tf.randomNormal([12], 0, 0.3, "float32", 3);
