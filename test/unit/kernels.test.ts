@@ -2,7 +2,7 @@ import type { Scalar, Sequential, Tensor, Tensor2D, Tensor4D, Variable } from "@
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { logits } from "../../src/model/forward";
-import { biasAdd, dense, dropout, maxPool, relu, ResourceVariable, statelessUniform } from "../../src/model/kernels";
+import { biasAdd, dense, dropout, keepMask, maxPool, relu, ResourceVariable, statelessUniform } from "../../src/model/kernels";
 import { kerasLayers } from "../../src/model/layers";
 import { buildConvNet } from "../../src/model/models";
 
@@ -69,6 +69,44 @@ describe("kernels", () => {
     expect(tf.min(a).dataSync()[0]).toBeGreaterThanOrEqual(0);
     expect(tf.max(a).dataSync()[0]).toBeLessThan(1);
     expect(tf.mean(a).dataSync()[0]).toBeCloseTo(0.5, 1);
+  });
+
+  it.each([
+    [0.25, "one random byte per unit"],
+    [0.5, "one random byte per unit"],
+    [0.3, "a uniform float per unit"],
+    [0, "every unit"],
+  ])("keep masks at rate %s (%s) keep 1−rate of the units within 4σ, repeat per seed and differ across seeds", (rate) => {
+    const shape = [1001, 3, 7]; // 21,021 units: not a multiple of 4
+    const units = 21_021;
+    const mask = keepMask(shape, rate, [3, 0]);
+    expect(mask.dtype).toBe("bool");
+    expect(mask.shape).toEqual(shape);
+    const kept = tf.tidy(() => tf.sum(tf.cast(mask, "int32")).dataSync()[0]!);
+    const sigma = Math.sqrt(units * rate * (1 - rate));
+    expect(Math.abs(kept - units * (1 - rate))).toBeLessThanOrEqual(4 * sigma);
+    const same = keepMask(shape, rate, [3, 0]);
+    const other = keepMask(shape, rate, [3, 1]);
+    const differing = (a: Tensor, b: Tensor) => tf.tidy(() => tf.sum(tf.cast(tf.notEqual(a, b), "int32")).dataSync()[0]!);
+    expect(differing(mask, same)).toBe(0);
+    // two independent masks disagree on 2·rate·(1−rate) of the units
+    expect(Math.abs(differing(mask, other) - 2 * units * rate * (1 - rate))).toBeLessThanOrEqual(4 * Math.sqrt(2 * units * rate * (1 - rate)) + 1e-9);
+    tf.dispose([mask, same, other]);
+  });
+
+  it("keep masks from random bytes have no pattern across neighbouring units", () => {
+    // Four units share one 32-bit word: their keep decisions must still be independent.
+    const mask = keepMask([400_000], 0.5, [11, 4]);
+    const values = mask.dataSync();
+    const counts = [0, 0, 0, 0];
+    let pairsBothKept = 0;
+    for (let i = 0; i < values.length; i++) {
+      counts[i % 4]! += values[i]!;
+      if (i % 4 !== 3 && values[i] && values[i + 1]) pairsBothKept++;
+    }
+    for (const count of counts) expect(Math.abs(count - 50_000)).toBeLessThan(4 * Math.sqrt(100_000 * 0.25));
+    expect(Math.abs(pairsBothKept - 300_000 * 0.25)).toBeLessThan(4 * Math.sqrt(300_000 * 0.25 * 0.75));
+    mask.dispose();
   });
 
   it("dropout keeps about 1−rate of the units, scaled by 1/(1−rate)", () => {
