@@ -82,10 +82,12 @@ function randomBytesAtLeast(backend: NativeBackend, shape: number[], seed: [numb
     const words = withShapeAndSeed([Math.ceil(count / 4)], seed, (shapeTensor, seedTensor) => backend.executeSingleOutput("StatelessRandomUniformFullInt", [
       type("dtype", binding.TF_INT32), type("T", binding.TF_INT32), type("Tseed", binding.TF_INT32),
     ], [shapeTensor, seedTensor]));
-    const bytes = backend.executeSingleOutput("Bitcast", [type("T", binding.TF_INT32), type("type", TF_UINT8)], [words]);
-    const flat = backend.executeSingleOutput("Reshape", [type("T", TF_UINT8), type("Tshape", binding.TF_INT32)], [bytes, tf.tensor1d([-1], "int32")]);
-    const exact = backend.executeSingleOutput("Slice", [type("T", TF_UINT8), type("Index", binding.TF_INT32)], [flat, tf.tensor1d([0], "int32"), tf.tensor1d([count], "int32")]);
-    const shaped = backend.executeSingleOutput("Reshape", [type("T", TF_UINT8), type("Tshape", binding.TF_INT32)], [exact, tf.tensor1d(shape, "int32")]);
+    const reshape = (t: Tensor, to: number[]) => backend.executeSingleOutput("Reshape", [type("T", TF_UINT8), type("Tshape", binding.TF_INT32)], [t, tf.tensor1d(to, "int32")]);
+    let bytes = backend.executeSingleOutput("Bitcast", [type("T", binding.TF_INT32), type("type", TF_UINT8)], [words]);
+    if (count % 4 !== 0) {
+      bytes = backend.executeSingleOutput("Slice", [type("T", TF_UINT8), type("Index", binding.TF_INT32)], [reshape(bytes, [-1]), tf.tensor1d([0], "int32"), tf.tensor1d([count], "int32")]);
+    }
+    const shaped = reshape(bytes, shape);
     const bound = backend.executeSingleOutput("Cast", [type("SrcT", binding.TF_INT32), type("DstT", TF_UINT8), { name: "Truncate", type: binding.TF_ATTR_BOOL, value: false }], [tf.scalar(threshold, "int32")]);
     return backend.executeSingleOutput("GreaterEqual", [type("T", TF_UINT8)], [shaped, bound]);
   });
@@ -239,6 +241,22 @@ export function dense(x: Tensor, w: Tensor, b: Tensor, activation: "relu" | "lin
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Ternary)(x, w, b);
+}
+
+/**
+ * The sum over the batch of the cross-entropy between one-hot `labels` and
+ * softmax(`logits`), on TensorFlow's SoftmaxCrossEntropyWithLogits (the op
+ * Keras's loss runs): one op gives every sample's loss and its gradient, where
+ * tfjs's softmaxCrossEntropy takes about twenty small ops forward and back.
+ */
+export function softmaxCrossEntropySum(labels: Tensor, logits: Tensor): Tensor {
+  const backend = native();
+  if (backend === null) return tf.losses.softmaxCrossEntropy(labels, logits, undefined, undefined, tf.Reduction.SUM);
+  return withGradient((z, save) => {
+    const [losses, backprop] = backend.executeMultipleOutputs("SoftmaxCrossEntropyWithLogits", [typeAttr(backend)], [z, labels], 2) as [Tensor, Tensor];
+    save([backprop]);
+    return { value: tf.sum(losses), gradFunc: (dy, [gradient]) => tf.mul(gradient!, dy) };
+  })(logits);
 }
 
 let resourceCount = 0;

@@ -12,6 +12,7 @@ import seedrandom from "seedrandom";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import { logits } from "../model/forward";
+import { softmaxCrossEntropySum } from "../model/kernels";
 
 export interface Metrics {
   loss: number;
@@ -77,7 +78,7 @@ export interface TrainOptions {
 /** Sum of per-sample losses and the number of correct predictions in one batch. */
 function batchTotals(logitsBatch: Tensor, labels: Tensor): { lossSum: Tensor; correct: Tensor } {
   return tf.tidy(() => ({
-    lossSum: tf.losses.softmaxCrossEntropy(labels, logitsBatch, undefined, undefined, tf.Reduction.SUM),
+    lossSum: softmaxCrossEntropySum(labels, logitsBatch),
     correct: tf.equal(logitsBatch.argMax(-1), labels.argMax(-1)).sum(),
   }));
 }

@@ -2,7 +2,7 @@ import type { Scalar, Sequential, Tensor, Tensor2D, Tensor4D, Variable } from "@
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { logits } from "../../src/model/forward";
-import { biasAdd, dense, dropout, keepMask, maxPool, relu, ResourceVariable, statelessUniform } from "../../src/model/kernels";
+import { biasAdd, dense, dropout, keepMask, maxPool, relu, ResourceVariable, softmaxCrossEntropySum, statelessUniform } from "../../src/model/kernels";
 import { kerasLayers } from "../../src/model/layers";
 import { buildConvNet } from "../../src/model/models";
 
@@ -58,6 +58,20 @@ describe("kernels", () => {
     expect(maxAbsDiff(dxOurs!, dxTheirs!)).toBe(0);
     expect(dbOurs!.shape).toEqual([8]);
     expect(maxAbsDiff(dbOurs!, dbTheirs!)).toBeLessThan(1e-4);
+  });
+
+  it("the summed softmax cross-entropy (SoftmaxCrossEntropyWithLogits) equals tfjs's in value and gradient, extreme logits included", () => {
+    const labels = tf.oneHot(tf.tensor1d([3, 0, 9, 9, 1, 5, 7, 2], "int32"), 10).toFloat();
+    // the last two rows saturate: their labels' probabilities underflow to 0 in float32
+    const logitsBatch = tf.concat([tf.randomNormal([6, 10], 0, 3, "float32", 5), tf.tensor2d([Array(10).fill(0).map((_, i) => (i === 4 ? 90 : -90)), Array(10).fill(0).map((_, i) => i * 20)])]);
+    const theirs = (z: Tensor) => tf.losses.softmaxCrossEntropy(labels, z, undefined, undefined, tf.Reduction.SUM);
+    const ours = (z: Tensor) => softmaxCrossEntropySum(labels, z);
+    const [a, b] = [ours(logitsBatch), theirs(logitsBatch)].map((t) => t.dataSync()[0]!);
+    expect(Number.isFinite(a)).toBe(true);
+    expect(Math.abs(a - b) / b).toBeLessThan(1e-6);
+    expect(a).toBeGreaterThan(320); // those two rows alone: 90 − (−90) = 180 and ≈ 180 − 40 = 140
+    const dy = tf.scalar(0.5);
+    expect(maxAbsDiff(tf.grad(ours)(logitsBatch, dy), tf.grad(theirs)(logitsBatch, dy))).toBeLessThan(1e-6);
   });
 
   it("stateless uniform numbers depend only on the seed, and lie in [0, 1)", () => {
