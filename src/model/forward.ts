@@ -4,10 +4,10 @@
  * networks (Conv2D and Dense with ReLU, square max-pooling, dropout) take the
  * faster ops of kernels.ts; any other layer runs as tfjs-layers runs it.
  */
-import type { LayersModel, Tensor, Tensor2D, Tensor4D } from "@tensorflow/tfjs-node";
+import type { LayersModel, Tensor, Tensor2D } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { biasAdd, dense, maxPool, relu } from "./kernels";
+import { biasAdd, conv2d, dense, maxPool, relu } from "./kernels";
 
 type Layer = LayersModel["layers"][number];
 
@@ -58,10 +58,10 @@ export function logits(model: LayersModel, x: Tensor, training: boolean): Tensor
       // maxpool(relu(conv + b)) = relu(maxpool(conv) + b): adding a per-channel
       // constant and relu keep each window's maximum where it is, so the bias
       // and relu (and their gradients) run on a quarter of the values.
-      h = relu(biasAdd(maxPool(tf.conv2d(h as Tensor4D, conv[0] as Tensor4D, 1, "valid"), nextPool), conv[1]));
+      h = relu(biasAdd(maxPool(conv2d(h, conv[0], null, h !== x), nextPool), conv[1]));
       i++;
     } else if (conv) {
-      h = relu(biasAdd(tf.conv2d(h as Tensor4D, conv[0] as Tensor4D, 1, "valid"), conv[1]));
+      h = relu(conv2d(h, conv[0], conv[1], h !== x));
     } else if (fc && h.rank === 2) {
       h = dense(h, fc[0], fc[1], "relu");
     } else if (pool !== null) {

@@ -155,32 +155,100 @@ function mklMaxPool(backend: NativeBackend, size: number): Unary {
   });
 }
 
-let mklPoolingWorks: boolean | undefined;
+const probed = new Map<string, boolean>();
 
-/** Whether this TensorFlow build has oneDNN's max-pool kernels (probed once, outside any gradient tape). */
-function mklPooling(backend: NativeBackend): boolean {
-  if (mklPoolingWorks === undefined) {
+/** Whether this TensorFlow build runs `op` (oneDNN's kernels are not in every build): `probe` runs it once, outside any gradient tape. */
+function hasOp(op: string, probe: () => Tensor | Tensor[]): boolean {
+  let works = probed.get(op);
+  if (works === undefined) {
     try {
-      tf.dispose(backend.executeMultipleOutputs("_MklNativeMaxPool", mklPoolAttrs(backend, 2), [tf.zeros([1, 2, 2, 1])], 2));
-      mklPoolingWorks = true;
+      tf.dispose(probe());
+      works = true;
     } catch {
-      mklPoolingWorks = false;
+      works = false;
     }
+    probed.set(op, works);
   }
-  return mklPoolingWorks;
+  return works;
 }
 
 /** Max pooling over size×size windows with stride `size` ('valid', NHWC), as tf.maxPool computes it. */
 export function maxPool(x: Tensor, size: number): Tensor {
   const backend = native();
-  if (backend === null || !mklPooling(backend)) return tf.maxPool(x as Tensor4D, size, size, "valid");
+  const works = backend !== null
+    && hasOp("_MklNativeMaxPool", () => backend.executeMultipleOutputs("_MklNativeMaxPool", mklPoolAttrs(backend, 2), [tf.zeros([1, 2, 2, 1])], 2));
+  if (!works) return tf.maxPool(x as Tensor4D, size, size, "valid");
   let pool = mklMaxPools.get(size);
-  if (pool === undefined) mklMaxPools.set(size, (pool = mklMaxPool(backend, size)));
+  if (pool === undefined) mklMaxPools.set(size, (pool = mklMaxPool(backend!, size)));
   return pool(x);
 }
 
 const typeAttr = (backend: NativeBackend): OpAttr => ({ name: "T", type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT });
 const nhwc = (backend: NativeBackend): OpAttr => ({ name: "data_format", type: backend.binding.TF_ATTR_STRING, value: "NHWC" });
+
+/** Attributes of a 'valid', stride-1 NHWC convolution and its gradients. */
+function convAttrs(backend: NativeBackend): OpAttr[] {
+  const { binding } = backend;
+  return [
+    typeAttr(backend),
+    { name: "strides", type: binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
+    { name: "use_cudnn_on_gpu", type: binding.TF_ATTR_BOOL, value: true },
+    { name: "padding", type: binding.TF_ATTR_STRING, value: "VALID" },
+    { name: "explicit_paddings", type: binding.TF_ATTR_INT, value: [] },
+    nhwc(backend),
+    { name: "dilations", type: binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
+  ];
+}
+
+/** oneDNN's convolution with the bias added in its output pass (what TensorFlow's graph optimiser makes of Conv2D + BiasAdd). */
+function convWithBias(backend: NativeBackend, x: Tensor, w: Tensor, b: Tensor): Tensor {
+  const { binding } = backend;
+  return backend.executeSingleOutput("_MklNativeConv2DWithBias", [
+    ...convAttrs(backend),
+    { name: "is_filter_const", type: binding.TF_ATTR_BOOL, value: false },
+    { name: "_kernel", type: binding.TF_ATTR_STRING, value: "MklNameChangeOp" },
+  ], [x, w, b]);
+}
+
+/**
+ * conv(x, w) + bias ('valid', stride 1, NHWC; no bias if null). With a bias,
+ * oneDNN adds it while writing the convolution's output, where a separate
+ * BiasAdd reads and writes it all again (conv1: 0.5 ms per step). The
+ * gradients are Conv2DBackpropFilter, BiasAddGrad and, only if
+ * `inputNeedsGradient` (not for the network's input images), Conv2DBackpropInput.
+ */
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, inputNeedsGradient: boolean): Tensor {
+  const backend = native();
+  if (backend === null) {
+    const y = tf.conv2d(x as Tensor4D, w as Tensor4D, 1, "valid");
+    return bias === null ? y : tf.add(y, bias);
+  }
+  const attrs = convAttrs(backend);
+  const fused = bias !== null
+    && hasOp("_MklNativeConv2DWithBias", () => convWithBias(backend, tf.zeros([1, 1, 1, 1]), tf.zeros([1, 1, 1, 1]), tf.zeros([1])));
+  const forward = (input: Tensor, weights: Tensor, b: Tensor | null) => {
+    if (b === null) return backend.executeSingleOutput("Conv2D", attrs, [input, weights]);
+    if (fused) return convWithBias(backend, input, weights, b);
+    return backend.executeSingleOutput("BiasAdd", [typeAttr(backend), nhwc(backend)], [backend.executeSingleOutput("Conv2D", attrs, [input, weights]), b]);
+  };
+  // tf.customGrad differentiates every input it is given: pass x only when its gradient is wanted.
+  const inputs = [...(inputNeedsGradient ? [x] : []), w, ...(bias === null ? [] : [bias])];
+  const op = tf.customGrad(((...args: unknown[]) => {
+    (args.pop() as Save)([]);
+    const input = inputNeedsGradient ? (args[0] as Tensor) : x;
+    const weights = args[inputNeedsGradient ? 1 : 0] as Tensor;
+    const b = bias === null ? null : (args.at(-1) as Tensor);
+    return {
+      value: forward(input, weights, b),
+      gradFunc: (dy: Tensor) => [
+        ...(inputNeedsGradient ? [backend.executeSingleOutput("Conv2DBackpropInput", attrs, [tf.tensor1d(input.shape, "int32"), weights, dy])] : []),
+        backend.executeSingleOutput("Conv2DBackpropFilter", attrs, [input, tf.tensor1d(weights.shape, "int32"), dy]),
+        ...(b === null ? [] : [backend.executeSingleOutput("BiasAddGrad", [typeAttr(backend), nhwc(backend)], [dy])]),
+      ],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...tensors: Tensor[]) => Tensor;
+  return op(...inputs);
+}
 
 /**
  * a·b with either side transposed, on TensorFlow's BatchMatMulV2 with 2-D
@@ -253,7 +321,10 @@ export function softmaxCrossEntropySum(labels: Tensor, logits: Tensor): Tensor {
   const backend = native();
   if (backend === null) return tf.losses.softmaxCrossEntropy(labels, logits, undefined, undefined, tf.Reduction.SUM);
   return withGradient((z, save) => {
-    const [losses, backprop] = backend.executeMultipleOutputs("SoftmaxCrossEntropyWithLogits", [typeAttr(backend)], [z, labels], 2) as [Tensor, Tensor];
+    // The op wants float labels; tf.oneHot gives int32 ones.
+    const y = labels.dtype === "float32" ? labels : tf.cast(labels, "float32");
+    const [losses, backprop] = backend.executeMultipleOutputs("SoftmaxCrossEntropyWithLogits", [typeAttr(backend)], [z, y], 2) as [Tensor, Tensor];
+    if (y !== labels) y.dispose();
     save([backprop]);
     return { value: tf.sum(losses), gradFunc: (dy, [gradient]) => tf.mul(gradient!, dy) };
   })(logits);

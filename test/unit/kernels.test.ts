@@ -2,7 +2,7 @@ import type { Scalar, Sequential, Tensor, Tensor2D, Tensor4D, Variable } from "@
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { logits } from "../../src/model/forward";
-import { biasAdd, dense, dropout, keepMask, maxPool, relu, ResourceVariable, softmaxCrossEntropySum, statelessUniform } from "../../src/model/kernels";
+import { biasAdd, conv2d, dense, dropout, keepMask, maxPool, relu, ResourceVariable, softmaxCrossEntropySum, statelessUniform } from "../../src/model/kernels";
 import { kerasLayers } from "../../src/model/layers";
 import { buildConvNet } from "../../src/model/models";
 
@@ -47,6 +47,36 @@ describe("kernels", () => {
     });
   });
 
+  it.each([
+    ["with a bias (oneDNN's fused bias), input gradient wanted", true, true],
+    ["with a bias, input gradient not wanted (the images)", true, false],
+    ["without a bias", false, true],
+  ] as const)("a convolution %s equals tfjs's conv2d + add in value and gradients", (_, withBias, inputNeedsGradient) => {
+    const x = tf.randomNormal([4, 10, 9, 3], 0, 1, "float32", 8);
+    const w = tf.randomNormal([3, 3, 3, 5], 0, 0.3, "float32", 9);
+    const b = tf.randomNormal([5], 0, 0.3, "float32", 10);
+    const dy = tf.randomNormal([4, 8, 7, 5], 0, 1, "float32", 11);
+    const reference = (xs: Tensor, ws: Tensor, bs: Tensor) => {
+      const y = tf.conv2d(xs as Tensor4D, ws as Tensor4D, 1, "valid");
+      return withBias ? tf.add(y, bs) : y;
+    };
+    const ours = (xs: Tensor, ws: Tensor, bs: Tensor) => conv2d(xs, ws, withBias ? bs : null, inputNeedsGradient);
+    expect(maxAbsDiff(ours(x, w, b), reference(x, w, b))).toBeLessThan(1e-5);
+    // differentiate with respect to w, and x and b where ours computes their gradients
+    const wrt = [w, ...(inputNeedsGradient ? [x] : []), ...(withBias ? [b] : [])];
+    const loss = (f: typeof reference) => (...args: Tensor[]) => {
+      const [ws, xs = x, bs = b] = inputNeedsGradient ? args : [args[0]!, x, args[1]];
+      return tf.sum(tf.mul(f(xs, ws!, bs!), dy));
+    };
+    const oursGrads = tf.grads(loss(ours))(wrt);
+    const theirGrads = tf.grads(loss(reference))(wrt);
+    expect(oursGrads).toHaveLength(wrt.length);
+    oursGrads.forEach((g, i) => {
+      expect(g.shape).toEqual(wrt[i]!.shape);
+      expect(maxAbsDiff(g, theirGrads[i]!)).toBeLessThan(1e-4);
+    });
+  });
+
   it("a bias over the last axis (BiasAdd, BiasAddGrad) equals tfjs's broadcasting add in value and gradients", () => {
     const x = tf.randomNormal([4, 6, 6, 8], 0, 1, "float32", 5);
     const b = tf.randomNormal([8], 0, 1, "float32", 6);
@@ -66,8 +96,10 @@ describe("kernels", () => {
     const logitsBatch = tf.concat([tf.randomNormal([6, 10], 0, 3, "float32", 5), tf.tensor2d([Array(10).fill(0).map((_, i) => (i === 4 ? 90 : -90)), Array(10).fill(0).map((_, i) => i * 20)])]);
     const theirs = (z: Tensor) => tf.losses.softmaxCrossEntropy(labels, z, undefined, undefined, tf.Reduction.SUM);
     const ours = (z: Tensor) => softmaxCrossEntropySum(labels, z);
-    const [a, b] = [ours(logitsBatch), theirs(logitsBatch)].map((t) => t.dataSync()[0]!);
+    const [a, b] = [ours(logitsBatch), theirs(logitsBatch)].map((t) => t.dataSync()[0]!) as [number, number];
     expect(Number.isFinite(a)).toBe(true);
+    // tf.oneHot's int32 labels give the same loss
+    expect(softmaxCrossEntropySum(tf.cast(labels, "int32"), logitsBatch).dataSync()[0]).toBe(a);
     expect(Math.abs(a - b) / b).toBeLessThan(1e-6);
     expect(a).toBeGreaterThan(320); // those two rows alone: 90 − (−90) = 180 and ≈ 180 − 40 = 140
     const dy = tf.scalar(0.5);
