@@ -26,12 +26,12 @@ import { kerasSummary } from "./summary";
  * seed); this one draws call n's mask from (seed, n), so runs repeat exactly
  * and masks still differ from step to step. It saves as a plain "Dropout".
  */
-class SeededDropout extends tf.layers.Layer {
+export class SeededDropout extends tf.layers.Layer {
   static get className(): string {
     return "Dropout";
   }
 
-  private readonly rate: number;
+  readonly rate: number;
   private readonly seed: number | undefined;
   private calls = 0;
 
@@ -44,8 +44,13 @@ class SeededDropout extends tf.layers.Layer {
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     if (kwargs["training"] !== true) return x.clone();
+    return dropout(x, this.rate, this.nextMaskSeed());
+  }
+
+  /** The seed of the next training call's mask: (seed, n) for call n, or random without a seed. */
+  nextMaskSeed(): [number, number] {
     const random = () => Math.floor(Math.random() * 2 ** 31);
-    return dropout(x, this.rate, this.seed === undefined ? [random(), random()] : [this.seed, this.calls++]);
+    return this.seed === undefined ? [random(), random()] : [this.seed, this.calls++];
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {

@@ -7,12 +7,11 @@
  * events; the caller decides what to make of them (progress.ts renders text).
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
-import type { LayersModel, Optimizer, Tensor, Variable } from "@tensorflow/tfjs-node";
+import type { LayersModel, Optimizer, Tensor } from "@tensorflow/tfjs-node";
 import seedrandom from "seedrandom";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { logits } from "../model/forward";
-import { softmaxCrossEntropySum } from "../model/kernels";
+import { evaluationTotals, trainingStep } from "../model/step";
 
 export interface Metrics {
   loss: number;
@@ -75,14 +74,6 @@ export interface TrainOptions {
   signal?: AbortSignal;
 }
 
-/** Sum of per-sample losses and the number of correct predictions in one batch. */
-function batchTotals(logitsBatch: Tensor, labels: Tensor): { lossSum: Tensor; correct: Tensor } {
-  return tf.tidy(() => ({
-    lossSum: softmaxCrossEntropySum(labels, logitsBatch),
-    correct: tf.equal(logitsBatch.argMax(-1), labels.argMax(-1)).sum(),
-  }));
-}
-
 /** A batch's [loss sum, correct count] as numbers; the tensors are freed. */
 function readTotals(totals: Tensor[]): [number, number] {
   const values: [number, number] = [totals[0]!.dataSync()[0]!, totals[1]!.dataSync()[0]!];
@@ -99,7 +90,7 @@ export function evaluate(model: LayersModel, x: Tensor, y: Tensor, batchSize = 1
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
     const totals = tf.tidy(() => {
-      const t = batchTotals(logits(model, x.slice(start, size), false), y.slice(start, size));
+      const t = evaluationTotals(model, x.slice(start, size), y.slice(start, size));
       return [t.lossSum, t.correct];
     });
     const [batchLoss, batchCorrect] = readTotals(totals);
@@ -159,7 +150,6 @@ export async function train(model: LayersModel, x: Tensor, y: Tensor, options: T
   };
   histories.set(model, history);
   const random = seedrandom(String(options.seed ?? Math.random()));
-  const variables = model.trainableWeights.map((w) => w.read() as Variable);
   const [xVal, yVal] = validationCount > 0 ? [x.slice(trainCount), y.slice(trainCount)] : [null, null];
 
   try {
@@ -182,16 +172,9 @@ export async function train(model: LayersModel, x: Tensor, y: Tensor, options: T
           const index = tf.tensor1d(indices, "int32");
           const xb = tf.gather(x, index);
           const yb = tf.gather(y, index);
-          let batch: { lossSum: Tensor; correct: Tensor } | undefined;
-          const { grads } = tf.variableGrads(() => {
-            batch = batchTotals(logits(model, xb, true), yb);
-            // Kept past variableGrads's own tidy; disposed below once read.
-            tf.keep(batch.lossSum);
-            tf.keep(batch.correct);
-            return batch.lossSum.div(indices.length);
-          }, variables);
-          optimizer.applyGradients(grads);
-          return [batch!.lossSum, batch!.correct];
+          const result = trainingStep(model, xb, yb);
+          optimizer.applyGradients(result.gradients);
+          return [result.lossSum, result.correct];
         });
         const [batchLoss, batchCorrect] = readTotals(totals);
         lossSum += batchLoss;
