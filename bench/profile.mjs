@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run profile [-- --model 2 --steps 30]`: where one training step of the
+// `npm run profile [-- --model 2 --steps 30 --by-shape]`: where one training step of the
 // notebook's path spends its time, per TensorFlow op (wall time of each native
 // call, summed per step), next to the step's total, and the step's arithmetic
 // (FLOPs of its convolutions and matrix products) with the rate reached. Used to
@@ -7,7 +7,9 @@
 import { parseArgs } from "node:util";
 import { helpers, prepare } from "./prepare.mjs";
 
-const { values } = parseArgs({ options: { model: { type: "string", default: "1" }, steps: { type: "string", default: "30" } } });
+const { values } = parseArgs({
+  options: { model: { type: "string", default: "1" }, steps: { type: "string", default: "30" }, "by-shape": { type: "boolean", default: false } },
+});
 const steps = Number(values.steps);
 const { tf, train } = helpers;
 const { data, model } = await prepare(values.model, 128 * steps);
@@ -36,13 +38,15 @@ const backend = tf.backend();
 const perOp = new Map();
 for (const method of ["executeSingleOutput", "executeMultipleOutputs"]) {
   const original = backend[method].bind(backend);
-  backend[method] = (name, ...rest) => {
+  backend[method] = (name, attrs, inputs, ...rest) => {
     const started = performance.now();
-    const result = original(name, ...rest);
-    const entry = perOp.get(name) ?? { calls: 0, ms: 0 };
+    const result = original(name, attrs, inputs, ...rest);
+    // --by-shape: one row per op and input shapes (which convolution, which product)
+    const key = values["by-shape"] ? `${name} ${inputs.map((t) => JSON.stringify(t.shape)).join(" ")}` : name;
+    const entry = perOp.get(key) ?? { calls: 0, ms: 0 };
     entry.calls += 1;
     entry.ms += performance.now() - started;
-    perOp.set(name, entry);
+    perOp.set(key, entry);
     return result;
   };
 }
