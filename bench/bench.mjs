@@ -151,10 +151,15 @@ for (const model of models) {
   report.models[e2e ? "both_fits" : `model_${model}`] = entry;
   const { min, median: mid, max } = entry.ratio;
   console.log(`${String(model).padEnd(7)} ${entry.ts.median.toFixed(1).padStart(9)}     ${entry.keras.median.toFixed(1).padStart(9)}   ${min.toFixed(3).padStart(17)} ${mid.toFixed(3).padStart(7)} ${max.toFixed(3).padStart(6)}  ${`${Math.round(entry.ts.peakRssMb)} MB`.padStart(12)}  ${`${Math.round(entry.keras.peakRssMb)} MB`.padStart(14)}`);
-  verdicts.push(`${e2e ? "both fits" : `model ${model}`} ${entry.ratioVsFastKeras.toFixed(2)} against Keras's ${fast.length} fast run(s) (${entry.keras.fastMedian.toFixed(1)}), ${mid.toFixed(2)} against all`);
+  // The verdict takes the larger of the two figures: against Keras's fast runs, and the median of the pairs.
+  entry.ratioForVerdict = Math.max(entry.ratioVsFastKeras, mid);
+  verdicts.push(`${e2e ? "both fits" : `model ${model}`} ${entry.ratioForVerdict.toFixed(2)} (${entry.ratioVsFastKeras.toFixed(2)} against Keras's ${fast.length} fast run(s) of ${keras.length}, ${mid.toFixed(2)} median of the pairs, highest pair ${max.toFixed(2)})`);
 }
-const faster = Object.values(report.models).every((m) => m.ratioVsFastKeras < 1);
-report.verdict = `${faster ? "TypeScript faster than Keras" : "TypeScript NOT faster than Keras"}: TS/Keras ${verdicts.join("; ")}`;
+// Step time: TypeScript at least 10 % faster than Keras. End to end: faster at all.
+const goal = e2e ? 1 : 0.9;
+const met = Object.values(report.models).every((m) => m.ratioForVerdict <= goal);
+report.goal = { ratioAtMost: goal, met };
+report.verdict = `goal TS/Keras ≤ ${goal.toFixed(2)} ${met ? "met" : "NOT met"}: ${verdicts.join("; ")}`;
 const file = path.join(root, "output", e2e ? "bench-e2e.json" : "bench.json");
 fs.mkdirSync(path.dirname(file), { recursive: true });
 fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
