@@ -6,7 +6,7 @@
 // writes output/bench.json. `npm run bench -- --e2e`: the seed's whole training
 // (both models, 6 epochs, validation split 0.2, on all 60,000 images) in Keras
 // against the notebook's two fits, side by side, with both sides' test accuracy
-// (pair n seeded with 42 + n).
+// (pair n seeded with 42 + n) and whether ours keeps up with Keras's over the seeds.
 // A benchmark, not a test: these machines are shared and noisy, so only ratios
 // measured side by side in one run mean anything.
 import { spawnSync } from "node:child_process";
@@ -93,6 +93,22 @@ function machine() {
   };
 }
 const spread = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * Speed must not cost accuracy. One seed's test accuracy moves by 0.002 or
+ * more with nothing but rounding changed (training is chaotic), so the check
+ * compares the means over the run's seeds: TypeScript's may fall short of
+ * Keras's by at most ACCURACY_MARGIN, about twice the standard error of the
+ * difference of two three-seed means here (seeds differ by about 0.0015).
+ */
+const ACCURACY_MARGIN = 0.002;
+function accuracyCheck({ ts, keras }) {
+  const perModel = [0, 1].map((m) => ({ model: m + 1, tsMean: mean(ts[m]), kerasMean: mean(keras[m]), difference: mean(ts[m]) - mean(keras[m]) }));
+  const met = perModel.every((p) => p.difference >= -ACCURACY_MARGIN);
+  const figures = perModel.map((p) => `model ${p.model} ${p.tsMean.toFixed(4)} vs ${p.kerasMean.toFixed(4)}`).join(", ");
+  return { margin: ACCURACY_MARGIN, perModel, met, verdict: `test accuracy, TS mean over seeds ≥ Keras mean − ${ACCURACY_MARGIN}, ${met ? "met" : "NOT met"}: ${figures}` };
+}
 
 /**
  * Each process settles in a fast or a slow mode, Keras's and ours alike
@@ -168,12 +184,15 @@ const goal = e2e ? 1 : 0.9;
 const met = Object.values(report.models).every((m) => m.ratioForVerdict <= goal);
 report.goal = { ratioAtMost: goal, met };
 report.verdict = `goal TS/Keras ≤ ${goal.toFixed(2)} ${met ? "met" : "NOT met"}: ${verdicts.join("; ")}`;
+if (e2e) {
+  report.accuracy = accuracyCheck(report.models.both_fits.testAccuracy);
+  report.verdict += `; ${report.accuracy.verdict}`;
+}
 const file = path.join(root, "output", e2e ? "bench-e2e.json" : "bench.json");
 fs.mkdirSync(path.dirname(file), { recursive: true });
 fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
 fs.renameSync(`${file}.tmp`, file);
 if (e2e) {
-  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const { ts, keras } = report.models.both_fits.testAccuracy;
   [0, 1].forEach((m) => console.log(`model ${m + 1} test accuracy over seeds ${Array.from({ length: pairs }, (_, i) => 42 + i).join(", ")}: TS ${ts[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(ts[m]).toFixed(4)}), Keras ${keras[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(keras[m]).toFixed(4)})`));
 }
