@@ -114,6 +114,37 @@ describe("train", () => {
     await expect(train(noSoftmax, data.xTrain.slice(0, 10), data.yTrain.slice(0, 10), { epochs: 1, batchSize: 32 })).rejects.toBeInstanceOf(UserError);
   });
 
+  it("projects constrained weights after every update, as Keras does (maxNorm on a Dense kernel)", async () => {
+    const maxValue = 0.05;
+    const net = (constrained: boolean) => {
+      const layers = kerasLayers(3);
+      const model = layers.sequential();
+      model.add(layers.conv2d({ filters: 4, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));
+      model.add(layers.flatten());
+      model.add(layers.dense({ units: 16, activation: "relu", ...(constrained ? { kernelConstraint: tf.constraints.maxNorm({ maxValue, axis: 0 }) } : {}) }));
+      model.add(layers.dense({ units: 10, activation: "softmax" }));
+      model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+      return model;
+    };
+    const columnNorms = (model: Sequential) => tf.tidy(() => (model.layers[2]!.getWeights()[0]!.square().sum(0).sqrt().arraySync() as number[]));
+    const [plain, constrained] = [net(false), net(true)];
+    const x = data.xTrain.slice(0, 64);
+    const y = data.yTrain.slice(0, 64);
+    // One full batch: both start from the same weights and take the same gradient.
+    for (const model of [plain, constrained]) await train(model, x, y, { epochs: 1, batchSize: 64, seed: 1 });
+    expect(Math.min(...columnNorms(plain))).toBeGreaterThan(maxValue * 10);
+    const projected = tf.tidy(() => tf.constraints.maxNorm({ maxValue, axis: 0 }).apply(plain.layers[2]!.getWeights()[0]!).arraySync() as number[][]);
+    const kernel = constrained.layers[2]!.getWeights()[0]!.arraySync() as number[][];
+    kernel.forEach((row, i) => row.forEach((w, j) => expect(w).toBeCloseTo(projected[i]![j]!, 6)));
+    // The unconstrained weights are the same update in both.
+    const convDifference = tf.tidy(() => constrained.layers[0]!.getWeights()[0]!.sub(plain.layers[0]!.getWeights()[0]!).abs().max().dataSync()[0]!);
+    expect(convDifference).toBeLessThan(1e-6);
+    await train(constrained, data.xTrain.slice(0, 256), data.yTrain.slice(0, 256), { epochs: 2, batchSize: 64, seed: 1 });
+    expect(Math.max(...columnNorms(constrained))).toBeLessThanOrEqual(maxValue * (1 + 1e-5));
+    plain.dispose();
+    constrained.dispose();
+  });
+
   it("does not leak tensors across training runs", async () => {
     const model = compiled();
     const x = data.xTrain.slice(0, 200);

@@ -155,7 +155,8 @@ function knownActivation(layer: Layer, className: "Conv2D" | "Dense"): Activatio
   const c = layer.getConfig();
   const activation = c["activation"];
   if (activation !== "relu" && activation !== "linear") return null;
-  if (c["kernelRegularizer"] || c["biasRegularizer"] || c["activityRegularizer"] || c["kernelConstraint"] || c["biasConstraint"]) return null;
+  // Constraints act after the update (training applies them), so a constrained layer is still a stage.
+  if (c["kernelRegularizer"] || c["biasRegularizer"] || c["activityRegularizer"]) return null;
   if (className === "Dense") return inputRank(layer) === 2 ? activation : null;
   return c["padding"] === "valid" && c["dataFormat"] === "channelsLast" && all(c["strides"], 1) && all(c["dilationRate"], 1) ? activation : null;
 }

@@ -109,3 +109,15 @@ export function trainingStep(model: LayersModel, x: Tensor, y: Tensor): StepResu
   if (!plan.native) return tapedStep(model, x, y, trainable);
   return stagedStep(plan.steps.map((step) => step.stage!), plan.inputGradient, x, y, trainable);
 }
+
+/**
+ * Projects each trainable weight that has a constraint (`kernelConstraint:
+ * "maxNorm"` and the like) back onto it, as Keras does after every optimizer
+ * update; tfjs-layers' own fit leaves constraints unapplied (tfjs issue 3345).
+ * Call inside tf.tidy, after the gradients are applied.
+ */
+export function applyConstraints(model: LayersModel): void {
+  for (const weight of model.trainableWeights) {
+    if (weight.constraint) (weight.read() as Variable).assign(weight.constraint.apply(weight.read()));
+  }
+}

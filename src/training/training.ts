@@ -11,7 +11,7 @@ import type { LayersModel, Optimizer, Tensor } from "@tensorflow/tfjs-node";
 import seedrandom from "seedrandom";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { evaluationTotals, trainingStep } from "../model/step";
+import { applyConstraints, evaluationTotals, trainingStep } from "../model/step";
 
 export interface Metrics {
   loss: number;
@@ -174,6 +174,7 @@ export async function train(model: LayersModel, x: Tensor, y: Tensor, options: T
           const yb = tf.gather(y, index);
           const result = trainingStep(model, xb, yb);
           optimizer.applyGradients(result.gradients);
+          applyConstraints(model);
           return [result.lossSum, result.correct];
         });
         const [batchLoss, batchCorrect] = readTotals(totals);
