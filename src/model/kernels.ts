@@ -54,23 +54,16 @@ function constant(key: string, make: () => Tensor): Tensor {
 const shapeTensor = (shape: number[]) => constant(`shape ${shape.join(",")}`, () => tf.tensor1d(shape, "int32"));
 const floatScalar = (value: number) => constant(`float ${value}`, () => tf.scalar(value));
 
-const probed = new Map<string, boolean>();
-
-/** Whether this TensorFlow build runs `op` (oneDNN's kernels are not in every build): `probe` runs it once. */
-function hasOp(op: string, probe: () => Tensor | Tensor[]): boolean {
-  let works = probed.get(op);
-  if (works === undefined) {
-    try {
-      tf.tidy(() => {
-        probe();
-      });
-      works = true;
-    } catch {
-      works = false;
-    }
-    probed.set(op, works);
+/** Whether this TensorFlow build runs the op `probe` calls (oneDNN's kernels are not in every build); makeOps asks once per process. */
+function hasOp(probe: () => Tensor | Tensor[]): boolean {
+  try {
+    tf.tidy(() => {
+      probe();
+    });
+    return true;
+  } catch {
+    return false;
   }
-  return works;
 }
 
 function withSeed(seed: [number, number], f: (seed: Tensor) => Tensor): Tensor {
@@ -206,8 +199,8 @@ function makeOps(backend: NativeBackend): NativeOps {
   // oneDNN's max-pool (what TensorFlow's graph optimiser uses for Keras) keeps a workspace for its gradient.
   const mklPool = (size: number) => [...window(size), ints("explicit_paddings", []), bool("workspace_enabled", true), mkl];
 
-  const fusedBias = hasOp("_MklNativeConv2DWithBias", () => run("_MklNativeConv2DWithBias", convWithBias, [tf.zeros([1, 1, 1, 1]), tf.zeros([1, 1, 1, 1]), tf.zeros([1])]));
-  const mklPooling = hasOp("_MklNativeMaxPool", () => backend.executeMultipleOutputs("_MklNativeMaxPool", mklPool(2), [tf.zeros([1, 2, 2, 1])], 2));
+  const fusedBias = hasOp(() => run("_MklNativeConv2DWithBias", convWithBias, [tf.zeros([1, 1, 1, 1]), tf.zeros([1, 1, 1, 1]), tf.zeros([1])]));
+  const mklPooling = hasOp(() => backend.executeMultipleOutputs("_MklNativeMaxPool", mklPool(2), [tf.zeros([1, 2, 2, 1])], 2));
   const biasAdd = (x: Tensor, b: Tensor) => run("BiasAdd", [T, nhwc], [x, b]);
 
   return {

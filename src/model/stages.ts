@@ -124,7 +124,7 @@ function dropoutStage(layer: SeededDropout): Stage {
       return { y: tf.mul(x, mask), saved: [mask] };
     },
     backward(dy, [mask], _, inputGradient) {
-      return { dx: inputGradient ? (mask === undefined ? dy : tf.mul(dy, mask)) : null, weightGradients: [] };
+      return { dx: inputGradient ? tf.mul(dy, mask!) : null, weightGradients: [] };
     },
   };
 }
