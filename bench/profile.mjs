@@ -11,9 +11,9 @@ const { values } = parseArgs({
   options: { model: { type: "string", default: "1" }, steps: { type: "string", default: "30" }, "by-shape": { type: "boolean", default: false } },
 });
 const steps = Number(values.steps);
-const { tf, train } = helpers;
+const { tf } = helpers;
 const { data, model } = await prepare(values.model, 128 * steps);
-await train(model, data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { epochs: 1, batchSize: 128 }); // warm-up
+await model.fit(data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { batchSize: 128, epochs: 1, verbose: 0 }); // warm-up
 
 /**
  * Floating-point operations of one training step of batch `batch`, counting
@@ -51,7 +51,7 @@ for (const method of ["executeSingleOutput", "executeMultipleOutputs"]) {
   };
 }
 const started = performance.now();
-await train(model, data.xTrain, data.yTrain, { epochs: 1, batchSize: 128 });
+await model.fit(data.xTrain, data.yTrain, { batchSize: 128, epochs: 1, verbose: 0 });
 const wall = (performance.now() - started) / steps;
 const rows = [...perOp].map(([name, e]) => [name, e.calls / steps, e.ms / steps]).sort((a, b) => b[2] - a[2]);
 const native = rows.reduce((sum, r) => sum + r[2], 0);

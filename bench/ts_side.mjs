@@ -1,5 +1,5 @@
-// One side of `npm run bench`: the project's own training path (trainWithProgress,
-// as the notebook calls it). Step mode: model 1 or 2 on the first N MNIST images,
+// One side of `npm run bench`: the project's own training path (model.fit, as the
+// notebook calls it, with its progress bar). Step mode: model 1 or 2 on the first N MNIST images,
 // milliseconds per step over the timed run. --e2e: the notebook's two fits (both
 // models, 6 epochs, validation split 0.2, all 60,000 images, seeded with --seed),
 // their seconds and each model's test loss and accuracy. Prints one JSON line,
@@ -14,10 +14,9 @@ const { values } = parseArgs({
   },
 });
 const batchSize = Number(values["batch-size"]);
-const { trainWithProgress, evaluate } = helpers;
 const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
 
-// trainWithProgress prints Keras-style lines; keep stdout for the result.
+// fit prints Keras-style lines; keep stdout for the result.
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = () => true;
 let result;
@@ -28,9 +27,9 @@ if (values.e2e) {
   for (const model of [1, 2]) {
     const prepared = await prepare(model, null, seed);
     const started = performance.now();
-    await trainWithProgress(prepared.model, prepared.data.xTrain, prepared.data.yTrain, { epochs: 6, batchSize, validationSplit: 0.2, seed });
+    await prepared.model.fit(prepared.data.xTrain, prepared.data.yTrain, { batchSize, epochs: 6, validationSplit: 0.2 });
     fits.push((performance.now() - started) / 1000);
-    const { loss, accuracy } = evaluate(prepared.model, prepared.data.xTest, prepared.data.yTest);
+    const [loss, accuracy] = prepared.model.evaluate(prepared.data.xTest, prepared.data.yTest);
     test.push({ loss, accuracy });
   }
   result = { seconds: fits[0] + fits[1], fits, test, peakRssMb: peakRssMb() };
@@ -38,9 +37,9 @@ if (values.e2e) {
   const steps = Number(values.steps);
   const warm = Number(values.warmup) * batchSize;
   const { data, model } = await prepare(values.model, steps * batchSize);
-  await trainWithProgress(model, data.xTrain.slice(0, warm), data.yTrain.slice(0, warm), { epochs: 1, batchSize, validationSplit: 0, seed: 1 });
+  await model.fit(data.xTrain.slice(0, warm), data.yTrain.slice(0, warm), { batchSize, epochs: 1 });
   const started = performance.now();
-  await trainWithProgress(model, data.xTrain, data.yTrain, { epochs: 1, batchSize, validationSplit: 0, seed: 1 });
+  await model.fit(data.xTrain, data.yTrain, { batchSize, epochs: 1 });
   result = { msPerStep: (performance.now() - started) / steps, peakRssMb: peakRssMb() };
 }
 process.stdout.write = write;

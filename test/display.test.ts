@@ -3,8 +3,9 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { adadelta } from "../src/model/adadelta";
 import { plotHistory } from "../src/report/charts";
 import { loadMnist } from "../src/data/mnist";
-import { show, trainWithProgress } from "../src/notebook/display";
-import { buildConvNet } from "../src/model/models";
+import { show } from "../src/notebook/display";
+import { liveChart } from "../src/notebook/liveChart";
+import { buildConvNet } from "../src/training/models";
 import { closeRenderer } from "../src/browser/render";
 import { historyTable } from "../src/report/tables";
 
@@ -54,7 +55,7 @@ describe("show in a kernel", () => {
     expect(data["text/plain"]).toBe("<Plotly figure: LOSS>");
   });
 
-  it("shows training progress in one output, updated in place", async () => {
+  it("shows fit's progress in one output updated in place, and the live chart in another, its last frame with a PNG", async () => {
     const data = await loadMnist({ limit: 300 });
     data.reshape([28, 28, 1]);
     data.rescale(255);
@@ -62,14 +63,34 @@ describe("show in a kernel", () => {
     const model = buildConvNet({ seed: 1, name: "display-test" });
     model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1 }), metrics: ["accuracy"] });
     kernel();
-    await trainWithProgress(model, data.xTrain, data.yTrain, { epochs: 2, batchSize: 64, validationSplit: 0.2, seed: 1 });
-    const ids = new Set(sent.map((s) => s.message.transient.display_id));
-    expect(ids.size).toBe(1);
-    expect(sent[0]!.update).toBe(false);
-    expect(sent.slice(1).every((s) => s.update)).toBe(true);
-    const text = sent.at(-1)!.message.data["text/plain"] as string;
+    const chart = liveChart({ intervalMs: 0 });
+    await model.fit(data.xTrain, data.yTrain, { batchSize: 64, epochs: 2, validationSplit: 0.2, callbacks: [chart] });
+    const isChart = (s: { message: Message }) => "application/vnd.plotly.v1+json" in s.message.data;
+    const progress = sent.filter((s) => !isChart(s));
+    const frames = sent.filter(isChart);
+    for (const output of [progress, frames]) {
+      expect(new Set(output.map((s) => s.message.transient.display_id)).size).toBe(1);
+      expect(output[0]!.update).toBe(false);
+      expect(output.slice(1).every((s) => s.update)).toBe(true);
+    }
+    expect(progress[0]!.message.transient.display_id).not.toBe(frames[0]!.message.transient.display_id);
+    expect(sent.indexOf(progress[0]!)).toBeLessThan(sent.indexOf(frames[0]!)); // the progress above the chart
+    const text = progress.at(-1)!.message.data["text/plain"] as string;
     expect(text).toMatch(
       /^Epoch 1\/2\n4\/4 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}\nEpoch 2\/2\n4\/4 \[=+\] - /,
     );
+    // one frame at the start, one per batch (intervalMs 0), one per epoch, and the last one with its image
+    expect(frames).toHaveLength(1 + 2 * 4 + 2 + 1);
+    expect(chart.frames).toBe(frames.length);
+    type Plot = { data: Array<{ name: string; x: number[]; y: number[] }>; layout: { title: { text: string } } };
+    const plot = (i: number) => frames[i]!.message.data["application/vnd.plotly.v1+json"] as Plot;
+    expect(plot(0).layout.title.text).toBe("display-test: training history");
+    expect(plot(2).data.find((t) => t.name === "loss")!.x).toEqual([0.5]); // halfway through epoch 1
+    const last = plot(frames.length - 1);
+    expect(last.data.map((t) => t.name)).toEqual(["loss", "val_loss", "accuracy", "val_accuracy"]);
+    expect(last.data.find((t) => t.name === "val_accuracy")!.y).toEqual(model.history!.history.val_accuracy);
+    expect(last.data.find((t) => t.name === "loss")!.x).toEqual([1, 2]);
+    expect(Buffer.from(frames.at(-1)!.message.data["image/png"] as string, "base64").subarray(1, 4).toString()).toBe("PNG");
+    expect(frames.slice(0, -1).every((f) => !("image/png" in f.message.data))).toBe(true); // only the last frame is drawn by the browser
   });
 });

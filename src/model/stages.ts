@@ -5,13 +5,12 @@
  * it as one stage, max-pooling, Flatten and seeded dropout. `planFor` turns a
  * model into steps; a layer that is none of these stays a tfjs-layers layer.
  */
-import type { LayersModel, Tensor } from "@tensorflow/tfjs-node";
+import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import { dropoutMask, nativeOps, type NativeOps } from "./kernels";
-import { SeededDropout } from "./layers";
+import { SeededDropout, type Layer, type Network } from "./layers";
 
-type Layer = LayersModel["layers"][number];
 
 /** A stage's output, and the tensors its gradient needs. */
 export interface Forward {
@@ -221,10 +220,10 @@ function stepsFor(ops: NativeOps, layers: Layer[]): Step[] {
   return steps;
 }
 
-const plans = new WeakMap<LayersModel, Plan>();
+const plans = new WeakMap<Network, Plan>();
 
 /** How the model runs: its steps, made once per model (and again if its layers change). */
-export function planFor(model: LayersModel): Plan {
+export function planFor(model: Network): Plan {
   const layers = model.layers;
   const cached = plans.get(model);
   if (cached && cached.layers.length === layers.length && cached.layers.every((l, i) => l === layers[i])) return cached;

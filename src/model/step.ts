@@ -7,7 +7,8 @@
  * layers alike. The loss is categorical cross-entropy from the logits, as
  * Keras computes it on TensorFlow, plus any layer's regularization.
  */
-import type { LayersModel, NamedTensorMap, Scalar, Tensor, Variable } from "@tensorflow/tfjs-node";
+import type { NamedTensorMap, Scalar, Tensor, Variable } from "@tensorflow/tfjs-node";
+import type { Network } from "./layers";
 import { tf } from "../core/backend";
 import { logits } from "./forward";
 import { nativeOps } from "./kernels";
@@ -48,7 +49,7 @@ function exampleLosses(labels: Tensor, logitsBatch: Tensor): Tensor {
  * regularization (kernelRegularizer and the like) once per batch, which as a
  * sum over the batch's examples counts once per example.
  */
-function totals(model: LayersModel, logitsBatch: Tensor, labels: Tensor): BatchTotals {
+function totals(model: Network, logitsBatch: Tensor, labels: Tensor): BatchTotals {
   const crossEntropy = tf.sum(exampleLosses(labels, logitsBatch));
   const regularization = model.layers.flatMap((layer) => layer.calculateLosses());
   const lossSum = regularization.length === 0 ? crossEntropy : tf.add(crossEntropy, tf.mul(tf.addN(regularization), labels.shape[0]!));
@@ -56,12 +57,12 @@ function totals(model: LayersModel, logitsBatch: Tensor, labels: Tensor): BatchT
 }
 
 /** A batch's summed loss and correct count in inference mode (Keras's `evaluate`); call inside tf.tidy. */
-export function evaluationTotals(model: LayersModel, x: Tensor, y: Tensor): BatchTotals {
+export function evaluationTotals(model: Network, x: Tensor, y: Tensor): BatchTotals {
   return totals(model, logits(model, x, false), y);
 }
 
 /** The training step through tfjs's tape, for models with a layer that is not a stage. */
-function tapedStep(model: LayersModel, x: Tensor, y: Tensor, trainable: Variable[]): StepResult {
+function tapedStep(model: Network, x: Tensor, y: Tensor, trainable: Variable[]): StepResult {
   let batch: BatchTotals | undefined;
   const { grads } = tf.variableGrads(() => {
     batch = totals(model, logits(model, x, true), y);
@@ -102,7 +103,7 @@ function stagedStep(stages: Stage[], inputGradient: boolean[], x: Tensor, y: Ten
  * training mode (dropout on). Call inside tf.tidy: the caller applies the
  * gradients and reads the totals.
  */
-export function trainingStep(model: LayersModel, x: Tensor, y: Tensor): StepResult {
+export function trainingStep(model: Network, x: Tensor, y: Tensor): StepResult {
   const plan = planFor(model);
   const trainable = model.trainableWeights.map((w) => w.read() as Variable);
   // A regularized layer is never a stage, so its loss takes the tape.
@@ -116,7 +117,7 @@ export function trainingStep(model: LayersModel, x: Tensor, y: Tensor): StepResu
  * update; tfjs-layers' own fit leaves constraints unapplied (tfjs issue 3345).
  * Call inside tf.tidy, after the gradients are applied.
  */
-export function applyConstraints(model: LayersModel): void {
+export function applyConstraints(model: Network): void {
   for (const weight of model.trainableWeights) {
     if (weight.constraint) (weight.read() as Variable).assign(weight.constraint.apply(weight.read()));
   }

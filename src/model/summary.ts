@@ -3,9 +3,7 @@
  * `Model: "sequential"`, columns Layer (type) / Output Shape / Param #,
  * shapes like `(None, 26, 26, 32)`, totals with thousands separators.
  */
-import type { LayersModel } from "@tensorflow/tfjs-node";
-
-type Layer = LayersModel["layers"][number];
+import type { Layer, Network } from "./layers";
 
 // Where Keras's three columns end at its default line length; the first widens for long names.
 const COLUMNS = [29, 55, 65];
@@ -30,7 +28,7 @@ function row(cells: string[], columns: number[]): string {
 }
 
 /** The text Keras 2's `model.summary()` prints for `model`. */
-export function kerasSummary(model: LayersModel): string {
+export function kerasSummary(model: Network): string {
   const trainable = model.layers.reduce((sum, l) => sum + count(l.trainableWeights), 0);
   const nonTrainable = model.layers.reduce((sum, l) => sum + count(l.nonTrainableWeights), 0);
   const rows = model.layers.map((l) => [`${l.name} (${l.getClassName()})`, kerasShape(l.outputShape), String(l.countParams())]);

@@ -1,21 +1,17 @@
 /**
  * Everything that knows about the Jupyter kernel (tslab): rich outputs with
- * several MIME types, and training progress updated in place (training/fit.ts
- * handles the interrupt). Outside a kernel (plain Node, tests) the same calls
- * print plain text.
+ * several MIME types, and outputs updated in place (fit's progress, the live
+ * chart). Outside a kernel (plain Node, tests) the same calls print plain text.
  */
 import { randomBytes } from "node:crypto";
-import type { LayersModel, Tensor } from "@tensorflow/tfjs-node";
 import { DataFrame } from "danfojs-node";
 import { isFigure, type Figure } from "../report/charts";
 import { isPngImage, type PngImage } from "../report/images";
-import { fitInterruptibly } from "../training/fit";
-import { KerasProgress, transcriptText, type Transcript } from "../training/progress";
+import { setProgressOutput, terminalOutput, transcriptText } from "../training/progress";
 import { renderPng } from "../browser/render";
 import { tableHtml, tableText } from "../report/tables";
-import type { History, TrainOptions } from "../training/training";
 
-type Bundle = Record<string, unknown>;
+export type Bundle = Record<string, unknown>;
 type DisplayWriter = (message: { data: Bundle; metadata: Bundle; transient: { display_id?: string } }, update: boolean) => void;
 
 /**
@@ -45,12 +41,17 @@ function publish(bundle: Bundle, metadata: Bundle = {}): void {
 
 let warnedNoImage = false;
 
-/** The output bundle for a Plotly figure: interactive JSON, a PNG of it when a browser can draw one, and a title. */
-async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata: Bundle }> {
-  const bundle: Bundle = {
+/** The output bundle for a Plotly figure: interactive JSON and a title, without its image. */
+export function plotlyBundle(figure: Figure): Bundle {
+  return {
     "application/vnd.plotly.v1+json": { data: figure.data, layout: figure.layout, config: { displaylogo: false } },
     "text/plain": `<Plotly figure: ${figure.layout.title.text}>`,
   };
+}
+
+/** The output bundle for a Plotly figure with a PNG of it when a browser can draw one (for the PDF, HTML, GitHub). */
+export async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata: Bundle }> {
+  const bundle = plotlyBundle(figure);
   const metadata: Bundle = {};
   const image = await renderPng(figure);
   if (image.png !== null) {
@@ -83,44 +84,31 @@ export async function show(value: DataFrame | Figure | PngImage | string): Promi
   }
 }
 
-/** The metadata key that tells a headless runner how many lines of a progress output are finished. */
-export const PROGRESS_METADATA = "deep_convolution/progress";
-
 /**
- * Shows a progress transcript as it grows: in a kernel, one output rewritten in
- * place (its metadata says which lines are finished, for the headless runner);
- * in a terminal, each finished line once and the running one redrawn on a TTY.
+ * One output that can be rewritten in place (a display with an id), or null
+ * outside a kernel.
  */
-function progressOutput(): (transcript: Transcript) => void {
+export function updatableOutput(): ((bundle: Bundle, metadata?: Bundle) => void) | null {
   const write = kernelWriter();
-  if (write !== null) {
-    const displayId = randomBytes(8).toString("hex");
-    let shown = false;
-    return (transcript) => {
-      const metadata = { [PROGRESS_METADATA]: { finished: transcript.finished.length, running: transcript.running !== null } };
-      write({ data: { "text/plain": transcriptText(transcript) }, metadata, transient: { display_id: displayId } }, shown);
-      shown = true;
-    };
-  }
-  let printed = 0;
-  return ({ finished, running }) => {
-    for (; printed < finished.length; printed++) process.stdout.write(`${process.stdout.isTTY ? "\r\x1b[K" : ""}${finished[printed]}\n`);
-    if (running !== null && process.stdout.isTTY) process.stdout.write(`\r\x1b[K${running}`);
+  if (write === null) return null;
+  const displayId = randomBytes(8).toString("hex");
+  let shown = false;
+  return (bundle, metadata = {}) => {
+    write({ data: bundle, metadata, transient: { display_id: displayId } }, shown);
+    shown = true;
   };
 }
 
-/**
- * `model.fit(x, y, {batchSize, epochs, validationSplit, verbose: 1})`:
- * trains with Keras's semantics and shows Keras-style progress, updated in
- * place. Interrupting the kernel (or Ctrl-C) stops at the next batch
- * boundary; the finished epochs stay available through `historyOf(model)`
- * and the model keeps its trained weights.
- */
-export function trainWithProgress(
-  model: LayersModel,
-  x: Tensor,
-  y: Tensor,
-  options: Omit<TrainOptions, "onEvent" | "signal">,
-): Promise<History> {
-  return fitInterruptibly(model, x, y, options, new KerasProgress(progressOutput()).handle);
-}
+/** The metadata key that tells a headless runner how many lines of a progress output are finished. */
+export const PROGRESS_METADATA = "deep_convolution/progress";
+
+// Every fit's progress: in a kernel, one output rewritten in place (its metadata
+// says which lines are finished, for the headless runner); elsewhere the terminal.
+setProgressOutput(() => {
+  const output = updatableOutput();
+  if (output === null) return terminalOutput();
+  return (transcript) => output(
+    { "text/plain": transcriptText(transcript) },
+    { [PROGRESS_METADATA]: { finished: transcript.finished.length, running: transcript.running !== null } },
+  );
+});

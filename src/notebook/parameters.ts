@@ -18,14 +18,12 @@ export interface Parameters {
   seed: number;
   /** Folder with the four MNIST IDX files; null for the copy bundled with the project. */
   dataDir: string | null;
-  /** Where metrics.json and the saved models go, relative to the notebook. */
+  /** Where metrics.json, the saved models and the TensorBoard logs go, relative to the notebook. */
   outputDir: string;
   /** "mnist" or "fashion-mnist". */
   dataset: DatasetName;
   /** Check each IDX file's md5 against the original release; false for your own files in dataDir. */
   verifyChecksums: boolean;
-  /** Evaluate the models saved by an earlier run instead of training them. */
-  loadSavedModels: boolean;
 }
 
 export const DEFAULT_PARAMETERS: Readonly<Parameters> = {
@@ -41,7 +39,6 @@ export const DEFAULT_PARAMETERS: Readonly<Parameters> = {
   outputDir: "../output",
   dataset: "mnist",
   verifyChecksums: true,
-  loadSavedModels: false,
 };
 
 export class ParameterError extends UserError {}
@@ -55,7 +52,7 @@ const CHECKS: Record<keyof Parameters, { rule: Check; example: string }> = {
   epochs: { rule: positiveInteger, example: "6" },
   batchSize: { rule: positiveInteger, example: "128" },
   learningRate: { rule: (v) => (isNumber(v) && v > 0 ? null : "a number greater than 0"), example: "1.0" },
-  validationSplit: { rule: (v) => (isNumber(v) && v > 0 && v < 1 ? null : "a number between 0 and 1 (both excluded)"), example: "0.2" },
+  validationSplit: { rule: (v) => (isNumber(v) && v >= 0 && v < 1 ? null : "a number from 0 (no validation) up to, not including, 1"), example: "0.2" },
   dropoutConv: { rule: dropoutRate, example: "0.25" },
   dropoutDense: { rule: dropoutRate, example: "0.5" },
   sampleLimit: { rule: (v) => (v === null ? null : positiveInteger(v) && "null (all examples) or a whole number greater than 0"), example: "2000" },
@@ -71,7 +68,6 @@ const CHECKS: Record<keyof Parameters, { rule: Check; example: string }> = {
   outputDir: { rule: (v) => (typeof v === "string" && v !== "" ? null : "a folder path"), example: '"../output"' },
   dataset: { rule: (v) => (v === "mnist" || v === "fashion-mnist" ? null : '"mnist" or "fashion-mnist"'), example: '"fashion-mnist"' },
   verifyChecksums: { rule: (v) => (typeof v === "boolean" ? null : "true or false"), example: "false" },
-  loadSavedModels: { rule: (v) => (typeof v === "boolean" ? null : "true or false"), example: "true" },
 };
 
 function describe(value: unknown): string {

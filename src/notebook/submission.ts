@@ -140,6 +140,6 @@ export function checkSubmission(notebook: unknown, name = "the notebook"): Submi
     charts,
     answers: answerCells.length,
     parameters,
-    results: { model_1: printedAfter("console.log(loss);"), model_2: printedAfter("console.log(test2.loss);") },
+    results: { model_1: printedAfter("console.log(loss);"), model_2: printedAfter("console.log(loss2);") },
   };
 }

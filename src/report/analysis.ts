@@ -4,14 +4,15 @@
  * precision and recall, the most confident mistakes, and the generalisation
  * figures behind questions 11 and 15.
  */
-import type { LayersModel, Tensor } from "@tensorflow/tfjs-node";
+import type { Tensor } from "@tensorflow/tfjs-node";
+import type { Network } from "../model/layers";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import { logits } from "../model/forward";
 import type { History } from "../training/training";
 
 /** Class probabilities for every example of `x`, row by row (N × classes), computed in batches. */
-export function predictProbabilities(model: LayersModel, x: Tensor, batchSize = 256): { values: Float32Array; classes: number } {
+export function predictProbabilities(model: Network, x: Tensor, batchSize = 256): { values: Float32Array; classes: number } {
   const n = x.shape[0] ?? 0;
   const parts: Float32Array[] = [];
   let classes = 0;
@@ -88,6 +89,7 @@ export function confidentMistakes(probabilities: ArrayLike<number>, classes: num
   return mistakes.sort((a, b) => b.confidence - a.confidence || a.index - b.index).slice(0, count);
 }
 
+/** The figures behind questions 11 and 15. Without validation data the validation figures are NaN. */
 export interface Generalisation {
   epochs: number;
   trainAccuracy: number;
@@ -106,9 +108,10 @@ export interface Generalisation {
 export function generalisation(history: History): Generalisation {
   const h = history.history;
   const epochs = history.epoch.length;
-  if (epochs === 0 || h.val_loss.length === 0) throw new UserError("generalisation: the history has no finished epoch with validation.");
-  const last = (values: number[]) => values[values.length - 1]!;
-  const best = h.val_loss.reduce((bestIndex, v, i) => (v < h.val_loss[bestIndex]! ? i : bestIndex), 0);
+  if (epochs === 0) throw new UserError("generalisation: the history has no finished epoch.");
+  const last = (values: number[] | undefined) => values?.[epochs - 1] ?? NaN;
+  const valLoss = h.val_loss ?? [];
+  const best = valLoss.length === 0 ? -1 : valLoss.reduce((bestIndex, v, i) => (v < valLoss[bestIndex]! ? i : bestIndex), 0);
   return {
     epochs,
     trainAccuracy: last(h.accuracy),
@@ -117,8 +120,8 @@ export function generalisation(history: History): Generalisation {
     trainLoss: last(h.loss),
     valLoss: last(h.val_loss),
     lossGap: last(h.val_loss) - last(h.loss),
-    bestValLossEpoch: best + 1,
-    bestValLoss: h.val_loss[best]!,
+    bestValLossEpoch: best < 0 ? NaN : best + 1,
+    bestValLoss: valLoss[best] ?? NaN,
   };
 }
 
@@ -127,10 +130,15 @@ const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(4)}`
 /** One sentence of generalisation figures for an answer to cite. */
 export function describeGeneralisation(name: string, history: History): string {
   const g = generalisation(history);
+  const after = `${name}: after ${g.epochs} epoch${g.epochs === 1 ? "" : "s"}`;
+  if (Number.isNaN(g.valLoss)) {
+    return `${after}, training accuracy ${g.trainAccuracy.toFixed(4)} and training loss ${g.trainLoss.toFixed(4)}; `
+      + "no validation data (validationSplit 0), so nothing shows how it does on examples it did not train on.";
+  }
   const trend = g.bestValLossEpoch < g.epochs
     ? `lowest at epoch ${g.bestValLossEpoch} of ${g.epochs} (${g.bestValLoss.toFixed(4)}) and ${g.valLoss.toFixed(4)} at the end`
     : `lowest at the last epoch (${g.bestValLoss.toFixed(4)})`;
-  return `${name}: after ${g.epochs} epoch${g.epochs === 1 ? "" : "s"}, training accuracy ${g.trainAccuracy.toFixed(4)} against validation ${g.valAccuracy.toFixed(4)} `
+  return `${after}, training accuracy ${g.trainAccuracy.toFixed(4)} against validation ${g.valAccuracy.toFixed(4)} `
     + `(gap ${signed(g.accuracyGap)}); training loss ${g.trainLoss.toFixed(4)} against validation ${g.valLoss.toFixed(4)} `
     + `(gap ${signed(g.lossGap)}); validation loss was ${trend}.`;
 }

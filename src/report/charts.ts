@@ -12,6 +12,21 @@ export interface LineTrace {
   name: string;
   x: number[];
   y: number[];
+  /** The second of two side-by-side plots. */
+  xaxis?: "x2";
+  yaxis?: "y2";
+  line?: { color: string; dash?: "dot" };
+}
+
+interface Axis {
+  title: { text: string };
+  dtick?: number;
+  type?: "category";
+  side?: "top" | "bottom";
+  autorange?: "reversed";
+  range?: [number, number];
+  domain?: [number, number];
+  anchor?: "x2" | "y2";
 }
 
 export interface HeatmapTrace {
@@ -29,8 +44,10 @@ export interface Figure {
   data: Array<LineTrace | HeatmapTrace>;
   layout: {
     title: { text: string };
-    xaxis: { title: { text: string }; dtick?: number; type?: "category"; side?: "top" | "bottom" };
-    yaxis: { title: { text: string }; type?: "category"; autorange?: "reversed" };
+    xaxis: Axis;
+    yaxis: Axis;
+    xaxis2?: Axis;
+    yaxis2?: Axis;
     width: number;
     height: number;
     margin?: Record<string, number>;
@@ -41,8 +58,11 @@ export interface HistoryPlot {
   title: string;
   yLabel: string;
   xLabel?: string;
-  /** Legend label → one value per epoch, e.g. `{ accuracy: history.history.accuracy }`. */
-  series: Record<string, number[]>;
+  /**
+   * Legend label → one value per epoch, e.g. `{ accuracy: history.history.accuracy }`.
+   * An undefined series (val_accuracy of a fit without validation) is left out.
+   */
+  series: Record<string, number[] | undefined>;
 }
 
 export function isFigure(value: unknown): value is Figure {
@@ -55,7 +75,7 @@ export function isFigure(value: unknown): value is Figure {
  * `plt.plot(history.history['accuracy'], label='accuracy')` calls.
  */
 export function plotHistory({ title, yLabel, xLabel = "epoch", series }: HistoryPlot): Figure {
-  const entries = Object.entries(series);
+  const entries = Object.entries(series).filter((entry): entry is [string, number[]] => entry[1] !== undefined);
   if (entries.length === 0) throw new UserError("plotHistory: series is empty; give at least one { label: values } entry.");
   for (const [label, values] of entries) {
     if (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== "number")) {
@@ -70,6 +90,56 @@ export function plotHistory({ title, yLabel, xLabel = "epoch", series }: History
       yaxis: { title: { text: yLabel } },
       width: 720,
       height: 420,
+      margin: { t: 60, r: 20, b: 60, l: 70 },
+    },
+  };
+}
+
+export interface TrainingCurves {
+  title: string;
+  /** The epochs the fit will run, so the x axis does not grow as it runs. */
+  epochs: number;
+  /** The finished epochs' metrics (a History's `history`). */
+  history: { loss: number[]; accuracy: number[]; val_loss?: number[]; val_accuracy?: number[] };
+  /** The running epoch: where it is, in epochs from the start, and its running means so far. */
+  running?: { x: number; loss: number; accuracy: number };
+}
+
+const TRAIN_COLOUR = "#1f77b4";
+const VALIDATION_COLOUR = "#ff7f0e";
+
+/**
+ * Loss (left) and accuracy (right) against the epoch, each beside its `val_`
+ * counterpart: the live chart's frame. A running epoch extends the training
+ * lines to where it is; the validation lines grow once per epoch.
+ */
+export function trainingFigure({ title, epochs, history, running }: TrainingCurves): Figure {
+  const line = (name: string, values: number[] | undefined, colour: string, second: boolean, now?: [number, number]): LineTrace[] => {
+    if (values === undefined) return [];
+    const x = values.map((_, i) => i + 1);
+    const y = [...values];
+    if (now !== undefined) {
+      x.push(now[0]);
+      y.push(now[1]);
+    }
+    return [{ type: "scatter", mode: "lines+markers", name, x, y, line: { color: colour }, ...(second ? { xaxis: "x2", yaxis: "y2" } : {}) }];
+  };
+  const range: [number, number] = [0, Math.max(epochs, 1) + 0.2];
+  return {
+    data: [
+      ...line("loss", history.loss, TRAIN_COLOUR, false, running && [running.x, running.loss]),
+      ...line("val_loss", history.val_loss, VALIDATION_COLOUR, false),
+      ...line("accuracy", history.accuracy, TRAIN_COLOUR, true, running && [running.x, running.accuracy]),
+      ...line("val_accuracy", history.val_accuracy, VALIDATION_COLOUR, true),
+    ],
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: "epoch" }, dtick: 1, range, domain: [0, 0.44] },
+      yaxis: { title: { text: "loss" } },
+      xaxis2: { title: { text: "epoch" }, dtick: 1, range, domain: [0.56, 1], anchor: "y2" },
+      yaxis2: { title: { text: "accuracy" }, anchor: "x2" },
+      width: 900,
+      height: 400,
       margin: { t: 60, r: 20, b: 60, l: 70 },
     },
   };

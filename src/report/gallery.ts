@@ -2,7 +2,7 @@
  * The notebook's pictures of the data: a grid of training examples with
  * their labels, and a model's most confident mistakes on the test set.
  */
-import type { LayersModel } from "@tensorflow/tfjs-node";
+import type { Network } from "../model/layers";
 import { tf } from "../core/backend";
 import { confidentMistakes, confusionMatrix, argMaxRows, predictProbabilities } from "./analysis";
 import type { MnistData } from "../data/mnist";
@@ -33,7 +33,7 @@ export interface TestReport {
 }
 
 /** The model's predictions on the test set, as a confusion matrix and class probabilities. */
-export function testReport(model: LayersModel, data: MnistData): TestReport {
+export function testReport(model: Network, data: MnistData): TestReport {
   const { values, classes } = predictProbabilities(model, data.xTest);
   return {
     matrix: confusionMatrix(data.testLabels(), argMaxRows(values, classes), classes),

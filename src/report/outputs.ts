@@ -9,25 +9,26 @@ import type { ModelResult } from "./tables";
 
 /**
  * Writes `<outputDir>/metrics.json`: per model, its history (Keras's names
- * plus seconds per epoch), its generalisation figures (final train and
- * validation metrics, their gaps, the best validation epoch) and test loss
- * and accuracy. Returns the file's path.
+ * plus seconds per epoch), how it was trained (epochs, batch size, training
+ * and validation examples), its generalisation figures (final train and
+ * validation metrics, their gaps, the best validation epoch; null where there
+ * was no validation) and test loss and accuracy. Returns the file's path.
  */
-export function writeMetrics(outputDir: string, results: Record<string, ModelResult>, parameters?: object): string {
+export function writeMetrics(outputDir: string, results: Record<string, ModelResult>): string {
   const models = Object.fromEntries(
     Object.entries(results).map(([name, { history, test }]) => [
       name,
       {
         history: history.history,
         epochs: history.epoch.length,
-        stopped: history.stopped ?? null,
-        generalisation: history.epoch.length > 0 && history.history.val_loss.length > 0 ? generalisation(history) : null,
+        training: history.params,
+        generalisation: history.epoch.length > 0 ? generalisation(history) : null,
         testLoss: test?.loss ?? null,
         testAccuracy: test?.accuracy ?? null,
       },
     ]),
   );
   const file = path.join(outputDir, "metrics.json"); // as given, so what the notebook prints names no machine path
-  writeFileAtomic(file, `${JSON.stringify({ createdAt: new Date().toISOString(), parameters: parameters ?? null, models }, null, 2)}\n`);
+  writeFileAtomic(file, `${JSON.stringify({ createdAt: new Date().toISOString(), models }, null, 2)}\n`);
   return file;
 }

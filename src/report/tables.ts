@@ -10,7 +10,7 @@ import type { History, Metrics } from "../training/training";
 export function historyTable(history: History): DataFrame {
   const { loss, accuracy, val_loss, val_accuracy, seconds } = history.history;
   const columns: Record<string, number[]> = { loss, accuracy };
-  if (val_loss.length > 0) Object.assign(columns, { val_loss, val_accuracy });
+  if (val_loss !== undefined && val_accuracy !== undefined) Object.assign(columns, { val_loss, val_accuracy });
   columns["seconds"] = seconds;
   if (history.epoch.length === 0) return new DataFrame([], { columns: Object.keys(columns) });
   return new DataFrame(columns, { index: history.epoch.map((e) => e + 1) });

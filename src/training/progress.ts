@@ -5,7 +5,8 @@
  * Where the text goes (a notebook output, a terminal) is the caller's choice:
  * it gets the finished lines and the running one apart, never to be parsed back.
  */
-import type { EpochLogs, Metrics, TrainingEvent, TrainingParams } from "./training";
+import type { Callback, Logs } from "./callbacks";
+import type { TrainingParams } from "./training";
 
 const BAR_WIDTH = 30;
 
@@ -21,8 +22,8 @@ function seconds(s: number): string {
     : `${Math.round(s)}s`;
 }
 
-function metrics(logs: Partial<EpochLogs>): string {
-  const keys = ["loss", "accuracy", "val_loss", "val_accuracy"] as const;
+function metrics(logs: Logs): string {
+  const keys = ["loss", "accuracy", "val_loss", "val_accuracy"];
   return keys
     .filter((k) => logs[k] !== undefined)
     .map((k) => ` - ${k}: ${logs[k]!.toFixed(4)}`)
@@ -30,7 +31,7 @@ function metrics(logs: Partial<EpochLogs>): string {
 }
 
 /** One progress line, as Keras prints it during (`final` false) and after an epoch. */
-export function formatProgressLine(step: number, steps: number, elapsed: number, logs: Partial<EpochLogs>, final: boolean): string {
+export function formatProgressLine(step: number, steps: number, elapsed: number, logs: Logs, final: boolean): string {
   const width = String(steps).length;
   const head = `${String(step).padStart(width)}/${steps} [${bar(step, steps)}]`;
   if (final) {
@@ -51,19 +52,42 @@ export function transcriptText({ finished, running }: Transcript): string {
   return [...finished, ...(running === null ? [] : [running])].join("\n");
 }
 
+export type ProgressOutput = (transcript: Transcript) => void;
+
+/** In a terminal: each finished line once, and the running one redrawn in place on a TTY. */
+export function terminalOutput(): ProgressOutput {
+  let printed = 0;
+  return ({ finished, running }) => {
+    for (; printed < finished.length; printed++) process.stdout.write(`${process.stdout.isTTY ? "\r\x1b[K" : ""}${finished[printed]}\n`);
+    if (running !== null && process.stdout.isTTY) process.stdout.write(`\r\x1b[K${running}`);
+  };
+}
+
+// Where fit's progress goes. The display module, the one that knows the kernel,
+// puts an output updated in place here when it is loaded (as the notebook does).
+let newOutput: () => ProgressOutput = terminalOutput;
+
+/** Sets where each fit's progress is shown from now on (display.ts: a kernel output, else the terminal). */
+export function setProgressOutput(factory: () => ProgressOutput): void {
+  newOutput = factory;
+}
+
 /**
- * Turns training events into Keras's transcript and hands it to `render`: at
- * most every `intervalMs` while an epoch runs, and always when one begins or
- * ends. The one place progress becomes text; callers get it structured.
+ * Keras's progress bar (its ProgbarLogger) as a callback: the transcript goes
+ * to `render` at most every `intervalMs` while an epoch runs, and always when
+ * one begins or ends. verbose 2 shows only each epoch's final line, as Keras
+ * does. The one place progress becomes text; outputs get it structured.
  */
-export class KerasProgress {
+export class KerasProgress implements Callback {
   private finished: string[] = [];
   private running: string | null = null;
   private lastRender = 0;
+  private epochStarted = 0;
   private params: TrainingParams | null = null;
 
   constructor(
-    private readonly render: (transcript: Transcript) => void,
+    private readonly render: ProgressOutput = newOutput(),
+    private readonly verbose: 1 | 2 = 1,
     private readonly intervalMs = 250,
     private readonly now: () => number = () => performance.now(),
   ) {}
@@ -76,44 +100,47 @@ export class KerasProgress {
     return transcriptText(this.transcript);
   }
 
-  /** Takes the next training event (pass it as train's onEvent). */
-  readonly handle = (event: TrainingEvent): void => {
-    switch (event.type) {
-      case "trainBegin":
-        this.params = event.params;
-        return;
-      case "epochBegin":
-        this.params = event.params;
-        this.finished.push(`Epoch ${event.epoch + 1}/${event.params.epochs}`);
-        this.running = formatProgressLine(0, event.params.steps, 0, {}, false);
-        this.flush();
-        return;
-      case "batchEnd":
-        if (this.params === null) return;
-        this.running = formatProgressLine(event.step + 1, this.params.steps, event.seconds, event.logs, false);
-        if (this.now() - this.lastRender >= this.intervalMs) this.flush();
-        return;
-      case "epochEnd":
-        if (this.params === null) return;
-        this.finished.push(formatProgressLine(this.params.steps, this.params.steps, event.logs.seconds, event.logs, true));
-        this.running = null;
-        this.flush();
-        return;
-      case "stopped": {
-        const kept = event.history.epoch.length;
-        this.finished.push(
-          `Stopped in epoch ${event.epoch + 1} at step ${event.step}/${event.history.params.steps}; `
-            + `the history keeps the ${kept} finished epoch${kept === 1 ? "" : "s"}.`,
-          "historyOf(model) returns it; the model keeps the weights it had reached.",
-        );
-        this.running = null;
-        this.flush();
-        return;
-      }
-      case "trainEnd":
-        this.flush();
-    }
-  };
+  setParams(params: TrainingParams): void {
+    this.params = params;
+  }
+
+  onEpochBegin(epoch: number): void {
+    const { epochs, steps } = this.params!;
+    this.epochStarted = this.now();
+    this.finished.push(`Epoch ${epoch + 1}/${epochs}`);
+    if (this.verbose === 1) this.running = formatProgressLine(0, steps, 0, {}, false);
+    this.flush();
+  }
+
+  onBatchEnd(batch: number, logs: Logs = {}): void {
+    if (this.verbose !== 1) return;
+    this.running = formatProgressLine(batch + 1, this.params!.steps, this.elapsed(), logs, false);
+    if (this.now() - this.lastRender >= this.intervalMs) this.flush();
+  }
+
+  onEpochEnd(_epoch: number, logs: Logs = {}): void {
+    const { steps } = this.params!;
+    this.finished.push(formatProgressLine(steps, steps, this.elapsed(), logs, true));
+    this.running = null;
+    this.flush();
+  }
+
+  /** Adds a finished line of its own (why training ended early), shown at once. */
+  note(line: string): void {
+    this.finished.push(line);
+    this.flush();
+  }
+
+  /** An interrupted epoch keeps the bar where it stopped. */
+  onTrainEnd(): void {
+    if (this.running !== null) this.finished.push(this.running);
+    this.running = null;
+    this.flush();
+  }
+
+  private elapsed(): number {
+    return (this.now() - this.epochStarted) / 1000;
+  }
 
   private flush(): void {
     this.lastRender = this.now();

@@ -1,77 +1,69 @@
 /**
- * Training and evaluation with Keras's semantics: categorical cross-entropy
- * computed from the logits under the final softmax (as Keras does on
- * TensorFlow), accuracy as argmax agreement, `validationSplit` holding out
- * the *last* fraction of the data, the rest reshuffled every epoch, and
- * metrics averaged over samples. Progress is reported as a stream of typed
- * events; the caller decides what to make of them (progress.ts renders text).
+ * Keras's fit and evaluate loops: categorical cross-entropy computed from the
+ * logits under the final softmax (as Keras does on TensorFlow), accuracy as
+ * argmax agreement, `validationSplit` holding out the *last* fraction of the
+ * data, the rest reshuffled every epoch, metrics averaged over samples, and
+ * Keras's callback protocol (callbacks.ts) at every epoch and batch.
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
-import type { LayersModel, Optimizer, Tensor } from "@tensorflow/tfjs-node";
+import type { Optimizer, Tensor } from "@tensorflow/tfjs-node";
 import seedrandom from "seedrandom";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
+import type { Network } from "../model/layers";
 import { applyConstraints, evaluationTotals, trainingStep } from "../model/step";
+import type { CallbackList, Logs } from "./callbacks";
 
 export interface Metrics {
   loss: number;
   accuracy: number;
 }
 
-export interface EpochLogs extends Metrics {
-  val_loss?: number;
-  val_accuracy?: number;
-  /** Wall time of the epoch, validation included. */
-  seconds: number;
-}
-
-export interface TrainingParams {
+/** What `fit` hands its callbacks' `setParams`, as tfjs-layers does. */
+export type TrainingParams = {
   epochs: number;
   batchSize: number;
   /** Batches per epoch. */
   steps: number;
   samples: number;
+  /** Examples validated after each epoch; 0 without validation data. */
   validationSamples: number;
-}
+};
 
-/** Keras's `History`: `history.history.accuracy[e]` is epoch e's training accuracy. */
+/**
+ * Keras's `History`: `history.history.accuracy[e]` is epoch e's training
+ * accuracy. Without validation data there are no `val_` entries, as in Keras.
+ * `seconds` (each epoch's wall time, validation included) is beyond Keras:
+ * question 14 asks about it.
+ */
 export interface History {
   epoch: number[];
   history: {
     loss: number[];
     accuracy: number[];
-    val_loss: number[];
-    val_accuracy: number[];
+    val_loss?: number[];
+    val_accuracy?: number[];
     seconds: number[];
   };
   params: TrainingParams;
-  /** Set when training was stopped before its last epoch; `history` holds the epochs that finished. */
-  stopped?: { epoch: number; step: number };
 }
 
-/**
- * What training reports, in order: trainBegin; per epoch, epochBegin, one
- * batchEnd per batch (running means over the epoch so far, and its elapsed
- * seconds) and epochEnd; stopped if it was aborted; trainEnd last, always.
- */
-export type TrainingEvent =
-  | { type: "trainBegin"; params: TrainingParams }
-  | { type: "epochBegin"; epoch: number; params: TrainingParams }
-  | { type: "batchEnd"; step: number; logs: Metrics; seconds: number }
-  | { type: "epochEnd"; epoch: number; logs: EpochLogs }
-  | { type: "stopped"; epoch: number; step: number; history: History }
-  | { type: "trainEnd"; history: History };
+/** The model's loss, checked once per call to fit or evaluate: it is computed here, from the logits. */
+function checkCompiled(model: Network): Optimizer {
+  const optimizer = model.optimizer as Optimizer | undefined;
+  if (optimizer === undefined) {
+    throw new UserError("The model has no optimizer yet: call model.compile({ optimizer, loss, metrics }) before training.");
+  }
+  if (model.loss !== "categoricalCrossentropy") {
+    throw new UserError(`Training here uses categorical cross-entropy, but the model was compiled with loss ${JSON.stringify(model.loss)}: compile it with loss: "categoricalCrossentropy".`);
+  }
+  return optimizer;
+}
 
-export interface TrainOptions {
-  epochs: number;
-  batchSize: number;
-  /** Fraction held out for validation, taken from the end like Keras; 0 for none. */
-  validationSplit?: number;
-  /** Seeds the shuffling; with a seeded model, runs repeat exactly. */
-  seed?: number;
-  onEvent?: (event: TrainingEvent) => void;
-  /** Aborting stops training at the next batch boundary, keeping finished epochs. */
-  signal?: AbortSignal;
+function checkPair(x: Tensor, y: Tensor, what: string): number {
+  const n = x.shape[0] ?? 0;
+  if (y.shape[0] !== n) throw new UserError(`${what}: x holds ${n} examples but y holds ${y.shape[0]}; they must match.`);
+  return n;
 }
 
 /** A batch's [loss sum, correct count] as numbers; the tensors are freed. */
@@ -81,9 +73,9 @@ function readTotals(totals: Tensor[]): [number, number] {
   return values;
 }
 
-/** Mean loss and accuracy over `x`, evaluated in batches (Keras's `model.evaluate`). */
-export function evaluate(model: LayersModel, x: Tensor, y: Tensor, batchSize = 128): Metrics {
-  const n = x.shape[0] ?? 0;
+/** Mean loss and accuracy over `x`, in batches of `batchSize`, in inference mode (dropout off). */
+export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize: number): Metrics {
+  const n = checkPair(x, y, "evaluate");
   if (n === 0) throw new UserError("evaluate: no examples to evaluate.");
   let loss = 0;
   let correct = 0;
@@ -109,70 +101,83 @@ function shuffled(count: number, random: () => number): Int32Array {
   return order;
 }
 
-const histories = new WeakMap<LayersModel, History>();
+export interface FitLoopOptions {
+  epochs: number;
+  batchSize: number;
+  /** Fraction held out for validation, taken from the end like Keras; 0 for none. */
+  validationSplit: number;
+  /** Validation examples of their own; they take the place of validationSplit, as in Keras. */
+  validationData?: [Tensor, Tensor];
+  shuffle: boolean;
+  /** Seeds the shuffling; with a seeded model, runs repeat exactly. */
+  seed?: number;
+  /** Aborting stops training at the next batch boundary, keeping finished epochs. */
+  signal?: AbortSignal;
+  /** Keeps the history up to date epoch by epoch (the model's `history`). */
+  onHistory?: (history: History) => void;
+}
 
-/** The history of the model's latest training run, kept up to date epoch by epoch (so also after an interrupt). */
-export function historyOf(model: LayersModel): History | undefined {
-  return histories.get(model);
+/** Thrown when training was interrupted: the model keeps its weights, `model.history` the finished epochs. */
+export class TrainingInterrupted extends UserError {
+  constructor(readonly epoch: number, readonly step: number, readonly history: History) {
+    const kept = history.epoch.length;
+    super(
+      `Training was interrupted in epoch ${epoch + 1} at step ${step}/${history.params.steps}. `
+        + `model.history keeps the ${kept} finished epoch${kept === 1 ? "" : "s"} and the model the weights it had reached; `
+        + `run the cell again to train all ${history.params.epochs} epochs.`,
+    );
+  }
 }
 
 /**
- * `model.fit(x, y, {batchSize, epochs, validationSplit})` as Keras runs it,
- * with the optimizer given to `model.compile`. Yields to the event loop
- * between batches so progress can be shown and an abort can be noticed.
+ * `model.fit(x, y, …)` as Keras runs it, with the optimizer given to
+ * `model.compile`. Yields to the event loop between batches so progress can
+ * be shown and an interrupt noticed. A callback that sets
+ * `model.stopTraining` ends training after the current batch, as in Keras.
  */
-export async function train(model: LayersModel, x: Tensor, y: Tensor, options: TrainOptions): Promise<History> {
-  const { epochs, batchSize, validationSplit = 0, onEvent = () => undefined, signal } = options;
-  const optimizer = model.optimizer as Optimizer | undefined;
-  if (optimizer === undefined) {
-    throw new UserError("The model has no optimizer yet: call model.compile({optimizer, loss, metrics}) before training.");
-  }
-  // The loss is computed here (from the logits, as Keras does); say so rather than silently ignore another choice.
-  if (model.loss !== "categoricalCrossentropy") {
-    throw new UserError(`Training here uses categorical cross-entropy, but the model was compiled with loss ${JSON.stringify(model.loss)}: compile it with loss: "categoricalCrossentropy".`);
-  }
-  const n = x.shape[0] ?? 0;
-  if (y.shape[0] !== n) throw new UserError(`x holds ${n} examples but y holds ${y.shape[0]}; they must match.`);
-  const trainCount = Math.floor(n * (1 - validationSplit));
-  const validationCount = n - trainCount;
-  if (trainCount === 0) throw new UserError(`validationSplit ${validationSplit} leaves no training examples out of ${n}.`);
+export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: FitLoopOptions, callbacks: CallbackList): Promise<History> {
+  const { epochs, batchSize, validationSplit, validationData, signal } = options;
+  const optimizer = checkCompiled(model);
+  const n = checkPair(x, y, "fit");
+  if (validationData !== undefined) checkPair(validationData[0], validationData[1], "validationData");
+  const trainCount = validationData === undefined ? Math.floor(n * (1 - validationSplit)) : n;
+  if (trainCount === 0) throw new UserError(`validationSplit ${validationSplit} leaves no training examples out of ${n}: use a smaller split or more examples.`);
+  const [xVal, yVal] = validationData ?? (trainCount < n ? [x.slice(trainCount), y.slice(trainCount)] : [null, null]);
   const params: TrainingParams = {
     epochs,
     batchSize,
     steps: Math.ceil(trainCount / batchSize),
     samples: trainCount,
-    validationSamples: validationCount,
+    validationSamples: xVal?.shape[0] ?? 0,
   };
-  const history: History = {
-    epoch: [],
-    history: { loss: [], accuracy: [], val_loss: [], val_accuracy: [], seconds: [] },
-    params,
-  };
-  histories.set(model, history);
+  const history: History = { epoch: [], history: { loss: [], accuracy: [], seconds: [] }, params };
+  if (xVal !== null) Object.assign(history.history, { val_loss: [], val_accuracy: [] });
+  options.onHistory?.(history);
   const random = seedrandom(String(options.seed ?? Math.random()));
-  const [xVal, yVal] = validationCount > 0 ? [x.slice(trainCount), y.slice(trainCount)] : [null, null];
+  const ownsValidation = validationData === undefined && xVal !== null;
+  model.stopTraining = false;
+  callbacks.setParams(params);
 
+  let interrupted: TrainingInterrupted | null = null;
   try {
-    onEvent({ type: "trainBegin", params });
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      onEvent({ type: "epochBegin", epoch, params });
+    await callbacks.onTrainBegin({});
+    for (let epoch = 0; epoch < epochs && !model.stopTraining && interrupted === null; epoch++) {
+      await callbacks.onEpochBegin(epoch, {});
       const started = performance.now();
-      const order = shuffled(trainCount, random);
+      const order = options.shuffle ? shuffled(trainCount, random) : Int32Array.from({ length: trainCount }, (_, i) => i);
       let seen = 0;
       let lossSum = 0;
       let correct = 0;
-      for (let step = 0; step < params.steps; step++) {
+      for (let step = 0; step < params.steps && !model.stopTraining; step++) {
         if (signal?.aborted) {
-          history.stopped = { epoch, step };
-          onEvent({ type: "stopped", epoch, step, history });
-          return history;
+          interrupted = new TrainingInterrupted(epoch, step, history);
+          break;
         }
         const indices = order.subarray(step * batchSize, Math.min((step + 1) * batchSize, trainCount));
+        await callbacks.onBatchBegin(step, { batch: step, size: indices.length });
         const totals = tf.tidy(() => {
           const index = tf.tensor1d(indices, "int32");
-          const xb = tf.gather(x, index);
-          const yb = tf.gather(y, index);
-          const result = trainingStep(model, xb, yb);
+          const result = trainingStep(model, tf.gather(x, index), tf.gather(y, index));
           optimizer.applyGradients(result.gradients);
           applyConstraints(model);
           return [result.lossSum, result.correct];
@@ -181,27 +186,31 @@ export async function train(model: LayersModel, x: Tensor, y: Tensor, options: T
         lossSum += batchLoss;
         correct += batchCorrect;
         seen += indices.length;
-        onEvent({ type: "batchEnd", step, logs: { loss: lossSum / seen, accuracy: correct / seen }, seconds: (performance.now() - started) / 1000 });
+        // Running means over the epoch so far, as Keras 3 reports them.
+        await callbacks.onBatchEnd(step, { batch: step, size: indices.length, loss: lossSum / seen, accuracy: correct / seen });
         await nextTurn();
       }
-      const logs: EpochLogs = { loss: lossSum / seen, accuracy: correct / seen, seconds: 0 };
+      if (interrupted !== null || seen === 0) break;
+      const logs: Logs = { loss: lossSum / seen, accuracy: correct / seen };
       if (xVal !== null && yVal !== null) {
-        const validation = evaluate(model, xVal, yVal, batchSize);
+        const validation = evaluateNetwork(model, xVal, yVal, batchSize);
         logs.val_loss = validation.loss;
         logs.val_accuracy = validation.accuracy;
       }
-      logs.seconds = (performance.now() - started) / 1000;
+      const h = history.history;
       history.epoch.push(epoch);
-      history.history.loss.push(logs.loss);
-      history.history.accuracy.push(logs.accuracy);
-      if (logs.val_loss !== undefined) history.history.val_loss.push(logs.val_loss);
-      if (logs.val_accuracy !== undefined) history.history.val_accuracy.push(logs.val_accuracy);
-      history.history.seconds.push(logs.seconds);
-      onEvent({ type: "epochEnd", epoch, logs });
+      h.loss.push(logs.loss!);
+      h.accuracy.push(logs.accuracy!);
+      h.val_loss?.push(logs.val_loss!);
+      h.val_accuracy?.push(logs.val_accuracy!);
+      h.seconds.push((performance.now() - started) / 1000);
+      await callbacks.onEpochEnd(epoch, logs);
     }
-    return history;
   } finally {
-    tf.dispose([xVal, yVal].filter((t): t is Tensor => t !== null));
-    onEvent({ type: "trainEnd", history });
+    if (ownsValidation) tf.dispose([xVal!, yVal!]);
   }
+  // Also after an interrupt: callbacks that restore or draw something at the end still do.
+  await callbacks.onTrainEnd({});
+  if (interrupted !== null) throw interrupted;
+  return history;
 }

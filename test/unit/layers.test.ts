@@ -1,13 +1,13 @@
-import type { Sequential } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
-import { kerasLayers, type KerasLayers } from "../../src/model/layers";
-import { buildConvNet } from "../../src/model/models";
+import type { KerasLayers } from "../../src/model/layers";
+import { kerasLayers, type KerasSequential } from "../../src/training/sequential";
+import { buildConvNet } from "../../src/training/models";
 import { kerasShape, kerasSummary } from "../../src/model/summary";
 
 /** The seed's model cells, written as the notebook writes them. */
-function model1(layers: KerasLayers, filters = 64): Sequential {
-  const model = layers.sequential("model 1");
+function model1(layers: KerasLayers<KerasSequential>, filters = 64): KerasSequential {
+  const model = layers.sequential({ name: "model_1" });
   model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));
   model.add(layers.conv2d({ filters, kernelSize: [3, 3], activation: "relu" }));
   model.add(layers.maxPooling2d({ poolSize: [2, 2] }));
@@ -16,8 +16,8 @@ function model1(layers: KerasLayers, filters = 64): Sequential {
   model.add(layers.dense({ units: 10, activation: "softmax" }));
   return model;
 }
-function model2(layers: KerasLayers): Sequential {
-  const model = layers.sequential("model 2");
+function model2(layers: KerasLayers<KerasSequential>): KerasSequential {
+  const model = layers.sequential({ name: "model_2" });
   model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));
   model.add(layers.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }));
   model.add(layers.maxPooling2d({ poolSize: [2, 2] }));
@@ -28,13 +28,13 @@ function model2(layers: KerasLayers): Sequential {
   model.add(layers.dense({ units: 10, activation: "softmax" }));
   return model;
 }
-const weightsOf = (m: Sequential) => m.getWeights().map((w) => Array.from(w.dataSync()));
+const weightsOf = (m: KerasSequential) => m.getWeights().map((w) => Array.from(w.dataSync()));
 
 describe("kerasLayers", () => {
   it("names layers as Keras does across the session's models, as in the seed", () => {
     const layers = kerasLayers(42);
     const [a, b] = [model1(layers), model2(layers)];
-    expect([a.name, b.name]).toEqual(["sequential", "sequential_1"]);
+    expect([a.name, b.name]).toEqual(["model_1", "model_2"]);
     expect(a.layers.map((l) => l.name)).toEqual(["conv2d", "conv2d_1", "max_pooling2d", "flatten", "dense", "dense_1"]);
     expect(b.layers.map((l) => l.name)).toEqual(["conv2d_2", "conv2d_3", "max_pooling2d_1", "dropout", "flatten_1", "dense_2", "dropout_1", "dense_3"]);
   });
@@ -47,7 +47,7 @@ describe("kerasLayers", () => {
     expect(Array.from(first.dataSync())).toEqual(Array.from(tf.initializers.glorotUniform({ seed: 43 }).apply([3, 3, 1, 32]).dataSync()));
   });
 
-  it("building a label again (re-running its cell) frees the previous model and keeps its names", () => {
+  it("building a name again (re-running its cell) frees the previous model and keeps its layer names", () => {
     const layers = kerasLayers(1);
     const first = model1(layers);
     model2(layers);
@@ -55,13 +55,19 @@ describe("kerasLayers", () => {
     const again = model1(layers);
     expect(tf.memory().numTensors).toBe(before);
     expect(() => first.layers[0]!.getWeights()[0]!.dataSync()).toThrow(/disposed/);
-    expect(again.name).toBe("sequential");
+    expect(again.name).toBe("model_1");
     expect(again.layers.map((l) => l.name)).toEqual(["conv2d", "conv2d_1", "max_pooling2d", "flatten", "dense", "dense_1"]);
     expect(weightsOf(again)).toEqual(weightsOf(model1(kerasLayers(1))));
   });
 
+  it("names an unnamed model as Keras does, and refuses a seed that is not a whole number", () => {
+    const layers = kerasLayers(7);
+    expect([layers.sequential().name, layers.sequential().name]).toEqual(["sequential", "sequential_1"]);
+    expect(() => kerasLayers(1.5)).toThrow("kerasLayers: the seed must be a whole number, e.g. 42; got 1.5.");
+  });
+
   it("refuses a dropout rate outside [0, 1) in words", () => {
-    expect(() => kerasLayers().dropout({ rate: 1 })).toThrow("Dropout rate must be from 0 up to, not including, 1; got 1.");
+    expect(() => kerasLayers().dropout({ rate: 1 })).toThrow("Dropout rate must be a number from 0 (no dropout) up to, not including, 1; got 1.");
   });
 });
 
@@ -72,7 +78,7 @@ describe("model.summary() in Keras's layout", () => {
     model1(layers).summary(undefined, undefined, (line) => lines.push(String(line)));
     const text = lines.join("\n");
     expect(text.split("\n").filter((l) => !/^[_=]+$/.test(l))).toEqual([
-      'Model: "sequential"',
+      'Model: "model_1"',
       " Layer (type)                 Output Shape              Param #",
       " conv2d (Conv2D)              (None, 26, 26, 32)        320",
       " conv2d_1 (Conv2D)            (None, 24, 24, 64)        18496",
@@ -85,7 +91,7 @@ describe("model.summary() in Keras's layout", () => {
       "Non-trainable params: 0",
     ]);
     const second = kerasSummary(model2(layers));
-    expect(second).toMatch(/^Model: "sequential_1"/);
+    expect(second).toMatch(/^Model: "model_2"/);
     expect(second).toContain(" dropout_1 (Dropout)");
     expect(second).toContain("Total params: 1,199,882");
   });

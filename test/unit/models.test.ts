@@ -1,9 +1,10 @@
-import type { Sequential, Tensor } from "@tensorflow/tfjs-node";
+import type { Tensor } from "@tensorflow/tfjs-node";
+import type { Network } from "../../src/model/layers";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
-import { buildConvNet } from "../../src/model/models";
+import { buildConvNet } from "../../src/training/models";
 
-const layersOf = (model: Sequential): Array<[string, string, number[], number]> =>
+const layersOf = (model: Network): Array<[string, string, number[], number]> =>
   model.layers.map((l) => [l.name, l.getClassName(), (l.outputShape as number[]).slice(1), l.countParams()]);
 
 describe("buildConvNet", () => {
@@ -41,7 +42,7 @@ describe("buildConvNet", () => {
   });
 
   it("a seed fixes the initial weights; no seed gives different ones", () => {
-    const weights = (m: Sequential) => m.layers[0]!.getWeights()[0]!.dataSync().slice(0, 20);
+    const weights = (m: Network) => m.layers[0]!.getWeights()[0]!.dataSync().slice(0, 20);
     const a = weights(buildConvNet({ seed: 7, name: "a" }));
     const b = weights(buildConvNet({ seed: 7, name: "b" }));
     const c = weights(buildConvNet({ name: "c" }));
@@ -72,7 +73,7 @@ describe("buildConvNet", () => {
   });
 
   it("rejects dropout rates outside [0, 1)", () => {
-    expect(() => buildConvNet({ dropoutConv: 1 })).toThrow(/dropoutConv must be in \[0, 1\), got 1/);
-    expect(() => buildConvNet({ dropoutDense: -0.1 })).toThrow(/dropoutDense must be in \[0, 1\), got -0.1/);
+    expect(() => buildConvNet({ dropoutConv: 1 })).toThrow("dropoutConv must be a number from 0 (no dropout) up to, not including, 1; got 1.");
+    expect(() => buildConvNet({ dropoutDense: -0.1 })).toThrow("dropoutDense must be a number from 0 (no dropout) up to, not including, 1; got -0.1.");
   });
 });

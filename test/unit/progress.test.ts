@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatProgressLine, KerasProgress, transcriptText, type Transcript } from "../../src/training/progress";
-import type { History, TrainingParams } from "../../src/training/training";
+import type { TrainingParams } from "../../src/training/training";
 
 describe("formatProgressLine", () => {
   it("prints the finished epoch like Keras's verbose=1", () => {
@@ -24,14 +24,15 @@ describe("KerasProgress", () => {
   it("keeps a transcript of epoch headers and final lines, redrawing the running line", () => {
     const transcripts: Transcript[] = [];
     let clock = 0;
-    const progress = new KerasProgress((t) => transcripts.push(t), 250, () => clock);
-    progress.handle({ type: "trainBegin", params });
-    progress.handle({ type: "epochBegin", epoch: 0, params });
+    const progress = new KerasProgress((t) => transcripts.push(t), 1, 250, () => clock);
+    progress.setParams(params);
+    progress.onEpochBegin(0);
     clock = 300;
-    progress.handle({ type: "batchEnd", step: 0, logs: { loss: 1, accuracy: 0.5 }, seconds: 0.3 });
+    progress.onBatchEnd(0, { batch: 0, size: 128, loss: 1, accuracy: 0.5 });
     clock = 350; // within the interval: not redrawn
-    progress.handle({ type: "batchEnd", step: 1, logs: { loss: 0.9, accuracy: 0.55 }, seconds: 0.35 });
-    progress.handle({ type: "epochEnd", epoch: 0, logs: { loss: 0.8, accuracy: 0.6, val_loss: 0.7, val_accuracy: 0.65, seconds: 1.2 } });
+    progress.onBatchEnd(1, { batch: 1, size: 128, loss: 0.9, accuracy: 0.55 });
+    clock = 1200;
+    progress.onEpochEnd(0, { loss: 0.8, accuracy: 0.6, val_loss: 0.7, val_accuracy: 0.65 });
     const rendered = transcripts.map(transcriptText);
     expect(rendered).toHaveLength(3);
     expect(rendered[1]).toBe(`Epoch 1/2\n1/4 [======>${".".repeat(23)}] - ETA: 1s - loss: 1.0000 - accuracy: 0.5000`);
@@ -43,16 +44,30 @@ describe("KerasProgress", () => {
     );
   });
 
-  it("says where training stopped and what the history keeps", () => {
-    const rendered: string[] = [];
-    const progress = new KerasProgress((t) => rendered.push(transcriptText(t)));
-    progress.handle({ type: "epochBegin", epoch: 1, params });
-    const history = { epoch: [0], history: {}, params, stopped: { epoch: 1, step: 2 } } as unknown as History;
-    progress.handle({ type: "stopped", epoch: 1, step: 2, history });
-    progress.handle({ type: "trainEnd", history });
-    expect(rendered.at(-1)).toBe(
-      "Epoch 2/2\nStopped in epoch 2 at step 2/4; the history keeps the 1 finished epoch.\n"
-        + "historyOf(model) returns it; the model keeps the weights it had reached.",
-    );
+  it("with verbose 2, shows only each epoch's final line", () => {
+    let clock = 0;
+    const progress = new KerasProgress(() => undefined, 2, 0, () => clock);
+    progress.setParams(params);
+    progress.onEpochBegin(0);
+    clock = 100;
+    progress.onBatchEnd(0, { loss: 1, accuracy: 0.5 });
+    expect(progress.transcript).toEqual({ finished: ["Epoch 1/2"], running: null });
+    clock = 2000;
+    progress.onEpochEnd(0, { loss: 0.8, accuracy: 0.6 });
+    expect(progress.text).toBe("Epoch 1/2\n4/4 [==============================] - 2s 500ms/step - loss: 0.8000 - accuracy: 0.6000");
+  });
+
+  it("keeps the bar of an interrupted epoch where it stopped", () => {
+    let clock = 0;
+    const progress = new KerasProgress(() => undefined, 1, 0, () => clock);
+    progress.setParams(params);
+    progress.onEpochBegin(1);
+    clock = 1000;
+    progress.onBatchEnd(1, { loss: 0.5, accuracy: 0.9 });
+    progress.onTrainEnd();
+    expect(progress.transcript).toEqual({
+      finished: ["Epoch 2/2", `2/4 [==============>${".".repeat(15)}] - ETA: 1s - loss: 0.5000 - accuracy: 0.9000`],
+      running: null,
+    });
   });
 });

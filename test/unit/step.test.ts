@@ -1,17 +1,18 @@
-import type { Scalar, Sequential, Tensor, Variable } from "@tensorflow/tfjs-node";
+import type { Scalar, Tensor, Variable } from "@tensorflow/tfjs-node";
+import type { Network } from "../../src/model/layers";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { logits } from "../../src/model/forward";
-import { kerasLayers } from "../../src/model/layers";
-import { buildConvNet } from "../../src/model/models";
+import { kerasLayers } from "../../src/training/sequential";
+import { buildConvNet } from "../../src/training/models";
 import { planFor } from "../../src/model/stages";
 import { evaluationTotals, trainingStep } from "../../src/model/step";
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
-const variablesOf = (model: Sequential) => model.trainableWeights.map((w) => w.read() as Variable);
+const variablesOf = (model: Network) => model.trainableWeights.map((w) => w.read() as Variable);
 
 /** Mean cross-entropy from tfjs-layers' own forward pass (probabilities), plus the layers' regularization. */
-const referenceLoss = (model: Sequential, x: Tensor, y: Tensor) => () => {
+const referenceLoss = (model: Network, x: Tensor, y: Tensor) => () => {
   const mean = tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(model.apply(x, { training: true }) as Tensor)), -1)));
   return tf.addN([mean, ...model.layers.flatMap((l) => l.calculateLosses())]) as Scalar;
 };
@@ -69,7 +70,7 @@ function regularized() {
   return model;
 }
 
-const cases: Array<[string, () => Sequential, boolean]> = [
+const cases: Array<[string, () => Network, boolean]> = [
   ["model 1", () => buildConvNet({ seed: 9 }), true],
   ["model 2", () => buildConvNet({ seed: 9, dropoutConv: 0.25, dropoutDense: 0.5 }), true],
   ["an edited model (48 filters, another Conv2D, dropout moved)", edited, true],

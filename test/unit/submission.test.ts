@@ -18,7 +18,7 @@ function executed() {
       },
       { cell_type: "code", execution_count: 4, source: "console.log(loss);\nconsole.log(accuracy);", metadata: {}, outputs: [{ output_type: "stream", name: "stdout", text: ["0.0349\n", "0.9897\n"] }] },
       { cell_type: "markdown", source: "**Answer:** good enough for notes, not for cheques.", metadata: { nbgrader: { solution: true, grade: true, grade_id: "q13-answer", points: 5 } } },
-      { cell_type: "code", execution_count: 5, source: "console.log(test2.loss);\nconsole.log(test2.accuracy);", metadata: {}, outputs: [{ output_type: "stream", name: "stdout", text: "0.0311\n0.9898\n" }] },
+      { cell_type: "code", execution_count: 5, source: "console.log(loss2);\nconsole.log(accuracy2);", metadata: {}, outputs: [{ output_type: "stream", name: "stdout", text: "0.0311\n0.9898\n" }] },
     ],
   };
 }
@@ -47,7 +47,7 @@ describe("checkSubmission", () => {
     nb.cells.forEach((c) => { if (c.execution_count) c.execution_count += 10; });
     nb.cells[6]!.execution_count = null as never;
     const { problems } = checkSubmission(nb);
-    expect(problems).toContain("1 code cell was not run, first cell 7 (console.log(test2.loss);). In JupyterLab: Kernel → Restart Kernel and Run All Cells, then save.");
+    expect(problems).toContain("1 code cell was not run, first cell 7 (console.log(loss2);). In JupyterLab: Kernel → Restart Kernel and Run All Cells, then save.");
     expect(problems).toContain("cell 2 (let epochs = 6;) ran as [11], not [1]: the kernel was not restarted before the run. In JupyterLab: Kernel → Restart Kernel and Run All Cells, then save.");
   });
 

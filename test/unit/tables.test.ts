@@ -4,7 +4,8 @@ import type { History } from "../../src/training/training";
 
 const history = (loss: number[], accuracy: number[], valLoss: number[], valAccuracy: number[]): History => ({
   epoch: loss.map((_, i) => i),
-  history: { loss, accuracy, val_loss: valLoss, val_accuracy: valAccuracy, seconds: loss.map((_, i) => 10 + i) },
+  // without validation, no val_ entries, as fit leaves them
+  history: { loss, accuracy, ...(valLoss.length > 0 ? { val_loss: valLoss, val_accuracy: valAccuracy } : {}), seconds: loss.map((_, i) => 10 + i) },
   params: { epochs: loss.length, batchSize: 128, steps: 375, samples: 48000, validationSamples: 12000 },
 });
 

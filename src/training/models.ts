@@ -3,9 +3,8 @@
  * kerasLayers (the same layers, names, seeds and summary as the notebook's
  * model cells). For scripts and tests; the notebook writes the layers out.
  */
-import type { Sequential } from "@tensorflow/tfjs-node";
-import { UserError } from "../core/errors";
-import { kerasLayers } from "./layers";
+import { checkDropoutRate } from "../model/layers";
+import { kerasLayers, type KerasSequential } from "./sequential";
 
 export interface ConvNetOptions {
   /** Dropout rate after the pooling layer; 0 leaves the layer out (model 1). */
@@ -17,12 +16,8 @@ export interface ConvNetOptions {
   /** Shape of one image. */
   inputShape?: [number, number, number];
   numClasses?: number;
-  /** The model's name (Keras's "sequential" by default). */
+  /** The model's name (Keras's "sequential" by default); building the same name again frees the previous model. */
   name?: string;
-}
-
-function checkRate(name: string, rate: number): void {
-  if (!(rate >= 0 && rate < 1)) throw new UserError(`${name} must be in [0, 1), got ${rate}.`);
 }
 
 /**
@@ -31,12 +26,12 @@ function checkRate(name: string, rate: number): void {
  * parameters for 28×28×1 inputs. Layer names follow Keras's. The caller owns
  * the model: `model.dispose()` frees it.
  */
-export function buildConvNet(options: ConvNetOptions = {}): Sequential {
+export function buildConvNet(options: ConvNetOptions = {}): KerasSequential {
   const { dropoutConv = 0, dropoutDense = 0, seed, inputShape = [28, 28, 1], numClasses = 10 } = options;
-  checkRate("dropoutConv", dropoutConv);
-  checkRate("dropoutDense", dropoutDense);
+  checkDropoutRate("dropoutConv", dropoutConv);
+  checkDropoutRate("dropoutDense", dropoutDense);
   const layers = kerasLayers(seed);
-  const model = layers.sequential(undefined, { name: options.name });
+  const model = layers.sequential({ name: options.name });
   model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape }));
   model.add(layers.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }));
   model.add(layers.maxPooling2d({ poolSize: [2, 2] }));

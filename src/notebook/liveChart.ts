@@ -1,0 +1,88 @@
+/**
+ * `liveChart()`: a fit callback that draws loss and accuracy beside their
+ * `val_` counterparts in one Plotly chart in the fit cell's output, redrawn in
+ * place after every epoch and, within one, every few seconds. Its last frame
+ * carries a PNG like every other chart, so the saved notebook, its HTML and
+ * the PDF show it. Outside a kernel it draws nothing.
+ */
+import type { Network } from "../model/layers";
+import { trainingFigure, type TrainingCurves } from "../report/charts";
+import type { Callback, Logs } from "../training/callbacks";
+import type { TrainingParams } from "../training/training";
+import { figureBundle, plotlyBundle, updatableOutput } from "./display";
+
+export interface LiveChartOptions {
+  /** The chart's title; by default the model's name and "training history". */
+  title?: string;
+  /** Within an epoch, the least time between two frames (2000 ms); 0 redraws after every batch. */
+  intervalMs?: number;
+}
+
+class LiveChart implements Callback {
+  private output: ReturnType<typeof updatableOutput> = null;
+  private params: TrainingParams | null = null;
+  private name = "model";
+  private curves: TrainingCurves["history"] = { loss: [], accuracy: [] };
+  private lastFrame = 0;
+  /** Frames sent in the latest fit (for tests and the curious). */
+  frames = 0;
+
+  constructor(private readonly options: LiveChartOptions) {}
+
+  setModel(model: Network): void {
+    this.name = model.name;
+  }
+
+  setParams(params: TrainingParams): void {
+    this.params = params;
+  }
+
+  onTrainBegin(): void {
+    this.output = null;
+    this.frames = 0;
+    this.curves = { loss: [], accuracy: [], ...(this.params!.validationSamples > 0 ? { val_loss: [], val_accuracy: [] } : {}) };
+  }
+
+  /** The chart's output opens with the first epoch, below fit's progress (the callback before it). */
+  onEpochBegin(epoch: number): void {
+    if (epoch > 0 || this.output !== null) return;
+    this.output = updatableOutput();
+    this.draw();
+  }
+
+  onBatchEnd(batch: number, logs: Logs = {}): void {
+    if (performance.now() - this.lastFrame < (this.options.intervalMs ?? 2000)) return;
+    const epoch = this.curves.loss.length;
+    this.draw({ x: epoch + (batch + 1) / this.params!.steps, loss: logs.loss!, accuracy: logs.accuracy! });
+  }
+
+  onEpochEnd(_epoch: number, logs: Logs = {}): void {
+    for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) this.curves[key]?.push(logs[key]!);
+    this.draw();
+  }
+
+  /** The last frame, with its image: it is what the saved notebook keeps. */
+  async onTrainEnd(): Promise<void> {
+    if (this.output === null) return;
+    const { bundle, metadata } = await figureBundle(this.figure());
+    this.output(bundle, metadata);
+    this.frames++;
+  }
+
+  private figure(running?: TrainingCurves["running"]): ReturnType<typeof trainingFigure> {
+    const title = this.options.title ?? `${this.name}: training history`;
+    return trainingFigure({ title, epochs: this.params!.epochs, history: this.curves, running });
+  }
+
+  private draw(running?: TrainingCurves["running"]): void {
+    this.lastFrame = performance.now();
+    if (this.output === null) return;
+    this.output(plotlyBundle(this.figure(running)));
+    this.frames++;
+  }
+}
+
+/** A live chart of loss and accuracy for `model.fit`'s callbacks: `callbacks: [liveChart()]`. */
+export function liveChart(options: LiveChartOptions = {}): Callback & { readonly frames: number } {
+  return new LiveChart(options);
+}

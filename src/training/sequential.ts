@@ -1,0 +1,138 @@
+/**
+ * The model a notebook builds and trains: tfjs-layers' own Sequential, with
+ * `fit`, `evaluate` and `summary` as Keras has them, on the project's fast
+ * path (model/step.ts):
+ *
+ *   const layers = kerasLayers(seed);
+ *   const model = layers.sequential({ name: "model_1" });
+ *   model.add(layers.conv2d({ … }));  …
+ *   model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+ *   const history = await model.fit(xTrain, yTrain, { batchSize: 128, epochs: 6, validationSplit: 0.2, callbacks: [liveChart()] });
+ *   const [loss, accuracy] = model.evaluate(xTest, yTest);
+ */
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { Sequential, Tensor } from "@tensorflow/tfjs-node";
+import { tf } from "../core/backend";
+import { UserError } from "../core/errors";
+import { layerFactory, type KerasLayers } from "../model/layers";
+import { kerasSummary } from "../model/summary";
+import { CallbackList, type Callback } from "./callbacks";
+import { writeFolderAtomic } from "./persistence";
+import { KerasProgress } from "./progress";
+import { evaluateNetwork, fitNetwork, TrainingInterrupted, type History } from "./training";
+
+export interface FitArgs {
+  /** Examples per gradient update (Keras: 32). */
+  batchSize?: number;
+  /** Passes over the training examples (1). */
+  epochs?: number;
+  /** 0: silent; 1: Keras's progress bar, updated in place (the default); 2: one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** Objects with Keras's hooks: this package's, tfjs's own, or written inline. */
+  callbacks?: Callback | Callback[];
+  /** Fraction of the examples held out for validation, taken from the end as Keras does (0: none). */
+  validationSplit?: number;
+  /** `[x, y]` to validate on instead; takes the place of validationSplit. */
+  validationData?: [Tensor, Tensor];
+  /** Reshuffle the training examples before each epoch (true). */
+  shuffle?: boolean;
+}
+
+export interface EvaluateArgs {
+  /** Examples per batch (128, this notebook's batch size; Keras's default is 32: the figures agree to rounding). */
+  batchSize?: number;
+}
+
+// tfjs's own fit, evaluate and history are replaced with Keras's semantics (evaluate returns numbers).
+type SequentialBase = Omit<Sequential, "fit" | "evaluate" | "history" | "summary" | "save">;
+const SequentialBase = tf.Sequential as unknown as new (args: { name: string }) => SequentialBase;
+
+const isWholeAbove0 = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+
+function checkFitArgs(args: FitArgs): void {
+  const problems: string[] = [];
+  if (args.batchSize !== undefined && !isWholeAbove0(args.batchSize)) problems.push(`batchSize must be a whole number greater than 0, e.g. batchSize: 128; got ${args.batchSize}.`);
+  if (args.epochs !== undefined && !isWholeAbove0(args.epochs)) problems.push(`epochs must be a whole number greater than 0, e.g. epochs: 6; got ${args.epochs}.`);
+  const split = args.validationSplit;
+  if (split !== undefined && !(typeof split === "number" && split >= 0 && split < 1)) {
+    problems.push(`validationSplit must be a number from 0 (no validation) up to, not including, 1, e.g. validationSplit: 0.2; got ${split}.`);
+  }
+  if (args.verbose !== undefined && ![0, 1, 2].includes(args.verbose)) problems.push(`verbose must be 0, 1 or 2; got ${args.verbose}.`);
+  if (args.validationData !== undefined && !(Array.isArray(args.validationData) && args.validationData.length === 2)) {
+    problems.push("validationData must be [x, y], two tensors, e.g. validationData: [data.xTest, data.yTest].");
+  }
+  if (problems.length > 0) throw new UserError(`model.fit: ${problems.join(" ")}`);
+}
+
+export class KerasSequential extends SequentialBase {
+  /** The latest fit's history, kept up to date epoch by epoch (so also after an interrupt), as Keras's `model.history`. */
+  history: History | undefined;
+
+  constructor(name: string, private readonly seed?: number) {
+    super({ name });
+  }
+
+  /**
+   * Keras's `model.fit`: trains with the optimizer given to `compile` and
+   * returns its History. Interrupting the kernel (or Ctrl-C) stops at the next
+   * batch boundary; fit then throws, the model keeps its weights and
+   * `model.history` the finished epochs. Shuffling follows the model's seed.
+   */
+  async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+    checkFitArgs(args);
+    const { batchSize = 32, epochs = 1, verbose = 1, validationSplit = 0, validationData, shuffle = true } = args;
+    const given = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+    const progress = verbose === 0 ? null : new KerasProgress(undefined, verbose);
+    const callbacks = new CallbackList(progress === null ? given : [progress, ...given], this);
+    const controller = new AbortController();
+    const onInterrupt = () => controller.abort();
+    // tslab runs a cell's synchronous start under vm's breakOnSigint; a SIGINT
+    // listener added then is lost when it ends, and the kernel's next interrupt
+    // kills it (seen with tslab 1.0.22, Node 20). Adding it one turn later is safe.
+    await nextTurn();
+    process.on("SIGINT", onInterrupt);
+    try {
+      return await fitNetwork(this, x, y, {
+        epochs, batchSize, validationSplit, validationData, shuffle, seed: this.seed, signal: controller.signal,
+        onHistory: (history) => (this.history = history),
+      }, callbacks);
+    } catch (error) {
+      // In a kernel the interrupt ends the cell at once (tslab's own "Interrupted
+      // asynchronously"); the progress output, updated in place, still says where training stopped.
+      if (error instanceof TrainingInterrupted) progress?.note(error.message);
+      throw error;
+    } finally {
+      process.off("SIGINT", onInterrupt);
+    }
+  }
+
+  /** Keras's `model.evaluate`: `[loss, accuracy]` over `x`, as numbers, in inference mode (dropout off). */
+  evaluate(x: Tensor, y: Tensor, { batchSize = 128 }: EvaluateArgs = {}): [loss: number, accuracy: number] {
+    if (!isWholeAbove0(batchSize)) throw new UserError(`model.evaluate: batchSize must be a whole number greater than 0; got ${batchSize}.`);
+    const { loss, accuracy } = evaluateNetwork(this, x, y, batchSize);
+    return [loss, accuracy];
+  }
+
+  /**
+   * tfjs's `model.save`; a `file://` folder is written through tfjs's own
+   * handler into a staging folder that then replaces it whole, its parents made.
+   */
+  save(...[handlerOrURL, config]: Parameters<Sequential["save"]>): ReturnType<Sequential["save"]> {
+    const save = (target: typeof handlerOrURL) => tf.Sequential.prototype.save.call(this, target, config);
+    if (typeof handlerOrURL !== "string" || !handlerOrURL.startsWith("file://")) return save(handlerOrURL);
+    return writeFolderAtomic(handlerOrURL.slice("file://".length), (staging) => save(`file://${staging}`));
+  }
+
+  /** Keras's summary layout (the seed's), not tfjs's. */
+  summary(_lineLength?: number, _positions?: number[], printFn: (message?: unknown) => void = console.log): void {
+    printFn(kerasSummary(this));
+  }
+}
+
+/**
+ * The seed's layers with Keras's names and seeded initial weights, and
+ * `sequential({ name })` for the model that trains them (layers.ts).
+ */
+export function kerasLayers(seed?: number): KerasLayers<KerasSequential> {
+  return layerFactory(seed, (name, modelSeed) => new KerasSequential(name, modelSeed));
+}
