@@ -101,7 +101,8 @@ class RelayingClient(NotebookClient):
             text = data.get("text/plain", "")
             if display_id and not any(t in data for t in RELAYED_IMAGE_TYPES):
                 self._print_live(display_id, text, (content.get("metadata") or {}).get(PROGRESS_METADATA))
-            elif text:
+            elif text and not (display_id and "image/png" not in data):
+                # A live chart's title once, with its last frame (the one with an image).
                 print(text, flush=True)
         elif kind == "error":
             print("\n".join(content.get("traceback", [])) or content.get("evalue", ""), file=sys.stderr, flush=True)

@@ -3,7 +3,8 @@
 Reads {"cells": [...], "cwd": ..., "interrupt": {"cell": i, "when": "text"}} on
 stdin. With "interrupt", the kernel is interrupted (as JupyterLab's stop
 button does) once cell i has shown output containing "when". Prints a JSON
-list: per cell, its reply status and its outputs as text.
+list: per cell, its reply status and its outputs as text, including updates
+to its displays that arrive while later cells run.
 """
 import json
 import sys
@@ -12,32 +13,44 @@ import time
 from jupyter_client.manager import start_new_kernel
 
 
-def run_cell(km, kc, code, interrupt_when=None):
+def output_text(msg):
+    """A message's output as text, or None for messages that are not outputs."""
+    kind, content = msg["msg_type"], msg["content"]
+    if kind == "stream":
+        return content["text"]
+    if kind in ("display_data", "update_display_data", "execute_result"):
+        return content["data"].get("text/plain", "")
+    if kind == "error":
+        return f"ERROR {content['ename']}: {content['evalue']}"
+    return None
+
+
+def run_cell(km, kc, code, late, interrupt_when=None):
+    """Runs one cell; outputs that arrive for earlier cells (a display updated in place) go to `late`."""
     msg_id = kc.execute(code)
     outputs, interrupted = [], False
     while True:
         msg = kc.get_iopub_msg(timeout=600)
-        if msg["parent_header"].get("msg_id") != msg_id:
+        parent = msg["parent_header"].get("msg_id")
+        text = output_text(msg)
+        if parent != msg_id:
+            if parent in late and text is not None:
+                late[parent].append(text)
             continue
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "stream":
-            outputs.append(content["text"])
-        elif kind in ("display_data", "update_display_data", "execute_result"):
-            text = content["data"].get("text/plain", "")
+        if text is not None:
             outputs.append(text)
             if interrupt_when and not interrupted and interrupt_when in text:
                 km.interrupt_kernel()
                 interrupted = True
-        elif kind == "error":
-            outputs.append(f"ERROR {content['ename']}: {content['evalue']}")
-        elif kind == "status" and content["execution_state"] == "idle":
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
+    late[msg_id] = outputs
     while True:
         reply = kc.get_shell_msg(timeout=60)
         if reply["parent_header"].get("msg_id") == msg_id:
             if reply["content"]["status"] == "error":
                 time.sleep(0.5)  # tslab drops requests arriving within 200 ms of a failed cell, as a user's next click would not
-            return {"status": reply["content"]["status"], "outputs": outputs, "interrupted": interrupted}
+            return msg_id, {"status": reply["content"]["status"], "outputs": outputs, "interrupted": interrupted}
 
 
 def main():
@@ -45,8 +58,9 @@ def main():
     km, kc = start_new_kernel(kernel_name="tslab", cwd=spec["cwd"])
     try:
         interrupt = spec.get("interrupt") or {}
+        late = {}
         results = [
-            run_cell(km, kc, code, interrupt.get("when") if interrupt.get("cell") == i else None)
+            run_cell(km, kc, code, late, interrupt.get("when") if interrupt.get("cell") == i else None)[1]
             for i, code in enumerate(spec["cells"])
         ]
     finally:

@@ -42,7 +42,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(result.status, result.stderr).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(["deep-convolution.html", "deep-convolution.ipynb", "deep-convolution.pdf", "metrics.json", "models"]);
     for (const model of ["model_1", "model_2"]) {
-      expect(fs.readdirSync(path.join(out, "models", model)).sort()).toEqual(["history.json", "model.json", "weights.bin"]);
+      expect(fs.readdirSync(path.join(out, "models", model)).sort()).toEqual(["model.json", "weights.bin"]);
     }
     // the terminal got the progress and the final metrics
     expect(result.stdout).toMatch(/13\/13 \[=+\] - \d+s \d+ms\/step - loss: /);
@@ -62,27 +62,32 @@ describe("npm start on the Deep Convolution notebook", () => {
     // the layers are in the cells, one model.add per layer as in the seed, and the summaries read like Keras's
     expect(nb.cells.filter((c) => c.cell_type === "code").map((c) => joined(c.source).match(/\.add\(/g)?.length ?? 0).reduce((a, b) => a + b)).toBe(14);
     const summary1 = textOf(cellWith("model.summary()"));
-    expect(summary1).toMatch(/^Model: "sequential"\n/);
+    expect(summary1).toMatch(/^Model: "model_1"\n/);
     expect(summary1).toContain(" conv2d (Conv2D)              (None, 26, 26, 32)        320\n");
     expect(summary1).toContain("Total params: 1,199,882\nTrainable params: 1,199,882\nNon-trainable params: 0\n");
     const summary2 = textOf(cellWith("model2.summary()"));
-    expect(summary2).toMatch(/^Model: "sequential_1"\n/);
+    expect(summary2).toMatch(/^Model: "model_2"\n/);
     for (const layer of ["conv2d_2 (Conv2D)", "max_pooling2d_1 (MaxPooling2D)", "dropout (Dropout)", "dropout_1 (Dropout)", "dense_3 (Dense)"]) expect(summary2).toContain(` ${layer} `);
     expect(summary2).toContain("Total params: 1,199,882\n");
-    const progressOf = (cell: number) => outputs.filter((o) => o.cell === cell && o.output_type === "display_data").map((o) => joined(o.data!["text/plain"] as string)).join("");
+    const progressOf = (cell: number) => outputs.filter((o) => o.cell === cell && o.output_type === "display_data" && !o.data?.["application/vnd.plotly.v1+json"]).map((o) => joined(o.data!["text/plain"] as string)).join("");
     const printedBy = (cell: number) => outputs.filter((o) => o.cell === cell && o.output_type === "stream").map((o) => joined(o.text)).join("");
-    for (const [fit, saved] of [[cellWith("await fitOrLoad(model, data"), "model_1"], [cellWith("await fitOrLoad(model2, data"), "model_2"]] as const) {
+    for (const [fit, saved] of [[cellWith("await model.fit(data.xTrain"), "model_1"], [cellWith("await model2.fit(data.xTrain"), "model_2"]] as const) {
       expect(progressOf(fit)).toMatch(/^Epoch 1\/1\n13\/13 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$/);
-      // saved where loadSavedModels finds it, named relative to the notebook's folder
+      // saved by model.save in tfjs's format, named relative to the notebook's folder
       expect(printedBy(fit)).toMatch(new RegExp(`^Saved in \\.\\./.*models/${saved}\\n$`));
+      // the live chart's last frame: both curves of each side, and its image
+      const live = outputs.find((o) => o.cell === fit && o.data?.["application/vnd.plotly.v1+json"])!;
+      expect((live.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> }).data.map((t) => t.name)).toEqual(["loss", "val_loss", "accuracy", "val_accuracy"]);
+      expect(live.data!["image/png"]).toBeDefined();
     }
     const tables = outputs.filter((o) => o.data?.["text/html"]);
     expect(tables.length).toBe(5); // two histories, two per-class tables, the comparison
     expect(joined(tables[0]!.data!["text/html"] as string)).toMatch(/<table class="dataframe".*<th>val_accuracy<\/th>/s);
     const charts = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
     expect(charts.map((c) => joined(c.data!["text/plain"] as string))).toEqual([
-      "<Plotly figure: model accuracy>", "<Plotly figure: LOSS>", "<Plotly figure: model 1: confusion matrix (test set)>",
-      "<Plotly figure: model accuracy>", "<Plotly figure: model 2: confusion matrix (test set)>",
+      "<Plotly figure: model_1: training history>", "<Plotly figure: model accuracy>", "<Plotly figure: LOSS>",
+      "<Plotly figure: model_1: confusion matrix (test set)>", "<Plotly figure: model_2: training history>",
+      "<Plotly figure: model accuracy>", "<Plotly figure: model_2: confusion matrix (test set)>",
     ]);
     for (const chart of charts) {
       // every chart also carries its image, drawn at the figure's own size
@@ -92,12 +97,12 @@ describe("npm start on the Deep Convolution notebook", () => {
       expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([layout.width, layout.height]);
       expect(png.length).toBeGreaterThan(5_000); // axes and data, not a blank canvas
     }
-    const heatmap = charts[2]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ z: number[][] }> };
+    const heatmap = charts[3]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ z: number[][] }> };
     expect(heatmap.data[0]!.z.flat().reduce((a, b) => a + b, 0)).toBe(2000); // every test example counted once
-    const comparison = charts[3]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> };
+    const comparison = charts[5]!.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> };
     expect(comparison.data.map((t) => t.name)).toEqual(["model_1_accuracy", "model_2_accuracy", "model_1_val_accuracy", "model_2_val_accuracy"]);
     // the seed prints test loss then accuracy, each on its own line
-    for (const cell of [cellWith("console.log(loss);"), cellWith("console.log(test2.loss);")]) {
+    for (const cell of [cellWith("console.log(loss);"), cellWith("console.log(loss2);")]) {
       const [loss, accuracy] = textOf(cell).trim().split("\n").map(Number);
       expect(loss).toBeGreaterThan(0);
       expect(accuracy).toBeGreaterThan(0.3);
@@ -109,8 +114,8 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(images.map((o) => joined(o.data!["text/plain"] as string))).toEqual([
       "<image: the first 24 training images>", "<image: the 12 most confident mistakes>", "<image: the 12 most confident mistakes>",
     ]);
-    expect(textOf(cellWith("describeGeneralisation(\"model 2\""))).toMatch(
-      /^model 1: after 1 epoch, training accuracy \d\.\d{4} against validation \d\.\d{4} \(gap [+−]\d\.\d{4}\);.*\nmodel 2: after 1 epoch/,
+    expect(textOf(cellWith("describeGeneralisation(model2.name"))).toMatch(
+      /^model_1: after 1 epoch, training accuracy \d\.\d{4} against validation \d\.\d{4} \(gap [+−]\d\.\d{4}\);.*\nmodel_2: after 1 epoch/,
     );
 
     const metrics = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
@@ -118,12 +123,12 @@ describe("npm start on the Deep Convolution notebook", () => {
       expect(metrics.models[name].history.val_accuracy).toHaveLength(1);
       expect(metrics.models[name].testAccuracy).toBeGreaterThan(0.3);
       expect(metrics.models[name].generalisation).toMatchObject({ epochs: 1, bestValLossEpoch: 1 });
+      expect(metrics.models[name].training).toEqual({ epochs: 1, batchSize: 128, steps: 13, samples: 1600, validationSamples: 400 });
       expect(metrics.models[name].generalisation.accuracyGap).toBeCloseTo(
         metrics.models[name].history.accuracy[0] - metrics.models[name].history.val_accuracy[0], 10);
     }
-    expect(metrics.parameters).toMatchObject({ epochs: 1, sampleLimit: 2000 });
     const html = fs.readFileSync(path.join(out, "deep-convolution.html"), "utf8");
-    expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)?.length).toBe(8);
+    expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)?.length).toBe(10);
     expect(html).toContain("Question 15");
 
     // The PDF students hand in: A4, every question, and at least every image output of the notebook.
@@ -135,7 +140,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(pdfText).toMatch(/seconds_\s*per_\s*epoch/); // the comparison table's last columns are on the page
     for (const page of pages) expect(page.textRight).toBeLessThanOrEqual(page.width - 20); // nothing past the 10 mm margin
     const imageOutputs = outputs.filter((o) => o.data?.["image/png"]).length;
-    expect(imageOutputs).toBe(8);
+    expect(imageOutputs).toBe(10);
     expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(imageOutputs);
 
     // Nothing handed in names this machine's folders.
@@ -154,7 +159,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     const pages = await readPdf(fs.readFileSync(target));
     expect(pages.every((p) => Math.round(p.width) === 612 && Math.round(p.height) === 792)).toBe(true);
     expect(pages.map((p) => p.text).join("\n")).toContain("Question 14");
-    expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(8);
+    expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(10);
     expect(printed.stderr).not.toMatch(/Note:/);
 
     // a notebook saved with a cell not run: printed all the same, with the check's note
@@ -181,7 +186,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     const executed = path.join(out, "deep-convolution.ipynb");
     const passed = await check(executed);
     expect(passed.status, passed.stderr).toBe(0);
-    expect(passed.stdout).toMatch(/^deep-convolution\.ipynb is ready to hand in: \d+ code cells ran in order with no error, 5 charts with their images, 5 answers written\.\n/);
+    expect(passed.stdout).toMatch(/^deep-convolution\.ipynb is ready to hand in: \d+ code cells ran in order with no error, 7 charts with their images, 5 answers written\.\n/);
     expect(passed.stdout).toMatch(/\nParameters: epochs 1, .*sampleLimit 2000, .*\n/);
     expect(passed.stdout).toMatch(/model_1: test loss \d\.\d{4}, test accuracy \d\.\d{4}\nmodel_2: test loss \d\.\d{4}, test accuracy \d\.\d{4}/);
 
@@ -189,8 +194,8 @@ describe("npm start on the Deep Convolution notebook", () => {
     const a = nb.cells.findIndex((c) => joined(c.source).startsWith("data.yTrain.shape"));
     const b = nb.cells.findIndex((c) => joined(c.source).startsWith("// Reshape"));
     [nb.cells[a]!.execution_count, nb.cells[b]!.execution_count] = [nb.cells[b]!.execution_count, nb.cells[a]!.execution_count];
-    const evaluation = nb.cells.find((c) => joined(c.source).includes("console.log(test2.loss)"))!;
-    evaluation.outputs!.push({ output_type: "error", ename: "Error", evalue: "test2 is not defined" });
+    const evaluation = nb.cells.find((c) => joined(c.source).includes("console.log(loss2)"))!;
+    evaluation.outputs!.push({ output_type: "error", ename: "Error", evalue: "loss2 is not defined" });
     const tampered = path.join(tempDir("check"), "handed-in.ipynb");
     fs.writeFileSync(tampered, JSON.stringify(nb));
     const failed = await check(tampered);
@@ -198,22 +203,33 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(failed.stderr).toMatch(/^handed-in\.ipynb is not ready to hand in \(\d problems\):/);
     expect(failed.stderr).toContain(`cell ${a + 1} (data.yTrain.shape) ran as [${nb.cells[a]!.execution_count}] after`);
     expect(failed.stderr).toContain(`cell ${b + 1} (// Reshape (from 60000x28x28 to 60000x28x28x1)) ran as [${nb.cells[b]!.execution_count}] after cell ${a + 1} (data.yTrain.shape)`);
-    expect(failed.stderr).toContain("shows an error: Error: test2 is not defined. Fix it");
+    expect(failed.stderr).toContain("shows an error: Error: loss2 is not defined. Fix it");
     expect((await check(path.join(root, "package.json"))).stderr).toContain("package.json is not a Jupyter notebook (it has no cells or nbformat).");
   });
 
-  it("evaluates the saved models again without training (loadSavedModels)", async () => {
-    const before = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
-    const result = await start(["-p", "loadSavedModels", "true", "-p", "sampleLimit", "2000", "-p", "outputDir", out]);
+  it("runs with validationSplit 0: trains on every example, and the tables, charts and answers say there is no validation", async () => {
+    const noValidation = tempDir("no-validation");
+    const result = await start(["-p", "validationSplit", "0", "-p", "epochs", "1", "-p", "sampleLimit", "1000", "-p", "outputDir", noValidation]);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/Loaded from .*models\/model_2, trained for 1 epoch\(s\); not trained again \(loadSavedModels = true\)\./);
-    expect(result.stdout).not.toMatch(/Epoch \d+\//);
-    const after = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
-    for (const name of ["model_1", "model_2"]) {
-      expect(after.models[name].testAccuracy).toBe(before.models[name].testAccuracy);
-      expect(after.models[name].testLoss).toBeCloseTo(before.models[name].testLoss, 6);
-      expect(after.models[name].history).toEqual(before.models[name].history);
-    }
+    const nb = JSON.parse(fs.readFileSync(path.join(noValidation, "deep-convolution.ipynb"), "utf8")) as Notebook;
+    const outputs = outputsOf(nb);
+    expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
+    expect(result.stdout).toMatch(/Epoch 1\/1\n8\/8 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\n/);
+    expect(result.stdout).not.toContain("val_loss:");
+    const tables = outputs.filter((o) => o.data?.["text/html"]).map((o) => joined(o.data!["text/html"] as string));
+    expect(tables[0]).toContain("<th>accuracy</th>");
+    expect(tables[0]).not.toContain("val_");
+    const charts = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]).map((o) => o.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> });
+    expect(charts[0]!.data.map((t) => t.name)).toEqual(["loss", "accuracy"]); // the live chart
+    expect(charts[1]!.data.map((t) => t.name)).toEqual(["accuracy"]); // Question 10's accuracy plot
+    expect(charts[5]!.data.map((t) => t.name)).toEqual(["model_1_accuracy", "model_2_accuracy"]);
+    expect(outputs.every((o) => o.data?.["application/vnd.plotly.v1+json"] === undefined || o.data["image/png"] !== undefined)).toBe(true);
+    const said = outputs.map((o) => joined(o.text)).join("");
+    expect(said).toMatch(/model_2: after 1 epoch, training accuracy \d\.\d{4} and training loss \d\.\d{4}; no validation data \(validationSplit 0\)/);
+    const metrics = JSON.parse(fs.readFileSync(path.join(noValidation, "metrics.json"), "utf8"));
+    expect(metrics.models.model_1.training).toMatchObject({ samples: 1000, validationSamples: 0 });
+    expect(metrics.models.model_1.generalisation).toMatchObject({ epochs: 1, valLoss: null, accuracyGap: null });
+    expect(Object.keys(metrics.models.model_1.history).sort()).toEqual(["accuracy", "loss", "seconds"]);
   });
 
   it("runs a student's edit: filters: 48 instead of 64 trains and shows Keras's count, 900,346 parameters", async () => {

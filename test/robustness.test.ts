@@ -10,41 +10,48 @@ const cellIndex = (snippet: string) => {
   if (i < 0) throw new Error(`no notebook cell contains ${snippet}`);
   return i;
 };
-const [importCell, parametersCell, checkCell] = [cellIndex("from \"deep-convolution\""), cellIndex("let epochs = 6;"), cellIndex("checkParameters({")];
+const [importCell, parametersCell] = [cellIndex("from \"deep-convolution\""), cellIndex("let epochs = 6;")];
 /** The notebook's first cells with `overrides` injected after the parameters cell, as npm start does. */
-const withParameters = (overrides: string) => [cells[importCell]!, cells[parametersCell]!, overrides, cells[checkCell]!];
+const withParameters = (overrides: string) => [cells[importCell]!, cells[parametersCell]!, overrides];
 
 describe("bad parameters in the notebook", () => {
-  it("stop at the check cell with a message naming the parameter, no stack trace", async () => {
-    const results = await runInKernel(withParameters('const epochs = "six";\nconst validationSplit = 1;'));
-    const check = results[3]!;
-    expect(check.status).toBe("error");
-    const text = check.outputs.join("");
-    expect(text).toContain('epochs = "six": must be a whole number greater than 0, e.g. epochs = 6.');
-    expect(text).toContain("validationSplit = 1: must be a number between 0 and 1 (both excluded)");
+  it("stop the fit cell before any training, with a sentence naming each one and no stack trace", async () => {
+    const upToFit = cells.slice(parametersCell + 1, cellIndex("await model.fit(") + 1);
+    const results = await runInKernel([...withParameters("const sampleLimit = 300;\nconst epochs = 0;\nconst validationSplit = 1;"), ...upToFit]);
+    const fit = results.at(-1)!;
+    expect(results.slice(0, -1).filter((r) => r.status !== "ok")).toEqual([]);
+    expect(fit.status).toBe("error");
+    const text = fit.outputs.join("");
+    expect(text).toContain("model.fit: epochs must be a whole number greater than 0, e.g. epochs: 6; got 0.");
+    expect(text).toContain("validationSplit must be a number from 0 (no validation) up to, not including, 1, e.g. validationSplit: 0.2; got 1.");
+    expect(text).not.toMatch(/Epoch 1\//);
     expect(text).not.toMatch(/\n\s+at /);
   });
 });
 
 describe("interrupting the kernel during training", () => {
-  it("stops at a batch boundary; the finished epochs, the tables and the model stay usable", async () => {
+  it("stops at a batch boundary with a sentence; the finished epochs, the tables and the model stay usable", async () => {
     const results = await runInKernel([
-      'import { loadMnist, buildConvNet, adadelta, trainWithProgress, historyOf, historyTable, evaluate } from "deep-convolution";',
+      'import { loadMnist, buildConvNet, adadelta, historyTable } from "deep-convolution";',
       `const data = await loadMnist({ limit: 3000 });
 data.reshape([28, 28, 1]); data.rescale(255); data.toCategorical(10);
 const model = buildConvNet({ seed: 1 });
 model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1 }), metrics: ["accuracy"] });`,
-      "const history = await trainWithProgress(model, data.xTrain, data.yTrain, { epochs: 50, batchSize: 64, validationSplit: 0.2, seed: 1 });",
-      `const h = historyOf(model)!;
-console.log(JSON.stringify({ epochs: h.epoch.length, stopped: h.stopped ?? null, rows: historyTable(h).shape[0], losses: h.history.loss.length }));
-console.log(evaluate(model, data.xTest, data.yTest).accuracy);`,
-      "const again = await trainWithProgress(model, data.xTrain, data.yTrain, { epochs: 1, batchSize: 64, validationSplit: 0.2, seed: 2 });\nconsole.log(again.epoch.length, again.stopped === undefined);",
+      "const history = await model.fit(data.xTrain, data.yTrain, { batchSize: 64, epochs: 50, validationSplit: 0.2 });",
+      `const h = model.history!;
+console.log(JSON.stringify({ epochs: h.epoch.length, rows: historyTable(h).shape[0], losses: h.history.loss.length }));
+console.log(model.evaluate(data.xTest, data.yTest)[1]);`,
+      "const again = await model.fit(data.xTrain, data.yTrain, { batchSize: 64, epochs: 1, validationSplit: 0.2 });\nconsole.log(again.epoch.length, model.history === again);",
     ], { cell: 2, when: "Epoch 3/50" });
     expect(results[2]!.interrupted).toBe(true);
-    const summary = JSON.parse(results[3]!.outputs[0]!) as { epochs: number; stopped: { epoch: number; step: number }; rows: number; losses: number };
+    expect(results[2]!.status).toBe("error");
+    const said = results[2]!.outputs.join("");
+    const stopped = /Training was interrupted in epoch (\d+) at step \d+\/38\. model\.history keeps the (\d+) finished epochs and the model the weights it had reached; run the cell again to train all 50 epochs\./.exec(said);
+    expect(stopped, said).not.toBeNull();
+    const summary = JSON.parse(results[3]!.outputs[0]!) as { epochs: number; rows: number; losses: number };
+    expect(summary.epochs).toBe(Number(stopped![2]));
+    expect(Number(stopped![1])).toBe(summary.epochs + 1); // stopped inside the first unfinished epoch
     expect(summary.epochs).toBeGreaterThanOrEqual(2);
-    expect(summary.epochs).toBeLessThan(50);
-    expect(summary.stopped.epoch).toBe(summary.epochs); // stopped inside the first unfinished epoch
     expect(summary.rows).toBe(summary.epochs);
     expect(summary.losses).toBe(summary.epochs);
     expect(Number(results[3]!.outputs[1])).toBeGreaterThan(0.5);
@@ -55,15 +62,13 @@ console.log(evaluate(model, data.xTest, data.yTest).accuracy);`,
 
 describe("re-running the notebook's cells in one kernel", () => {
   it("keeps the number of live tensors and their bytes flat", async () => {
-    const block = cells.slice(cellIndex("await loadMnist("), cellIndex("const test2 = evaluate") + 1);
+    const block = cells.slice(cellIndex("await loadMnist("), cellIndex("model2.evaluate(") + 1);
     const probe = 'console.log(JSON.stringify({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes }));';
     const out = tempDir("reruns");
-    const results = await runInKernel([
-      ...withParameters(`const sampleLimit = 600;\nconst epochs = 1;\nconst outputDir = ${JSON.stringify(out)};`),
-      ...block, probe, ...block, probe, ...block, probe,
-    ]);
+    const head = withParameters(`const sampleLimit = 600;\nconst epochs = 1;\nconst outputDir = ${JSON.stringify(out)};`);
+    const results = await runInKernel([...head, ...block, probe, ...block, probe, ...block, probe]);
     expect(results.filter((r) => r.status !== "ok").map((r) => r.outputs.join(""))).toEqual([]);
-    const probes = results.filter((_, i) => i >= 4 && (i - 4) % (block.length + 1) === block.length).map((r) => JSON.parse(r.outputs.join("")));
+    const probes = results.filter((_, i) => i >= head.length && (i - head.length) % (block.length + 1) === block.length).map((r) => JSON.parse(r.outputs.join("")));
     expect(probes).toHaveLength(3);
     expect(probes[1]).toEqual(probes[0]);
     expect(probes[2]).toEqual(probes[0]);
@@ -110,7 +115,7 @@ describe("signals arriving during training", () => {
         const model = h.buildConvNet({ seed: 1, dropoutConv: 0.25, dropoutDense: 0.5 });
         model.compile({ loss: "categoricalCrossentropy", optimizer: h.adadelta({ learningRate: 1 }), metrics: ["accuracy"] });
         console.log("ready");
-        const history = await h.train(model, data.xTrain, data.yTrain, { epochs: 1, batchSize: 128 });
+        const history = await model.fit(data.xTrain, data.yTrain, { batchSize: 128, epochs: 1, verbose: 0 });
         console.log("trained", history.history.loss[0]);
       })();`;
     const child = spawn(process.execPath, ["-e", script], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });

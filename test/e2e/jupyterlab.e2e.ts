@@ -59,11 +59,10 @@ const QUICK_PARAMETERS = [
   'let outputDir = "e2e-output";',
   'let dataset = "mnist";',
   "let verifyChecksums = true;",
-  "let loadSavedModels = false;",
 ].join("\n");
 
 describe("the notebook in JupyterLab", () => {
-  it("runs with typed parameters and shows progress, tables, live charts and test metrics", async () => {
+  it("runs with typed parameters and shows progress, a live chart that changes during the fit, tables, charts and test metrics", async () => {
     const page = await openNotebook("deep-convolution.ipynb");
     // The notebook asks for the TypeScript kernel and JupyterLab starts it.
     await expect.poll(() => page.locator(".jp-StatusBar-TextItem", { hasText: "TypeScript" }).count(), { timeout: 90_000 }).toBeGreaterThan(0);
@@ -81,7 +80,20 @@ describe("the notebook in JupyterLab", () => {
 
     await page.getByRole("menuitem", { name: "Run", exact: true }).click();
     await page.getByRole("menuitem", { name: "Run All Cells", exact: true }).click();
-    const last = page.locator(".jp-CodeCell", { hasText: "writeMetrics(params.outputDir" });
+    // While model 1 trains, its live chart is redrawn in place: sample what it shows until the fit ends.
+    const fit = page.locator(".jp-CodeCell", { hasText: "await model.fit(data.xTrain" });
+    const frames = new Set<string>();
+    for (let i = 0; i < 1500 && !(await fit.locator(".jp-OutputArea").innerText()).includes("Saved in"); i++) {
+      const frame = await fit.locator(".jp-RenderedPlotly").first().evaluate((el) => {
+        const plot = el.querySelector(".js-plotly-plot") as (HTMLElement & { data?: Array<{ x: number[] }> }) | null;
+        if (plot?.data) return JSON.stringify(plot.data.map((t) => t.x));
+        return el.querySelector("img")?.getAttribute("src")?.slice(-64) ?? null;
+      }).catch(() => null);
+      if (frame !== null) frames.add(frame);
+      await page.waitForTimeout(100);
+    }
+    expect(frames.size).toBeGreaterThanOrEqual(2);
+    const last = page.locator(".jp-CodeCell", { hasText: "writeMetrics(outputDir" });
     await expect.poll(() => last.locator(".jp-OutputArea").innerText(), { timeout: 300_000, interval: 2000 }).toMatch(/Saved .*e2e-output\/metrics\.json/);
 
     const outputs = page.locator(".jp-OutputArea-output");
@@ -95,9 +107,10 @@ describe("the notebook in JupyterLab", () => {
     // Plotly charts: JupyterLab's Plotly renderer first shows the stored PNG and
     // draws the live chart when the pointer comes over it; then its SVG has a line per series.
     const charts = page.locator(".jp-OutputArea-output.jp-RenderedPlotly");
-    expect(await charts.count()).toBe(5);
-    // accuracy, loss, model 1's confusion matrix, the comparison, model 2's: lines per chart (0 for a heatmap)
-    for (const [i, lines] of [[0, 2], [1, 2], [2, 0], [3, 4], [4, 0]] as const) {
+    expect(await charts.count()).toBe(7);
+    // model 1's live chart, accuracy, loss, model 1's confusion matrix, model 2's live chart, the comparison,
+    // model 2's confusion matrix: lines per chart (0 for a heatmap)
+    for (const [i, lines] of [[0, 4], [1, 2], [2, 2], [3, 0], [4, 4], [5, 4], [6, 0]] as const) {
       const chart = charts.nth(i);
       await chart.scrollIntoViewIfNeeded();
       expect(await chart.locator("img.plot-img").getAttribute("src")).toMatch(/^data:image\/png;base64,/);
@@ -111,15 +124,14 @@ describe("the notebook in JupyterLab", () => {
         await expect.poll(() => chart.locator(".main-svg .heatmaplayer image").count(), { timeout: 10_000 }).toBe(1);
       }
     }
-    expect(await charts.first().locator(".gtitle").textContent()).toBe("model accuracy");
+    expect(await charts.nth(1).locator(".gtitle").textContent()).toBe("model accuracy");
     // Test loss and accuracy, printed like the seed
     const evaluation = await page.locator(".jp-CodeCell", { hasText: "console.log(loss);" }).locator(".jp-OutputArea").innerText();
     const [loss, accuracy] = evaluation.trim().split("\n").map(Number);
     expect(loss).toBeGreaterThan(0);
     expect(accuracy).toBeGreaterThan(0.3);
 
-    // A picture for the README: the first training run and its accuracy chart.
-    const fit = page.locator(".jp-CodeCell", { hasText: "await fitOrLoad(model, data" });
+    // A picture for the README: the first training run and its live chart.
     await page.setViewportSize({ width: 1400, height: 1600 });
     await fit.evaluate((el) => el.scrollIntoView({ block: "start" }));
     fs.mkdirSync(path.dirname(screenshot), { recursive: true });
@@ -130,13 +142,13 @@ describe("the notebook in JupyterLab", () => {
 
   it("shows the charts of a notebook written by npm start as images when it is not trusted", async () => {
     const page = await openNotebook("executed/deep-convolution.ipynb");
-    // five Plotly charts (their stored PNGs) and three pictures drawn in Node
-    await expect.poll(() => page.locator(".jp-OutputArea-output img").count(), { timeout: 60_000 }).toBe(8);
+    // seven Plotly charts (their stored PNGs) and three pictures drawn in Node
+    await expect.poll(() => page.locator(".jp-OutputArea-output img").count(), { timeout: 60_000 }).toBe(10);
     for (const img of await page.locator(".jp-OutputArea-output img").all()) {
       expect(await img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
       expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(300);
     }
-    expect(await page.locator(".jp-RenderedPlotly img.plot-img").count()).toBe(5);
+    expect(await page.locator(".jp-RenderedPlotly img.plot-img").count()).toBe(7);
     // Untrusted, Plotly's renderer draws no live chart and shows the stored PNG instead; the tables still show.
     expect(await page.locator(".jp-OutputArea-output .plot-container").count()).toBe(0);
     expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(5);
@@ -154,7 +166,7 @@ describe("the notebook in JupyterLab", () => {
     const pages = await readPdf(fs.readFileSync((await download.path())!));
     const text = pages.map((p) => p.text).join("\n");
     for (const question of [10, 11, 12, 13, 14, 15]) expect(text).toContain(`Question ${question}`);
-    expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(8);
+    expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(10);
     await page.close();
   });
 });
