@@ -69,6 +69,7 @@ class RelayingClient(NotebookClient):
         super().__init__(*args, **kwargs)
         self.relay = relay
         self._live = {}  # display_id -> lines already printed
+        self._charts = set()  # display_ids of charts redrawn in place
 
     def _print_live(self, display_id, text, progress):
         lines = text.split("\n")
@@ -99,10 +100,15 @@ class RelayingClient(NotebookClient):
             data = content.get("data", {})
             display_id = (content.get("transient") or {}).get("display_id")
             text = data.get("text/plain", "")
-            if display_id and not any(t in data for t in RELAYED_IMAGE_TYPES):
+            chart = any(t in data for t in RELAYED_IMAGE_TYPES)
+            if display_id and chart:
+                self._charts.add(display_id)
+            if display_id in self._charts:
+                if "image/png" in data:  # a live chart's title once, with its last frame (the one with an image)
+                    print(text, flush=True)
+            elif display_id:
                 self._print_live(display_id, text, (content.get("metadata") or {}).get(PROGRESS_METADATA))
-            elif text and not (display_id and "image/png" not in data):
-                # A live chart's title once, with its last frame (the one with an image).
+            elif text:
                 print(text, flush=True)
         elif kind == "error":
             print("\n".join(content.get("traceback", [])) or content.get("evalue", ""), file=sys.stderr, flush=True)

@@ -42,7 +42,7 @@ function publish(bundle: Bundle, metadata: Bundle = {}): void {
 let warnedNoImage = false;
 
 /** The output bundle for a Plotly figure: interactive JSON and a title, without its image. */
-export function plotlyBundle(figure: Figure): Bundle {
+function plotlyBundle(figure: Figure): Bundle {
   return {
     "application/vnd.plotly.v1+json": { data: figure.data, layout: figure.layout, config: { displaylogo: false } },
     "text/plain": `<Plotly figure: ${figure.layout.title.text}>`,
@@ -50,7 +50,7 @@ export function plotlyBundle(figure: Figure): Bundle {
 }
 
 /** The output bundle for a Plotly figure with a PNG of it when a browser can draw one (for the PDF, HTML, GitHub). */
-export async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata: Bundle }> {
+async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata: Bundle }> {
   const bundle = plotlyBundle(figure);
   const metadata: Bundle = {};
   const image = await renderPng(figure);
@@ -96,6 +96,31 @@ export function updatableOutput(): ((bundle: Bundle, metadata?: Bundle) => void)
   return (bundle, metadata = {}) => {
     write({ data: bundle, metadata, transient: { display_id: displayId } }, shown);
     shown = true;
+  };
+}
+
+/**
+ * A Plotly figure in one output, redrawn in place frame by frame; the last
+ * frame carries its PNG. Null outside a kernel.
+ */
+export function liveFigure(): { draw(figure: Figure): void; finish(figure: Figure): Promise<void> } | null {
+  const output = updatableOutput();
+  if (output === null) return null;
+  let drawn = false;
+  const replace = (bundle: Bundle, metadata?: Bundle) => {
+    // JupyterLab's Plotly renderer draws a figure once and ignores later updates to
+    // it (jupyterlab-plotly 7: renderModel returns at once when a graph exists).
+    // An update with another MIME type in between has JupyterLab make a new renderer.
+    if (drawn) output({ "text/plain": String(bundle["text/plain"]) });
+    output(bundle, metadata);
+    drawn = true;
+  };
+  return {
+    draw: (figure) => replace(plotlyBundle(figure)),
+    finish: async (figure) => {
+      const { bundle, metadata } = await figureBundle(figure);
+      replace(bundle, metadata);
+    },
   };
 }
 

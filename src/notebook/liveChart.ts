@@ -9,7 +9,7 @@ import type { Network } from "../model/layers";
 import { trainingFigure, type TrainingCurves } from "../report/charts";
 import type { Callback, Logs } from "../training/callbacks";
 import type { TrainingParams } from "../training/training";
-import { figureBundle, plotlyBundle, updatableOutput } from "./display";
+import { liveFigure } from "./display";
 
 export interface LiveChartOptions {
   /** The chart's title; by default the model's name and "training history". */
@@ -19,7 +19,7 @@ export interface LiveChartOptions {
 }
 
 class LiveChart implements Callback {
-  private output: ReturnType<typeof updatableOutput> = null;
+  private output: ReturnType<typeof liveFigure> = null;
   private params: TrainingParams | null = null;
   private name = "model";
   private curves: TrainingCurves["history"] = { loss: [], accuracy: [] };
@@ -46,7 +46,7 @@ class LiveChart implements Callback {
   /** The chart's output opens with the first epoch, below fit's progress (the callback before it). */
   onEpochBegin(epoch: number): void {
     if (epoch > 0 || this.output !== null) return;
-    this.output = updatableOutput();
+    this.output = liveFigure();
     this.draw();
   }
 
@@ -64,8 +64,7 @@ class LiveChart implements Callback {
   /** The last frame, with its image: it is what the saved notebook keeps. */
   async onTrainEnd(): Promise<void> {
     if (this.output === null) return;
-    const { bundle, metadata } = await figureBundle(this.figure());
-    this.output(bundle, metadata);
+    await this.output.finish(this.figure());
     this.frames++;
   }
 
@@ -77,7 +76,7 @@ class LiveChart implements Callback {
   private draw(running?: TrainingCurves["running"]): void {
     this.lastFrame = performance.now();
     if (this.output === null) return;
-    this.output(plotlyBundle(this.figure(running)));
+    this.output.draw(this.figure(running));
     this.frames++;
   }
 }
