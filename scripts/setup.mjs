@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // One-command set-up, run by `npm install` (postinstall) and by `npm run setup`.
 // Brings up, idempotently: the project's Python venv with Jupyter, the native
-// TensorFlow binding of @tensorflow/tfjs-node, the tslab kernels inside that
-// venv, and the compiled helpers in dist/. Each step checks before it works,
+// TensorFlow binding of @tensorflow/tfjs-node, the patches of patches/, the
+// tslab kernels inside that venv, and the compiled helpers in dist/. Each step checks before it works,
 // so a second run is quick and a half-finished one is repaired.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -288,6 +288,19 @@ function ensureKernels() {
   log("tslab kernels: registered in .venv");
 }
 
+// ------------------------------------------------------- dependency patches
+
+// patches/ mends dependencies' bugs until their authors do (tslab 1.0.22: a failing
+// cell's error as Jupyter's protocol wants it, and stop_on_error honoured).
+// patch-package applies each once and recognises a patch already applied.
+function ensurePatches() {
+  const applied = run(bin("patch-package"), ["--error-on-fail"]);
+  if (applied.status !== 0) {
+    throw new SetupError(`Applying patches/ with patch-package failed:\n${applied.stdout}${applied.stderr}`);
+  }
+  log(`dependency patches: ${fs.readdirSync(path.join(root, "patches")).filter((f) => f.endsWith(".patch")).join(", ")} applied`);
+}
+
 // ------------------------------------------------------------------- helpers
 
 function buildHelpers() {
@@ -307,6 +320,7 @@ try {
   ensureVenv();
   ensureLabSettings();
   ensureTensorflowBinding();
+  ensurePatches();
   ensureKernels();
   buildHelpers();
   log("done");
