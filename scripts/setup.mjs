@@ -301,6 +301,23 @@ function ensurePatches() {
   log(`dependency patches: ${fs.readdirSync(path.join(root, "patches")).filter((f) => f.endsWith(".patch")).join(", ")} applied`);
 }
 
+// ------------------------------------------------- teachers (--teacher)
+
+// nbgrader, for npm run assignment and npm run autograde; only on request, since students need none of it.
+function ensureTeacherTools() {
+  const importable = () => run(venvPython, ["-c", "import nbgrader"]).status === 0;
+  if (!importable()) {
+    log("installing nbgrader into .venv from requirements-teacher.txt");
+    if (pip(venvPython, ["install", "-qq", "-r", path.join(root, "requirements-teacher.txt")], log) !== 0 || !importable()) {
+      throw new SetupError(
+        "pip could not install nbgrader (requirements-teacher.txt) into .venv: it is not on the package indexes pip reaches here (`pip config list`). "
+          + "Install it from its source instead, as README's \"For teachers\" says, then run `npm run setup -- --teacher` again.",
+      );
+    }
+  }
+  log(`nbgrader: ${run(venvPython, ["-c", "import nbgrader; print(nbgrader.__version__)"]).stdout.trim()} in .venv`);
+}
+
 // ------------------------------------------------------------------- helpers
 
 function buildHelpers() {
@@ -322,6 +339,7 @@ try {
   ensureTensorflowBinding();
   ensurePatches();
   ensureKernels();
+  if (process.argv.includes("--teacher")) ensureTeacherTools();
   buildHelpers();
   log("done");
 } catch (error) {
