@@ -20,7 +20,7 @@ const COLUMNS = ["loss", "accuracy", "val_loss", "val_accuracy", "accuracy_gap",
 const HTML = `<!doctype html><html><head><title>t</title>
 <script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js"></script></head><body>
 <h2>Question 10</h2>
-<pre>${"const history = await trainWithProgress(model, data.xTrain, data.yTrain, { batchSize: 128, epochs: 6, validationSplit: 0.2 }); // a line longer than the page\n".repeat(3)}</pre>
+<pre>${"const history = await model.fit(data.xTrain, data.yTrain, { batchSize: 128, epochs: 6, validationSplit: 0.2, callbacks: [liveChart()] }); // a line longer than the page\n".repeat(3)}</pre>
 <img src="${pngDataUrl(720, 420, [200, 30, 30])}">
 <div style="height: 300px"></div>
 <img src="${pngDataUrl(720, 420, [30, 30, 200])}">

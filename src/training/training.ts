@@ -150,13 +150,18 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
     samples: trainCount,
     validationSamples: xVal?.shape[0] ?? 0,
   };
+  const ownsValidation = validationData === undefined && xVal !== null;
+  try {
+    callbacks.setParams(params); // a callback that cannot work with these refuses here, before anything changes
+  } catch (error) {
+    if (ownsValidation) tf.dispose([xVal!, yVal!]);
+    throw error;
+  }
   const history: History = { epoch: [], history: { loss: [], accuracy: [], seconds: [] }, params };
   if (xVal !== null) Object.assign(history.history, { val_loss: [], val_accuracy: [] });
   options.onHistory?.(history);
   const random = seedrandom(String(options.seed ?? Math.random()));
-  const ownsValidation = validationData === undefined && xVal !== null;
   model.stopTraining = false;
-  callbacks.setParams(params);
 
   let interrupted: TrainingInterrupted | null = null;
   try {

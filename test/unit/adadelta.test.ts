@@ -60,7 +60,7 @@ describe("KerasAdadelta", () => {
     optimizer.applyGradients({ [variable.name]: tf.tensor1d(gradients[0]!) });
     expect(Array.from(before.dataSync())).toEqual(Array.from(Float32Array.from(initial)));
     expect(Array.from(variable.dataSync())).not.toEqual(Array.from(before.dataSync()));
-    // A weight set from outside between steps (as loadTrained does) is the one the next step updates.
+    // A weight set from outside between steps (as earlyStopping restoring the best weights does) is the one the next step updates.
     variable.assign(tf.tensor1d([10, 20, 30]));
     optimizer.applyGradients({ [variable.name]: tf.tensor1d(gradients[1]!) });
     Array.from(variable.dataSync()).forEach((v, i) => expect(Math.abs(v - [10, 20, 30][i]!)).toBeLessThan(0.01));

@@ -63,6 +63,7 @@ describe("earlyStopping", () => {
     await expect(model.fit(x, y, { epochs: 2, verbose: 0, callbacks: [earlyStopping({ monitor: "val_loss" })] })).rejects.toThrow(
       'earlyStopping monitors "val_loss", but this fit has no validation data (validationSplit 0): give validationSplit (e.g. 0.2) or validationData, or monitor "loss".',
     );
+    expect(model.history).toBeUndefined(); // refused before training began
     await expect(model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [earlyStopping({ monitor: "val_acc" })], validationSplit: 0.5 })).rejects.toThrow(
       'earlyStopping monitors "val_acc", which the logs do not have; they have loss, accuracy, val_loss, val_accuracy.',
     );
