@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { adadelta } from "../src/model/adadelta";
+import { adadelta } from "../src/engine/adadelta";
 import { plotHistory } from "../src/report/charts";
 import { loadMnist } from "../src/data/mnist";
 import { show } from "../src/notebook/display";

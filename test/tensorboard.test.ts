@@ -8,7 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tf } from "../src/core/backend";
-import { adadelta } from "../src/model/adadelta";
+import { adadelta } from "../src/engine/adadelta";
 import { tensorBoard } from "../src/training/callbacks";
 import { kerasLayers } from "../src/training/sequential";
 import { root, tempDir } from "./helpers";

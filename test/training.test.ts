@@ -1,6 +1,6 @@
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { adadelta } from "../src/model/adadelta";
+import { adadelta } from "../src/engine/adadelta";
 import { tf } from "../src/core/backend";
 import { loadMnist, type MnistData } from "../src/data/mnist";
 import { UserError } from "../src/core/errors";

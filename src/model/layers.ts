@@ -5,8 +5,8 @@
  *   const model = layers.sequential({ name: "model_1" });
  *   model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));
  *
- * Every layer is tfjs-layers' own, so any of them trains (stages.ts puts the
- * ones it knows on the fast path). What this adds: Keras's names, counted
+ * Every layer is tfjs-layers' own, so any of them trains (engine/stages.ts
+ * puts the ones it knows on the fast path). What this adds: Keras's names, counted
  * across the models of one factory (conv2d, conv2d_1, … then conv2d_2 in the
  * next model, as in the seed); initial weights and dropout masks that follow
  * the seed; and re-run cleanup: a model built again under the same name
@@ -14,11 +14,10 @@
  * class itself (with Keras's fit) is the training layer's: it hands its
  * constructor in (training/sequential.ts).
  */
-import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
-import type { LayersModel, Shape, Tensor, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { dropout } from "./kernels";
+import type { Network } from "../core/network";
+import { SeededDropout } from "../engine";
 
 /** The one rule for a dropout rate, wherever one is given. */
 export function checkDropoutRate(what: string, rate: unknown): void {
@@ -27,57 +26,8 @@ export function checkDropoutRate(what: string, rate: unknown): void {
   }
 }
 
-/**
- * Dropout whose masks follow a seed. tfjs's own Dropout, given a seed, draws
- * the same mask at every step (each call restarts its generator from that
- * seed); this one draws call n's mask from (seed, n), so runs repeat exactly
- * and masks still differ from step to step. It saves as a plain "Dropout".
- */
-export class SeededDropout extends tf.layers.Layer {
-  static get className(): string {
-    return "Dropout";
-  }
-
-  readonly rate: number;
-  private readonly seed: number | undefined;
-  private calls = 0;
-
-  constructor(config: { rate: number; seed?: number; name: string }) {
-    super({ name: config.name });
-    this.rate = config.rate;
-    this.seed = config.seed;
-  }
-
-  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
-    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    if (kwargs["training"] !== true) return x.clone();
-    return dropout(x, this.rate, this.nextMaskSeed());
-  }
-
-  /** The seed of the next training call's mask: (seed, n) for call n, or random without a seed. */
-  nextMaskSeed(): [number, number] {
-    const random = () => Math.floor(Math.random() * 2 ** 31);
-    return this.seed === undefined ? [random(), random()] : [this.seed, this.calls++];
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    return inputShape;
-  }
-
-  override getConfig(): serialization.ConfigDict {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed ?? null };
-  }
-}
-
 type Args<F extends (config: never) => unknown> = NonNullable<Parameters<F>[0]>;
-export type Layer = InstanceType<typeof tf.layers.Layer>;
-
-/**
- * A tfjs model as the helpers read it: its layers, weights and optimizer.
- * Leaves out what KerasSequential redefines with Keras's semantics (fit,
- * evaluate, history), so both it and a plain tfjs LayersModel qualify.
- */
-export type Network = Omit<LayersModel, "fit" | "evaluate" | "history">;
+type Layer = InstanceType<typeof tf.layers.Layer>;
 
 /** The models built under each name in this kernel (the notebook session), to free one when its cell runs again. */
 const modelsByName = new Map<string, Network>();

@@ -3,7 +3,7 @@
  * `Model: "sequential"`, columns Layer (type) / Output Shape / Param #,
  * shapes like `(None, 26, 26, 32)`, totals with thousands separators.
  */
-import type { Layer, Network } from "./layers";
+import type { Layer, Network } from "../core/network";
 
 // Where Keras's three columns end at its default line length; the first widens for long names.
 const COLUMNS = [29, 55, 65];

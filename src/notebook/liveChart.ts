@@ -5,7 +5,7 @@
  * carries a PNG like every other chart, so the saved notebook, its HTML and
  * the PDF show it. Outside a kernel it draws nothing.
  */
-import type { Network } from "../model/layers";
+import type { Network } from "../core/network";
 import { trainingFigure, type TrainingCurves } from "../report/charts";
 import type { Callback, Logs } from "../training/callbacks";
 import type { TrainingParams } from "../training/training";

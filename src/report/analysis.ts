@@ -5,10 +5,10 @@
  * figures behind questions 11 and 15.
  */
 import type { Tensor } from "@tensorflow/tfjs-node";
-import type { Network } from "../model/layers";
+import type { Network } from "../core/network";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { logits } from "../model/forward";
+import { logits } from "../engine";
 import type { History } from "../training/training";
 
 /** Class probabilities for every example of `x`, row by row (N × classes), computed in batches. */

@@ -2,7 +2,7 @@
  * The notebook's pictures of the data: a grid of training examples with
  * their labels, and a model's most confident mistakes on the test set.
  */
-import type { Network } from "../model/layers";
+import type { Network } from "../core/network";
 import { tf } from "../core/backend";
 import { confidentMistakes, confusionMatrix, argMaxRows, predictProbabilities } from "./analysis";
 import type { MnistData } from "../data/mnist";

@@ -11,7 +11,7 @@ import path from "node:path";
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import type { Network } from "../model/layers";
+import type { Network } from "../core/network";
 import type { TrainingParams } from "./training";
 
 /** Keras's logs: loss, accuracy, val_loss, val_accuracy after an epoch; batch, size, loss, accuracy after a batch. */

@@ -10,8 +10,8 @@ import type { Optimizer, Tensor } from "@tensorflow/tfjs-node";
 import seedrandom from "seedrandom";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import type { Network } from "../model/layers";
-import { applyConstraints, evaluationTotals, trainingStep } from "../model/step";
+import type { Network } from "../core/network";
+import { applyConstraints, evaluationTotals, trainingStep } from "../engine";
 import type { CallbackList, Logs } from "./callbacks";
 
 export interface Metrics {

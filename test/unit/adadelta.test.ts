@@ -1,6 +1,6 @@
 import type { Optimizer } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
-import { adadelta, KerasAdadelta } from "../../src/model/adadelta";
+import { adadelta, KerasAdadelta } from "../../src/engine/adadelta";
 import { tf } from "../../src/core/backend";
 import { onBackend } from "../backends";
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { root } from "../helpers";
 
 // Lowest first. A module may import from its own layer and the ones before it.
-const LAYERS = ["core", "data", "model", "training", "report", "browser", "notebook"] as const;
+const LAYERS = ["core", "data", "engine", "model", "training", "report", "browser", "notebook"] as const;
 
 const src = path.join(root, "src");
 const files = fs.readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => f.replaceAll("\\", "/"));
@@ -22,7 +22,8 @@ describe("src/", () => {
     for (const file of files) {
       const text = fs.readFileSync(path.join(src, file), "utf8");
       for (const [, spec] of text.matchAll(/(?:from|import\(|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)) {
-        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec!)) + ".ts";
+        const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec!));
+        const target = files.includes(`${resolved}.ts`) ? `${resolved}.ts` : `${resolved}/index.ts`;
         if (layerOf(target) > layerOf(file)) upward.push(`${file} imports ${target}`);
       }
     }
@@ -37,5 +38,22 @@ describe("src/", () => {
     const using = (pattern: RegExp) => files.filter((f) => pattern.test(fs.readFileSync(path.join(src, f), "utf8")));
     expect(using(/["']tslab[/"']/)).toEqual(["notebook/display.ts"]);
     expect(using(/["']playwright-core["']|@sparticuz\/chromium/).every((f) => f.startsWith("browser/"))).toBe(true);
+  });
+
+  it("fences TensorFlow's internals into engine/, which the rest of src/ reaches only through engine/index.ts", () => {
+    const internals = /executeSingleOutput|executeMultipleOutputs|registeredVariables|_Mkl|["']@tensorflow\/[\w-]+\/dist\//;
+    const outside = files.filter((f) => !f.startsWith("engine/"));
+    expect(outside.filter((f) => internals.test(fs.readFileSync(path.join(src, f), "utf8")))).toEqual([]);
+    const intoEngine: string[] = [];
+    for (const file of outside) {
+      const text = fs.readFileSync(path.join(src, file), "utf8");
+      for (const [, spec] of text.matchAll(/(?:from|import\(|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec!));
+        if (target.startsWith("engine/")) intoEngine.push(`${file} imports ${target}`);
+      }
+    }
+    expect(intoEngine).toEqual([]);
+    // and the engine does use them: the fence is around something
+    expect(files.filter((f) => f.startsWith("engine/") && internals.test(fs.readFileSync(path.join(src, f), "utf8"))).length).toBeGreaterThan(2);
   });
 });

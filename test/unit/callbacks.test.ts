@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
-import { adadelta } from "../../src/model/adadelta";
+import { adadelta } from "../../src/engine/adadelta";
 import { earlyStopping, modelCheckpoint, type Logs } from "../../src/training/callbacks";
 import { kerasLayers, type KerasSequential } from "../../src/training/sequential";
 import { tempDir } from "../helpers";

@@ -1,7 +1,7 @@
 import type { Tensor, Tensor2D, Tensor4D } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
-import { dropout, dropoutMask, keepMask, nativeOps, ResourceVariable, statelessUniform } from "../../src/model/kernels";
+import { dropout, dropoutMask, keepMask, nativeOps, ResourceVariable, statelessUniform } from "../../src/engine/kernels";
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 const ops = nativeOps()!;

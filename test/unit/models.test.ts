@@ -1,5 +1,5 @@
 import type { Tensor } from "@tensorflow/tfjs-node";
-import type { Network } from "../../src/model/layers";
+import type { Network } from "../../src/core/network";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { buildConvNet } from "../../src/training/models";

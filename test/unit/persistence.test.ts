@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
-import { adadelta } from "../../src/model/adadelta";
+import { adadelta } from "../../src/engine/adadelta";
 import { tf } from "../../src/core/backend";
 import { buildConvNet } from "../../src/training/models";
 import { writeFolderAtomic } from "../../src/training/persistence";

@@ -1,12 +1,12 @@
 import type { Scalar, Tensor, Variable } from "@tensorflow/tfjs-node";
-import type { Network } from "../../src/model/layers";
+import type { Network } from "../../src/core/network";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
-import { logits } from "../../src/model/forward";
+import { logits } from "../../src/engine/forward";
 import { kerasLayers } from "../../src/training/sequential";
 import { buildConvNet } from "../../src/training/models";
-import { planFor } from "../../src/model/stages";
-import { evaluationTotals, trainingStep } from "../../src/model/step";
+import { planFor } from "../../src/engine/stages";
+import { evaluationTotals, trainingStep } from "../../src/engine/step";
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 const variablesOf = (model: Network) => model.trainableWeights.map((w) => w.read() as Variable);

@@ -8,7 +8,7 @@
  * Keras computes it on TensorFlow, plus any layer's regularization.
  */
 import type { NamedTensorMap, Scalar, Tensor, Variable } from "@tensorflow/tfjs-node";
-import type { Network } from "./layers";
+import type { Network } from "../core/network";
 import { tf } from "../core/backend";
 import { logits } from "./forward";
 import { nativeOps } from "./kernels";

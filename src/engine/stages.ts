@@ -9,7 +9,8 @@ import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import { dropoutMask, nativeOps, type NativeOps } from "./kernels";
-import { SeededDropout, type Layer, type Network } from "./layers";
+import type { Layer, Network } from "../core/network";
+import { SeededDropout } from "./dropout";
 
 
 /** A stage's output, and the tensors its gradient needs. */

@@ -7,7 +7,7 @@
  * probability underflows.
  */
 import type { Tensor, Tensor2D } from "@tensorflow/tfjs-node";
-import type { Network } from "./layers";
+import type { Network } from "../core/network";
 import { tf } from "../core/backend";
 import { planFor, weightsOf, type Stage } from "./stages";
 

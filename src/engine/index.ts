@@ -1,0 +1,16 @@
+/**
+ * The engine: the one folder that reaches into TensorFlow's internals (the
+ * native binding's ops, resource variables, oneDNN's `_MklNative*` kernels,
+ * tfjs's registered variables and deep imports). The rest of src/ uses only
+ * what this file exports; test/unit/architecture.test.ts holds it to that.
+ */
+export { trainingStep, evaluationTotals, applyConstraints, type StepResult, type BatchTotals } from "./step";
+export { logits } from "./forward";
+export { adadelta, KerasAdadelta, type AdadeltaOptions } from "./adadelta";
+export { SeededDropout } from "./dropout";
+
+/**
+ * The @tensorflow/tfjs-node version whose internals the engine was checked
+ * against (test/unit/engine.test.ts fails, saying so, when another is installed).
+ */
+export const CHECKED_TFJS_NODE = "4.22.0";
