@@ -6,13 +6,9 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { nodeBin, root, venvPython } from "./project.mjs";
+import { nodeBin, projectPython, root } from "./project.mjs";
 
-const python = venvPython();
-if (!fs.existsSync(python)) {
-  console.error("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");
-  process.exit(1);
-}
+const python = projectPython();
 
 const port = process.env.PORT ?? "8888";
 const folder = path.resolve(process.argv[2] ?? path.join(root, "notebooks"));

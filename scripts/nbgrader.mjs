@@ -9,17 +9,16 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { root, venvPython } from "./project.mjs";
+import { projectPython, root } from "./project.mjs";
 
 const NOTEBOOK = path.join(root, "notebooks", "deep-convolution.ipynb");
-const python = venvPython();
+const python = projectPython();
 const shown = (file) => path.relative(process.cwd(), file);
 const fail = (message) => {
   console.error(message);
   process.exit(1);
 };
 
-if (!fs.existsSync(python)) fail("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");
 if (spawnSync(python, ["-c", "import nbgrader"], { stdio: "ignore" }).status !== 0) {
   fail("nbgrader is not installed in .venv: run `npm run setup -- --teacher`. Where pip cannot reach nbgrader, README's \"For teachers\" says how to install it from its source.");
 }

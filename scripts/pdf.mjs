@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { compileHelpers, root, venvPython } from "./project.mjs";
+import { compileHelpers, projectPython, root } from "./project.mjs";
 
 const require = createRequire(import.meta.url);
 const USAGE = `Usage: npm run pdf -- FILE.ipynb [--paper A4|Letter] [-o OUT.pdf] [--title TEXT]
@@ -67,8 +67,7 @@ function exportHtml(file) {
     throw error;
   }
 
-  const python = venvPython();
-  if (!fs.existsSync(python)) fail("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");
+  const python = projectPython();
   const exported = spawnSync(python, ["-m", "nbconvert", "--to", "html", "--stdout", "--log-level", "ERROR", file], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
   if (exported.status !== 0) fail(`nbconvert could not export ${notebook} to HTML:\n${exported.stderr.trim().split("\n").slice(-3).join("\n")}`);
   return exported.stdout;

@@ -2,6 +2,7 @@
 // Python (bin/python on Linux and macOS, Scripts\python.exe on Windows), and
 // compiling src/ so a script runs the current helpers.
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -10,6 +11,16 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 /** The interpreter of the venv in `dir` (default: the project's .venv). */
 export function venvPython(dir = path.join(root, ".venv"), platform = process.platform) {
   return platform === "win32" ? path.join(dir, "Scripts", "python.exe") : path.join(dir, "bin", "python");
+}
+
+/** The project venv's Python; exits with the one sentence that says what to do when .venv is missing. */
+export function projectPython() {
+  const python = venvPython();
+  if (!fs.existsSync(python)) {
+    console.error("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");
+    process.exit(1);
+  }
+  return python;
 }
 
 /** An executable of node_modules/.bin (npm adds .cmd on Windows). */

@@ -21,7 +21,7 @@ from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
 RELAYED_IMAGE_TYPES = ("application/vnd.plotly.v1+json", "image/png")
-# Set by src/notebook/display.ts on progress outputs: how many of their lines are finished.
+# Set by src/notebook/display.ts on progress outputs (the key is src/core/metadata.ts's): how many of their lines are finished.
 PROGRESS_METADATA = "deep_convolution/progress"
 
 

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pip } from "./pip.mjs";
-import { nodeBin as bin, root, venvPython as projectVenvPython } from "./project.mjs";
+import { compileHelpers, nodeBin as bin, root, venvPython as projectVenvPython } from "./project.mjs";
 
 const venv = path.join(root, ".venv");
 const venvPython = projectVenvPython(venv);
@@ -321,10 +321,7 @@ function ensureTeacherTools() {
 // ------------------------------------------------------------------- helpers
 
 function buildHelpers() {
-  const tsc = run(bin("tsc"), ["-p", "tsconfig.json"]);
-  if (tsc.status !== 0) {
-    throw new SetupError(`Compiling src/ failed:\n${tsc.stdout}${tsc.stderr}`);
-  }
+  if (!compileHelpers()) throw new SetupError("Compiling src/ failed (tsc's messages are above).");
   log("helpers: compiled src/ to dist/");
 }
 

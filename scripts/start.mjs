@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import readline from "node:readline";
-import { compileHelpers, root, venvPython } from "./project.mjs";
+import { compileHelpers, projectPython, root } from "./project.mjs";
 
 const require = createRequire(import.meta.url);
 const NOTEBOOKS = path.join(root, "notebooks");
@@ -74,8 +74,7 @@ for (const name of PATH_PARAMETERS) {
   if (typeof overrides[name] === "string") overrides[name] = path.relative(NOTEBOOKS, overrides[name]) || ".";
 }
 
-const python = venvPython();
-if (!fs.existsSync(python)) fail("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.", 1);
+const python = projectPython();
 if (!fs.existsSync(NOTEBOOK)) fail(`${NOTEBOOK} is missing.`, 1);
 
 const outputDir = path.resolve(NOTEBOOKS, parameters.outputDir);

@@ -7,14 +7,13 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pip } from "./pip.mjs";
-import { root, venvPython } from "./project.mjs";
+import { projectPython, root } from "./project.mjs";
 
 const fail = (message) => {
   console.error(message);
   process.exit(1);
 };
-const python = venvPython();
-if (!fs.existsSync(python)) fail("The project's Jupyter (.venv) is missing: run npm install (or npm run setup) first.");
+const python = projectPython();
 const logDir = path.resolve(process.argv[2] ?? path.join(root, "output", "logs"));
 if (!fs.existsSync(logDir)) {
   fail(`${logDir} does not exist yet. Train with callbacks: [tensorBoard("../output/logs/model_1")] first, or give the folder: npm run tensorboard -- DIR`);

@@ -15,8 +15,8 @@ describe("a TypeScript notebook on the tslab kernel", () => {
     const dir = scratchDir("import");
     const file = path.join(dir, "probe.ipynb");
     fs.writeFileSync(file, JSON.stringify(makeNotebook([
-      'import * as tf from "@tensorflow/tfjs-node";\nimport { encodeIdx, parseIdx } from "deep-convolution";',
-      'console.log(tf.getBackend(), parseIdx(encodeIdx([2], Uint8Array.from([7, 9]))).data.join("+"), tf.tensor([1, 2, 3]).sum().dataSync()[0]);',
+      'import * as tf from "@tensorflow/tfjs-node";\nimport { plotHistory } from "deep-convolution";',
+      'console.log(tf.getBackend(), plotHistory({ title: "t", yLabel: "y", series: { a: [7, 9] } }).data[0]!.y.join("+"), tf.tensor([1, 2, 3]).sum().dataSync()[0]);',
     ])));
     const { status, stderr, executed } = await executeNotebook(file);
     expect(status, stderr).toBe(0);

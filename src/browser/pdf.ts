@@ -4,6 +4,7 @@
  * print stylesheet that keeps images whole and long lines readable.
  */
 import { chooseBrowser, describeBrowser, launchBrowser, type BrowserChoice } from "./browser";
+import { escapeHtml } from "../core/html";
 import { writeFileAtomic } from "../core/files";
 
 export type PaperFormat = "A4" | "Letter";
@@ -65,7 +66,6 @@ function fitTablesToWidth(): void {
   }
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
  * Prints `html` (a self-contained page: nbconvert embeds every image) to PDF

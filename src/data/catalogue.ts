@@ -33,7 +33,7 @@ export const DATASETS = {
   mnist: {
     title: "MNIST",
     classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-    // the original release (also in ../shared/ENVIRONMENT.md)
+    // the original release
     md5: {
       trainImages: "6bbc9ace898e44ae57da46a324031adb",
       trainLabels: "a25bea736e30d166cdddb491f175f624",

@@ -97,6 +97,7 @@ export function readIdxFile(file: string, dataset: DatasetInfo, key: MnistFileKe
 }
 
 export function defaultDownloadCache(dataset: DatasetName = "mnist"): string {
-  const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache");
-  return path.join(base, "deep-convolution", dataset);
+  // The same folder as set-up's (scripts/setup.mjs cacheDir): DEEPCONV_CACHE_DIR, else the XDG cache.
+  const base = process.env.DEEPCONV_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "deep-convolution");
+  return path.join(base, dataset);
 }

@@ -11,7 +11,8 @@ import type { Network } from "../core/network";
 import { tf } from "../core/backend";
 import { planFor, weightsOf, type Stage } from "./stages";
 
-type Save = (tensors: Tensor[]) => void;
+/** What a custom gradient hands its forward function to keep tensors for the backward pass. */
+export type Save = (tensors: Tensor[]) => void;
 type CustomGradient = Parameters<typeof tf.customGrad>[0];
 
 /** The stage as one op on tfjs's tape: differentiated by its own backward, by its input only if `inputGradient`. */

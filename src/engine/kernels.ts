@@ -3,14 +3,12 @@
  * and gradient ops of the layers stages.ts knows, the loss, dropout masks and
  * resource variables for the optimizer.
  *
- * Why these ops (profiled on model 1, one step, batch 128): tfjs differentiates
- * ReLU as `dy · step(y)`, built from six ops (21 ms of a 76 ms step) where
- * ReluGrad takes under 1 ms; tfjs's MaxPoolGrad recomputes each window's
- * maximum (8–14 ms) where oneDNN's max-pool keeps a workspace from the forward
- * pass (under 1 ms for both); dropout masks from a JavaScript generator took
- * 14 ms where TensorFlow's stateless Philox generator takes 0.45 ms; tfjs's
- * softmax cross-entropy is about twenty small ops, SoftmaxCrossEntropyWithLogits
- * one. Everything here needs the TensorFlow backend: `nativeOps()` is null
+ * Why these ops: tfjs differentiates ReLU as `dy · step(y)`, built from six
+ * ops, where ReluGrad is one; tfjs's MaxPoolGrad recomputes each window's
+ * maximum where oneDNN's max-pool keeps a workspace from the forward pass;
+ * TensorFlow's stateless Philox generator draws dropout masks far faster than a
+ * JavaScript one; tfjs's softmax cross-entropy is about twenty small ops,
+ * SoftmaxCrossEntropyWithLogits one (measured: docs/PERFORMANCE.md). Everything here needs the TensorFlow backend: `nativeOps()` is null
  * elsewhere, and the model then runs as tfjs-layers runs it.
  */
 import type { Tensor } from "@tensorflow/tfjs-node";
@@ -90,8 +88,8 @@ export function statelessUniform(shape: number[], seed: [number, number]): Tenso
 /**
  * Random bytes, one per element of `shape`, that depend only on `seed`, compared
  * with `threshold`: true where byte ≥ threshold. Philox's 32-bit words are the
- * cost of random numbers here; four bytes per word make a mask of model 2's
- * first dropout (1.2 million units) in 0.45 ms where one float per unit takes 1.6.
+ * cost of random numbers here, so four bytes per word make a mask in about a
+ * quarter of the time of one float per unit.
  */
 function randomBytesAtLeast(backend: NativeBackend, shape: number[], seed: [number, number], threshold: number): Tensor {
   const { binding } = backend;

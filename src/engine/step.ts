@@ -10,7 +10,7 @@
 import type { NamedTensorMap, Scalar, Tensor, Variable } from "@tensorflow/tfjs-node";
 import type { Network } from "../core/network";
 import { tf } from "../core/backend";
-import { logits } from "./forward";
+import { logits, type Save } from "./forward";
 import { nativeOps } from "./kernels";
 import { planFor, weightsOf, type Stage } from "./stages";
 
@@ -25,8 +25,6 @@ export interface StepResult extends BatchTotals {
   /** The mean loss's gradient by each trainable weight, by the weight's name. */
   gradients: NamedTensorMap;
 }
-
-type Save = (tensors: Tensor[]) => void;
 
 function correctCount(logitsBatch: Tensor, labels: Tensor): Tensor {
   return tf.tidy(() => tf.equal(logitsBatch.argMax(-1), labels.argMax(-1)).sum());

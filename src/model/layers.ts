@@ -16,18 +16,12 @@
  */
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import type { Network } from "../core/network";
+import type { Layer, Network } from "../core/network";
 import { SeededDropout } from "../engine";
+import { checkDropoutRate } from "./rules";
 
-/** The one rule for a dropout rate, wherever one is given. */
-export function checkDropoutRate(what: string, rate: unknown): void {
-  if (!(typeof rate === "number" && rate >= 0 && rate < 1)) {
-    throw new UserError(`${what} must be a number from 0 (no dropout) up to, not including, 1; got ${String(rate)}.`);
-  }
-}
 
 type Args<F extends (config: never) => unknown> = NonNullable<Parameters<F>[0]>;
-type Layer = InstanceType<typeof tf.layers.Layer>;
 
 /** The models built under each name in this kernel (the notebook session), to free one when its cell runs again. */
 const modelsByName = new Map<string, Network>();

@@ -9,7 +9,8 @@ import { isFigure, type Figure } from "../report/charts";
 import { isPngImage, type PngImage } from "../report/images";
 import { setProgressOutput, terminalOutput, transcriptText } from "../training/progress";
 import { renderPng } from "../browser/render";
-import { tableHtml, tableText } from "../report/tables";
+import { PROGRESS_METADATA, TABLE_METADATA } from "../core/metadata";
+import { tableData, tableHtml, tableText } from "../report/tables";
 
 export type Bundle = Record<string, unknown>;
 type DisplayWriter = (message: { data: Bundle; metadata: Bundle; transient: { display_id?: string } }, update: boolean) => void;
@@ -75,7 +76,7 @@ export async function show(value: DataFrame | Figure | PngImage | string): Promi
       { "image/png": { width: value.width, height: value.height } },
     );
   } else if (value instanceof DataFrame) {
-    publish({ "text/html": tableHtml(value), "text/plain": tableText(value) });
+    publish({ "text/html": tableHtml(value), "text/plain": tableText(value) }, { [TABLE_METADATA]: tableData(value) });
   } else if (isFigure(value)) {
     const { bundle, metadata } = await figureBundle(value);
     publish(bundle, metadata);
@@ -123,9 +124,6 @@ export function liveFigure(): { draw(figure: Figure): void; finish(figure: Figur
     },
   };
 }
-
-/** The metadata key that tells a headless runner how many lines of a progress output are finished. */
-export const PROGRESS_METADATA = "deep_convolution/progress";
 
 // Every fit's progress: in a kernel, one output rewritten in place (its metadata
 // says which lines are finished, for the headless runner); elsewhere the terminal.

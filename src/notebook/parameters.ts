@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import type { DatasetName } from "../data/catalogue";
 import { UserError } from "../core/errors";
+import { DROPOUT_RATE_RULE, isDropoutRate } from "../model/rules";
 
 export interface Parameters {
   epochs: number;
@@ -47,7 +48,7 @@ type Check = (value: unknown) => string | null;
 
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const positiveInteger: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? null : "a whole number greater than 0");
-const dropoutRate: Check = (v) => (isNumber(v) && v >= 0 && v < 1 ? null : "a number from 0 (no dropout) up to, not including, 1");
+const dropoutRate: Check = (v) => (isDropoutRate(v) ? null : DROPOUT_RATE_RULE);
 const CHECKS: Record<keyof Parameters, { rule: Check; example: string }> = {
   epochs: { rule: positiveInteger, example: "6" },
   batchSize: { rule: positiveInteger, example: "128" },

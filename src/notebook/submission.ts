@@ -3,9 +3,12 @@
  * reads a saved notebook, runs nothing, and lists what would cost points:
  * cells not run or run out of order, error outputs, charts without their
  * image, answers not written. Also reads back the parameters the run used and
- * both models' test figures, for the summary.
+ * each model's test figures, as the comparison table's output recorded them
+ * (its metadata, not the text of any cell), for the summary.
  */
 import { UserError } from "../core/errors";
+import { TABLE_METADATA } from "../core/metadata";
+import type { tableData } from "../report/tables";
 import { DEFAULT_PARAMETERS, parseParameterValue } from "./parameters";
 
 export class NotANotebookError extends UserError {}
@@ -14,6 +17,7 @@ interface Output {
   output_type: string;
   text?: string | string[];
   data?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
   ename?: string;
   evalue?: string;
 }
@@ -33,8 +37,8 @@ export interface SubmissionReport {
   answers: number;
   /** The parameters the run used: the parameters cell, with npm start's injected values over it. */
   parameters: Record<string, unknown>;
-  /** Test loss and accuracy as the notebook printed them, per model. */
-  results: { model_1?: { loss: number; accuracy: number }; model_2?: { loss: number; accuracy: number } };
+  /** Test loss and accuracy per model, as the notebook's comparison table recorded them (empty without one). */
+  results: Record<string, { loss: number; accuracy: number }>;
 }
 
 /** nbgrader's placeholder in an answer cell of the student version. */
@@ -73,11 +77,18 @@ function assignments(source: string): Record<string, unknown> {
   return found;
 }
 
-/** Two numbers printed one per line (the seed's `print(loss)`, `print(accuracy)`), or undefined. */
-function printedPair(cell: Cell | undefined): { loss: number; accuracy: number } | undefined {
-  const text = (cell?.outputs ?? []).filter((o) => o.output_type === "stream").map((o) => joined(o.text)).join("").trim();
-  const [loss, accuracy] = text.split("\n").map(Number);
-  return Number.isFinite(loss) && Number.isFinite(accuracy) ? { loss: loss!, accuracy: accuracy! } : undefined;
+/** Each model's test loss and accuracy from the last table shown with test_loss and test_accuracy columns (comparisonTable). */
+function recordedResults(cells: Cell[]): SubmissionReport["results"] {
+  const tables = cells.flatMap((c) => c.outputs ?? []).map((o) => o.metadata?.[TABLE_METADATA] as ReturnType<typeof tableData> | undefined);
+  const table = tables.filter((t) => t?.columns.includes("test_loss") && t.columns.includes("test_accuracy")).pop();
+  if (table === undefined) return {};
+  const [loss, accuracy] = [table.columns.indexOf("test_loss"), table.columns.indexOf("test_accuracy")];
+  const results: SubmissionReport["results"] = {};
+  table.index.forEach((name, i) => {
+    const row = table.values[i]!;
+    if (typeof row[loss] === "number" && typeof row[accuracy] === "number") results[String(name)] = { loss: row[loss] as number, accuracy: row[accuracy] as number };
+  });
+  return results;
 }
 
 export function checkSubmission(notebook: unknown, name = "the notebook"): SubmissionReport {
@@ -133,13 +144,12 @@ export function checkSubmission(notebook: unknown, name = "the notebook"): Submi
   const parameterCell = cells.find((c) => c.metadata?.tags?.includes("parameters"));
   const injected = cells.find((c) => c.metadata?.tags?.includes("injected-parameters"));
   const parameters = { ...DEFAULT_PARAMETERS, ...assignments(joined(parameterCell?.source)), ...assignments(joined(injected?.source)) };
-  const printedAfter = (snippet: string) => printedPair(cells.find((c) => joined(c.source).includes(snippet)));
   return {
     problems,
     codeCells: code.length,
     charts,
     answers: answerCells.length,
     parameters,
-    results: { model_1: printedAfter("console.log(loss);"), model_2: printedAfter("console.log(loss2);") },
+    results: recordedResults(cells),
   };
 }

@@ -7,6 +7,7 @@
 import type { Tensor } from "@tensorflow/tfjs-node";
 import type { Network } from "../core/network";
 import { tf } from "../core/backend";
+import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
 import { logits } from "../engine";
 import type { History } from "../training/training";
@@ -16,8 +17,7 @@ export function predictProbabilities(model: Network, x: Tensor, batchSize = 256)
   const n = x.shape[0] ?? 0;
   const parts: Float32Array[] = [];
   let classes = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
+  for (const [start, size] of batchRanges(n, batchSize)) {
     const probabilities = tf.tidy(() => tf.softmax(logits(model, x.slice(start, size), false)));
     classes = probabilities.shape[1] ?? 0;
     parts.push(probabilities.dataSync() as Float32Array);

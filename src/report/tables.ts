@@ -3,6 +3,7 @@
  * rendering as an HTML table and as plain text (for places without HTML).
  */
 import { DataFrame } from "danfojs-node";
+import { escapeHtml } from "../core/html";
 import { generalisation, perClassMetrics } from "./analysis";
 import type { History, Metrics } from "../training/training";
 
@@ -75,8 +76,6 @@ function cells(df: DataFrame): { header: string[]; body: string[][] } {
   };
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
-
 /** The table as HTML, styled like pandas' notebook tables (JupyterLab styles class "dataframe"). */
 export function tableHtml(df: DataFrame): string {
   const { header, body } = cells(df);
@@ -85,6 +84,12 @@ export function tableHtml(df: DataFrame): string {
     .map(([index, ...row]) => `<tr><th>${escapeHtml(index!)}</th>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`)
     .join("\n");
   return `<table class="dataframe" border="1">\n<thead><tr style="text-align: right;">${th}</tr></thead>\n<tbody>\n${tr}\n</tbody>\n</table>`;
+}
+
+/** The table's values as JSON (NaN, "no value", as null), to keep beside its HTML in the notebook. */
+export function tableData(df: DataFrame): { index: Array<string | number>; columns: string[]; values: Array<Array<number | string | null>> } {
+  const values = (df.values as unknown[][]).map((row) => row.map((v) => (typeof v === "number" && Number.isNaN(v) ? null : (v as number | string))));
+  return { index: df.index as Array<string | number>, columns: df.columns as string[], values };
 }
 
 /** The table as aligned plain text. */

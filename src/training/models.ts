@@ -3,7 +3,7 @@
  * kerasLayers (the same layers, names, seeds and summary as the notebook's
  * model cells). For scripts and tests; the notebook writes the layers out.
  */
-import { checkDropoutRate } from "../model/layers";
+import { checkDropoutRate } from "../model/rules";
 import { kerasLayers, type KerasSequential } from "./sequential";
 
 export interface ConvNetOptions {

@@ -9,6 +9,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Optimizer, Tensor } from "@tensorflow/tfjs-node";
 import seedrandom from "seedrandom";
 import { tf } from "../core/backend";
+import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
 import { applyConstraints, evaluationTotals, trainingStep } from "../engine";
@@ -79,8 +80,7 @@ export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize:
   if (n === 0) throw new UserError("evaluate: no examples to evaluate.");
   let loss = 0;
   let correct = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
+  for (const [start, size] of batchRanges(n, batchSize)) {
     const totals = tf.tidy(() => {
       const t = evaluationTotals(model, x.slice(start, size), y.slice(start, size));
       return [t.lossSum, t.correct];

@@ -56,4 +56,22 @@ describe("src/", () => {
     // and the engine does use them: the fence is around something
     expect(files.filter((f) => f.startsWith("engine/") && internals.test(fs.readFileSync(path.join(src, f), "utf8"))).length).toBeGreaterThan(2);
   });
+
+  it("keeps what npm start and npm run check load before any kernel free of TensorFlow (they only read)", () => {
+    const importsOf = (file: string): string[] => {
+      const text = fs.readFileSync(path.join(src, file), "utf8");
+      return [...text.matchAll(/^import (?!type )[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']/gm)].map(([, spec]) => {
+        const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec!));
+        return files.includes(`${resolved}.ts`) ? `${resolved}.ts` : `${resolved}/index.ts`;
+      });
+    };
+    const reached = (start: string, seen = new Set<string>()): Set<string> => {
+      if (!seen.has(start)) {
+        seen.add(start);
+        importsOf(start).forEach((f) => reached(f, seen));
+      }
+      return seen;
+    };
+    for (const entry of ["notebook/parameters.ts", "notebook/submission.ts"]) expect([...reached(entry)].filter((f) => f === "core/backend.ts")).toEqual([]);
+  });
 });

@@ -19,6 +19,14 @@ function executed() {
       { cell_type: "code", execution_count: 4, source: "console.log(loss);\nconsole.log(accuracy);", metadata: {}, outputs: [{ output_type: "stream", name: "stdout", text: ["0.0349\n", "0.9897\n"] }] },
       { cell_type: "markdown", source: "**Answer:** good enough for notes, not for cheques.", metadata: { nbgrader: { solution: true, grade: true, grade_id: "q13-answer", points: 5 } } },
       { cell_type: "code", execution_count: 5, source: "console.log(loss2);\nconsole.log(accuracy2);", metadata: {}, outputs: [{ output_type: "stream", name: "stdout", text: "0.0311\n0.9898\n" }] },
+      {
+        // The figures come from what the comparison table recorded, whatever the cell's variables are called.
+        cell_type: "code", execution_count: 6, source: "const resultsRenamed = { … };\nawait show(comparisonTable(resultsRenamed));", metadata: {},
+        outputs: [{
+          output_type: "display_data", data: { "text/html": "<table>…</table>", "text/plain": "…" },
+          metadata: { "deep_convolution/table": { index: ["model_1", "model_2"], columns: ["loss", "test_loss", "test_accuracy"], values: [[0.01, 0.0349, 0.9897], [0.04, 0.0311, null]] } },
+        }],
+      },
     ],
   };
 }
@@ -27,9 +35,10 @@ describe("checkSubmission", () => {
   it("passes a notebook run top to bottom, and reads back its parameters and test figures", () => {
     const report = checkSubmission(executed());
     expect(report.problems).toEqual([]);
-    expect(report).toMatchObject({ codeCells: 5, charts: 1, answers: 1 });
+    expect(report).toMatchObject({ codeCells: 6, charts: 1, answers: 1 });
     expect(report.parameters).toMatchObject({ epochs: 1, sampleLimit: 2000, batchSize: 128 });
-    expect(report.results).toEqual({ model_1: { loss: 0.0349, accuracy: 0.9897 }, model_2: { loss: 0.0311, accuracy: 0.9898 } });
+    // model_2's accuracy is missing from the table (null), so only model_1 is read back
+    expect(report.results).toEqual({ model_1: { loss: 0.0349, accuracy: 0.9897 } });
   });
 
   it("names cells run out of order, both of them", () => {
