@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench [-- --steps 100 --warmup 10 --pairs 11]`: the notebook's training
+// `npm run bench [-- --steps 100 --warmup 10 --pairs 11 --isa avx2]`: the notebook's training
 // path against Keras 3 on TensorFlow, same models, optimizer, batch and data, run
 // alternately (A/B, then B/A) in fresh processes within one invocation. Prints
 // each pair's ratio, min/median/max per model, the CPU and load, and a verdict;
-// writes output/bench.json. `npm run bench -- --e2e`: the seed's whole training
+// writes output/bench.json and appends a line to docs/bench-history.jsonl. `--isa avx2`
+// limits oneDNN to AVX2 on both sides (ONEDNN_MAX_CPU_ISA). `npm run bench -- --e2e`: the seed's whole training
 // (both models, 6 epochs, validation split 0.2, on all 60,000 images) in Keras
 // against the notebook's two fits, side by side, with both sides' test accuracy
 // (pair n seeded with 42 + n) and whether ours keeps up with Keras's over the seeds.
@@ -24,8 +25,16 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "10" },
     pairs: { type: "string" },
     e2e: { type: "boolean", default: false },
+    isa: { type: "string" },
   },
 });
+// --isa avx2 limits oneDNN, on both sides, to AVX2: an AVX-512 machine then shows a student laptop's case.
+const ISA_LIMITS = { avx2: "AVX2", "avx512": "AVX512_CORE" };
+const isaLimit = values.isa === undefined ? undefined : ISA_LIMITS[values.isa.toLowerCase()];
+if (values.isa !== undefined && isaLimit === undefined) {
+  console.error(`--isa ${values.isa}: give one of ${Object.keys(ISA_LIMITS).join(", ")}.`);
+  process.exit(2);
+}
 const e2e = values.e2e;
 const [steps, warmup, pairs] = [values.steps, values.warmup, values.pairs ?? (e2e ? "1" : "11")].map(Number);
 if (![steps, warmup, pairs].every((n) => Number.isInteger(n) && n > 0)) {
@@ -64,7 +73,8 @@ const SIDES = {
 
 function runSide(side, model, pair) {
   const [cmd, args] = SIDES[side](model, pair);
-  const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" } });
+  const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2", ...(isaLimit ? { ONEDNN_MAX_CPU_ISA: isaLimit } : {}) };
+  const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", env });
   const line = r.stdout.trim().split("\n").pop() ?? "";
   if (r.status !== 0 || !line.startsWith("{")) {
     console.error(`The ${side} side failed on model ${model}:\n${r.stderr.split("\n").slice(-15).join("\n")}`);
@@ -84,9 +94,12 @@ function machine() {
   const cpuinfo = fs.existsSync("/proc/cpuinfo") ? fs.readFileSync("/proc/cpuinfo", "utf8") : "";
   const field = (name) => cpuinfo.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, "m"))?.[1];
   const family = field("cpu family");
+  const flags = ` ${field("flags") ?? ""} `;
   return {
     cpu: field("model name") ?? os.cpus()[0]?.model,
     cpuFamilyModel: family ? `family ${family} model ${field("model")}` : null,
+    // What oneDNN's generated kernels can use: the figures differ from one to the other.
+    isa: flags.includes(" avx512f ") ? "AVX-512" : flags.includes(" avx2 ") ? "AVX2" : "neither AVX2 nor AVX-512",
     cores: os.cpus().length,
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
@@ -129,7 +142,8 @@ const host = machine();
 const loadBefore = os.loadavg();
 const unit = e2e ? "s for both fits" : "ms/step";
 const measure = (r) => (e2e ? r.seconds : r.msPerStep);
-console.log(`${host.cpu} (${host.cpuFamilyModel ?? "?"}), ${host.cores} cores; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
+if (isaLimit) host.isaLimit = `ONEDNN_MAX_CPU_ISA=${isaLimit}`;
+console.log(`${host.cpu} (${host.cpuFamilyModel ?? "?"}, ${host.isa}${isaLimit ? `, oneDNN limited to ${isaLimit}` : ""}), ${host.cores} cores; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
 console.log(e2e
   ? `The seed's whole training (both models, 6 epochs, validation split 0.2, all 60,000 images), ${pairs} alternating pair(s).`
   : `Training ${steps} steps of batch 128 after ${warmup} warm-up steps; ${pairs} alternating pairs per model.`);
@@ -193,9 +207,17 @@ const file = path.join(root, "output", e2e ? "bench-e2e.json" : "bench.json");
 fs.mkdirSync(path.dirname(file), { recursive: true });
 fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
 fs.renameSync(`${file}.tmp`, file);
+// The bench's history: one line per run, with its date and machine, kept in the repository
+// (docs/PERFORMANCE.md reads from it) instead of figures copied into prose.
+const history = path.join(root, "docs", "bench-history.jsonl");
+const summary = Object.fromEntries(Object.entries(report.models).map(([name, m]) => [name, {
+  tsMedian: m.ts.median, kerasMedian: m.keras.median, ratioMedianOfPairs: m.ratio.median, ratioFastModes: m.ratioFastModes,
+  tsPeakRssMb: Math.round(m.ts.peakRssMb), kerasPeakRssMb: Math.round(m.keras.peakRssMb),
+}]));
+fs.appendFileSync(history, `${JSON.stringify({ date: report.date, machine: host, method: report.method, unit, models: summary, verdict: report.verdict })}\n`);
 if (e2e) {
   const { ts, keras } = report.models.both_fits.testAccuracy;
   [0, 1].forEach((m) => console.log(`model ${m + 1} test accuracy over seeds ${Array.from({ length: pairs }, (_, i) => seedOf(i)).join(", ")}: TS ${ts[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(ts[m]).toFixed(4)}), Keras ${keras[m].map((a) => a.toFixed(4)).join(" ")} (mean ${mean(keras[m]).toFixed(4)})`));
 }
-console.log(`\nratio = TS ${unit} ÷ Keras ${unit} per pair; below 1.0 the TypeScript path is faster. Wrote ${path.relative(process.cwd(), file)}`);
+console.log(`\nratio = TS ${unit} ÷ Keras ${unit} per pair; below 1.0 the TypeScript path is faster. Wrote ${path.relative(process.cwd(), file)} and a line of ${path.relative(process.cwd(), history)}`);
 console.log(`verdict: ${report.verdict}`);

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // One-command set-up, run by `npm install` (postinstall) and by `npm run setup`.
-// Brings up, idempotently: the project's Python venv with Jupyter, the native
-// TensorFlow binding of @tensorflow/tfjs-node, the patches of patches/, the
-// tslab kernels inside that venv, and the compiled helpers in dist/. Each step checks before it works,
+// Brings up, idempotently: the compiled helpers in dist/ (first: set-up uses
+// their cache rule), the project's Python venv with Jupyter, the native
+// TensorFlow binding of @tensorflow/tfjs-node, the patches of patches/ and the
+// tslab kernels inside that venv. Each step checks before it works,
 // so a second run is quick and a half-finished one is repaired.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { pip } from "./pip.mjs";
 import { compileHelpers, nodeBin as bin, root, venvPython as projectVenvPython } from "./project.mjs";
@@ -49,9 +50,10 @@ function sha256(file) {
   return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
+// The helpers' own rule (src/core/cache.ts), so set-up and the data loader share one folder;
+// buildHelpers runs first, so dist/ holds it.
 function cacheDir() {
-  const base = process.env.DEEPCONV_CACHE_DIR
-    ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "deep-convolution");
+  const base = createRequire(import.meta.url)(path.join(root, "dist", "core", "cache.js")).cacheRoot();
   fs.mkdirSync(base, { recursive: true });
   return base;
 }
@@ -331,13 +333,13 @@ function buildHelpers() {
 if (process.env.npm_lifecycle_event === "postinstall" && "npm_package_resolved" in process.env) process.exit(0);
 
 try {
+  buildHelpers();
   ensureVenv();
   ensureLabSettings();
   ensureTensorflowBinding();
   ensurePatches();
   ensureKernels();
   if (process.argv.includes("--teacher")) ensureTeacherTools();
-  buildHelpers();
   log("done");
 } catch (error) {
   if (!(error instanceof SetupError)) throw error;

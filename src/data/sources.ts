@@ -5,9 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
+import { cacheRoot } from "../core/cache";
 import { UserError } from "../core/errors";
 import { writeFileAtomic } from "../core/files";
 import { FILE_NAMES, type DatasetInfo, type DatasetName, type MnistFileKey } from "./catalogue";
@@ -97,7 +97,5 @@ export function readIdxFile(file: string, dataset: DatasetInfo, key: MnistFileKe
 }
 
 export function defaultDownloadCache(dataset: DatasetName = "mnist"): string {
-  // The same folder as set-up's (scripts/setup.mjs cacheDir): DEEPCONV_CACHE_DIR, else the XDG cache.
-  const base = process.env.DEEPCONV_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "deep-convolution");
-  return path.join(base, dataset);
+  return path.join(cacheRoot(), dataset);
 }
