@@ -2,8 +2,10 @@
 // `npm run profile [-- --model 2 --steps 30 --by-shape]`: where one training step of the
 // notebook's path spends its time, per TensorFlow op (wall time of each native
 // call, summed per step), next to the step's total, and the step's arithmetic
-// (FLOPs of its convolutions and matrix products) with the rate reached. Used to
-// choose what to speed up.
+// (FLOPs of its convolutions and matrix products) with the rate reached, beside
+// the machine's sgemm rate from a probe of about a second (what two cores can
+// do here) and the share of it the convolutions reach. Used to choose what to
+// speed up.
 import { parseArgs } from "node:util";
 import { helpers, prepare } from "./prepare.mjs";
 
@@ -22,17 +24,34 @@ await model.fit(data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { batchSiz
  * layer, whose input is the images). Element-wise work is left out.
  */
 function stepFlops(net, batch) {
-  let flops = 0;
+  const flops = { conv: 0, dense: 0 };
   net.layers.forEach((layer, index) => {
     const kernel = layer.getWeights()[0]?.shape;
     const out = layer.outputShape;
-    let macs = 0;
-    if (layer.getClassName() === "Conv2D") macs = out[1] * out[2] * kernel.reduce((a, b) => a * b, 1);
-    else if (layer.getClassName() === "Dense") macs = kernel[0] * kernel[1];
-    flops += 2 * macs * batch * (index === 0 ? 2 : 3);
+    const passes = 2 * batch * (index === 0 ? 2 : 3);
+    if (layer.getClassName() === "Conv2D") flops.conv += passes * out[1] * out[2] * kernel.reduce((a, b) => a * b, 1);
+    else if (layer.getClassName() === "Dense") flops.dense += passes * kernel[0] * kernel[1];
   });
   return flops;
 }
+
+/** What this machine's matrix product reaches: 2048² float32 products for about a second, in GFLOP/s. */
+function sgemmRate(n = 2048, seconds = 1) {
+  const [a, b] = [tf.randomUniform([n, n]), tf.randomUniform([n, n])];
+  tf.matMul(a, b).dispose(); // warm-up: oneDNN generates its kernel on first use
+  let reps = 0;
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    const c = tf.matMul(a, b);
+    c.dataSync(); // wait for it
+    c.dispose();
+    reps++;
+  }
+  const rate = (2 * n ** 3 * reps) / ((performance.now() - started) / 1000) / 1e9;
+  tf.dispose([a, b]);
+  return rate;
+}
+const sgemm = sgemmRate();
 
 const backend = tf.backend();
 const perOp = new Map();
@@ -57,6 +76,10 @@ const rows = [...perOp].map(([name, e]) => [name, e.calls / steps, e.ms / steps]
 const native = rows.reduce((sum, r) => sum + r[2], 0);
 console.log(`model ${values.model}, batch 128, ${steps} steps: ${wall.toFixed(1)} ms/step, of which ${native.toFixed(1)} ms in TensorFlow ops`);
 const flops = stepFlops(model, 128);
-console.log(`${(flops / 1e9).toFixed(2)} GFLOP per step (convolutions and matrix products): ${(flops / 1e6 / wall).toFixed(0)} GFLOP/s over the whole step`);
+const total = flops.conv + flops.dense;
+console.log(`${(total / 1e9).toFixed(2)} GFLOP per step (convolutions and matrix products): ${(total / 1e6 / wall).toFixed(0)} GFLOP/s over the whole step`);
+const convMs = rows.filter(([name]) => /Conv2D/.test(name)).reduce((sum, r) => sum + r[2], 0);
+const convRate = flops.conv / 1e6 / convMs;
+console.log(`sgemm (2048², about 1 s): ${sgemm.toFixed(0)} GFLOP/s; the convolutions: ${convRate.toFixed(0)} GFLOP/s in their ops (${convMs.toFixed(1)} ms/step), ${((100 * convRate) / sgemm).toFixed(0)} % of sgemm`);
 console.log("   ms/step  calls/step  op");
 for (const [name, calls, ms] of rows.slice(0, 20)) console.log(`${ms.toFixed(2).padStart(10)}  ${String(calls).padStart(10)}  ${name}`);
