@@ -4,23 +4,13 @@
  * them on a loopback port, and its HTTP API gives every epoch's scalars.
  */
 import { spawn } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tf } from "../src/core/backend";
 import { adadelta } from "../src/engine/adadelta";
 import { tensorBoard } from "../src/training/callbacks";
 import { kerasLayers } from "../src/training/sequential";
-import { root, tempDir } from "./helpers";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, root, tempDir } from "./helpers";
 
 const stops: Array<() => void> = [];
 afterAll(() => stops.forEach((stop) => stop()));

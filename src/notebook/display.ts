@@ -89,7 +89,7 @@ export async function show(value: DataFrame | Figure | PngImage | string): Promi
  * One output that can be rewritten in place (a display with an id), or null
  * outside a kernel.
  */
-export function updatableOutput(): ((bundle: Bundle, metadata?: Bundle) => void) | null {
+function updatableOutput(): ((bundle: Bundle, metadata?: Bundle) => void) | null {
   const write = kernelWriter();
   if (write === null) return null;
   const displayId = randomBytes(8).toString("hex");
