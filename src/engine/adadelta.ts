@@ -17,7 +17,7 @@
 import type { NamedTensorMap, Tensor, Variable, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { ResourceVariable } from "./kernels";
+import { ResourceVariable } from "./variables";
 
 export interface AdadeltaOptions {
   /** Keras's default is 0.001; the assignment uses 1.0. */

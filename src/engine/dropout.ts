@@ -9,7 +9,7 @@
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import type { Shape, Tensor, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
-import { dropout } from "./kernels";
+import { dropout } from "./random";
 
 export class SeededDropout extends tf.layers.Layer {
   static get className(): string {

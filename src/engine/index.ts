@@ -1,13 +1,16 @@
 /**
  * The engine: the one folder that reaches into TensorFlow's internals (the
- * native binding's ops, resource variables, oneDNN's `_MklNative*` kernels,
- * tfjs's registered variables and deep imports). The rest of src/ uses only
- * what this file exports; test/unit/architecture.test.ts holds it to that.
+ * native binding's ops, resource variables, oneDNN's `_MklNative*` kernels
+ * and the choice among kernels, tfjs's registered variables and deep
+ * imports). The rest of src/ uses only what this file exports;
+ * test/unit/architecture.test.ts holds it to that.
  */
 export { trainingStep, evaluationTotals, applyConstraints, type StepResult, type BatchTotals } from "./step";
 export { logits } from "./forward";
 export { adadelta, KerasAdadelta, type AdadeltaOptions } from "./adadelta";
 export { SeededDropout } from "./dropout";
+export { kernelChoices } from "./kernels";
+export type { KernelChoice } from "./tuner";
 
 /**
  * The @tensorflow/tfjs-node version whose internals the engine was checked

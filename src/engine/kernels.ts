@@ -1,145 +1,22 @@
 /**
  * TensorFlow's own ops for the training step, called directly: the forward
- * and gradient ops of the layers stages.ts knows, the loss, dropout masks and
- * resource variables for the optimizer.
+ * and gradient ops of the layers stages.ts knows, and the loss. Where there
+ * is more than one way to compute an op (TensorFlow's portable Eigen kernel,
+ * oneDNN's, or a reformulation on other ops), each is a candidate and the
+ * tuner (tuner.ts) runs the one this machine runs fastest.
  *
  * Why these ops: tfjs differentiates ReLU as `dy · step(y)`, built from six
- * ops, where ReluGrad is one; tfjs's MaxPoolGrad recomputes each window's
- * maximum where oneDNN's max-pool keeps a workspace from the forward pass;
- * TensorFlow's stateless Philox generator draws dropout masks far faster than a
- * JavaScript one; tfjs's softmax cross-entropy is about twenty small ops,
- * SoftmaxCrossEntropyWithLogits one (measured: docs/PERFORMANCE.md). Everything here needs the TensorFlow backend: `nativeOps()` is null
- * elsewhere, and the model then runs as tfjs-layers runs it.
+ * ops, where ReluGrad is one; oneDNN's max-pool keeps a workspace from the
+ * forward pass where MaxPoolGrad recomputes each window's maximum; tfjs's
+ * softmax cross-entropy is about twenty small ops, SoftmaxCrossEntropyWithLogits
+ * one (measured: docs/PERFORMANCE.md). Everything here needs the TensorFlow
+ * backend: `nativeOps()` is null elsewhere, and the model then runs as
+ * tfjs-layers runs it.
  */
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
-
-interface OpAttr {
-  name: string;
-  type: number;
-  value: number | number[] | string | boolean;
-}
-
-interface NativeBackend {
-  binding: {
-    TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number;
-    TF_FLOAT: number; TF_INT32: number;
-  };
-  executeSingleOutput(name: string, attrs: OpAttr[], inputs: Tensor[]): Tensor;
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], count: number): Tensor[];
-}
-
-function native(): NativeBackend | null {
-  return tf.getBackend() === "tensorflow" ? (tf.backend() as unknown as NativeBackend) : null;
-}
-
-/** TensorFlow's uint8 (TF_DataType 4); tfjs-node labels such tensors int32, so only native ops may touch them. */
-const TF_UINT8 = 4;
-
-const constants = new Map<string, Tensor>();
-
-/**
- * A small constant tensor (a shape, a scalar) made once and kept: steps run
- * inside tidy, and making it again each time costs an upload to TensorFlow.
- */
-function constant(key: string, make: () => Tensor): Tensor {
-  let tensor = constants.get(key);
-  if (tensor === undefined) constants.set(key, (tensor = tf.keep(make())));
-  return tensor;
-}
-
-/** A shape as the int32 tensor TensorFlow's ops take. */
-const shapeTensor = (shape: number[]) => constant(`shape ${shape.join(",")}`, () => tf.tensor1d(shape, "int32"));
-const floatScalar = (value: number) => constant(`float ${value}`, () => tf.scalar(value));
-
-/** Whether this TensorFlow build runs the op `probe` calls (oneDNN's kernels are not in every build); makeOps asks once per process. */
-function hasOp(probe: () => Tensor | Tensor[]): boolean {
-  try {
-    tf.tidy(() => {
-      probe();
-    });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function withSeed(seed: [number, number], f: (seed: Tensor) => Tensor): Tensor {
-  const seedTensor = tf.tensor1d(seed, "int32");
-  try {
-    return f(seedTensor);
-  } finally {
-    seedTensor.dispose();
-  }
-}
-
-/** Uniform [0, 1) floats that depend only on `shape` and `seed` (two int32 words). */
-export function statelessUniform(shape: number[], seed: [number, number]): Tensor {
-  const backend = native();
-  if (backend === null) return tf.randomUniform(shape, 0, 1, "float32", seed[0] * 1_000_003 + seed[1]);
-  const { binding } = backend;
-  return withSeed(seed, (seedTensor) => backend.executeSingleOutput("StatelessRandomUniform", [
-    { name: "dtype", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
-    { name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 },
-    { name: "Tseed", type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 },
-  ], [shapeTensor(shape), seedTensor]));
-}
-
-/**
- * Random bytes, one per element of `shape`, that depend only on `seed`, compared
- * with `threshold`: true where byte ≥ threshold. Philox's 32-bit words are the
- * cost of random numbers here, so four bytes per word make a mask in about a
- * quarter of the time of one float per unit.
- */
-function randomBytesAtLeast(backend: NativeBackend, shape: number[], seed: [number, number], threshold: number): Tensor {
-  const { binding } = backend;
-  const count = shape.reduce((a, b) => a * b, 1);
-  const type = (name: string, value: number): OpAttr => ({ name, type: binding.TF_ATTR_TYPE, value });
-  return tf.tidy(() => {
-    const words = withSeed(seed, (seedTensor) => backend.executeSingleOutput("StatelessRandomUniformFullInt", [
-      type("dtype", binding.TF_INT32), type("T", binding.TF_INT32), type("Tseed", binding.TF_INT32),
-    ], [shapeTensor([Math.ceil(count / 4)]), seedTensor]));
-    const reshape = (t: Tensor, to: number[]) => backend.executeSingleOutput("Reshape", [type("T", TF_UINT8), type("Tshape", binding.TF_INT32)], [t, shapeTensor(to)]);
-    let bytes = backend.executeSingleOutput("Bitcast", [type("T", binding.TF_INT32), type("type", TF_UINT8)], [words]);
-    if (count % 4 !== 0) {
-      bytes = backend.executeSingleOutput("Slice", [type("T", TF_UINT8), type("Index", binding.TF_INT32)], [reshape(bytes, [-1]), shapeTensor([0]), shapeTensor([count])]);
-    }
-    const bound = constant(`uint8 ${threshold}`, () => backend.executeSingleOutput("Cast", [
-      type("SrcT", binding.TF_INT32), type("DstT", TF_UINT8), { name: "Truncate", type: binding.TF_ATTR_BOOL, value: false },
-    ], [tf.scalar(threshold, "int32")]));
-    return backend.executeSingleOutput("GreaterEqual", [type("T", TF_UINT8)], [reshape(bytes, shape), bound]);
-  });
-}
-
-/**
- * Which units dropout keeps (true with probability 1 − rate), drawn from `seed`.
- * A rate that is a whole number of 256ths (0.25, 0.5, 0.125, …) is met exactly
- * by one random byte per unit; any other rate compares a uniform float with
- * it, as Keras does.
- */
-export function keepMask(shape: number[], rate: number, seed: [number, number]): Tensor {
-  const backend = native();
-  const threshold = rate * 256;
-  if (backend !== null && Number.isInteger(threshold) && threshold <= 255) return randomBytesAtLeast(backend, shape, seed, threshold);
-  return tf.tidy(() => tf.greaterEqual(statelessUniform(shape, seed), rate));
-}
-
-/** Inverted dropout's multiplier: 1/(1−rate) for the units `keepMask` keeps, 0 for the others. */
-export function dropoutMask(shape: number[], rate: number, seed: [number, number]): Tensor {
-  const backend = native();
-  const scale = 1 / (1 - rate);
-  return tf.tidy(() => {
-    const keep = keepMask(shape, rate, seed);
-    // SelectV2 makes it in one pass, broadcasting its scalars (tfjs's where would tile them first).
-    if (backend === null) return tf.mul(tf.cast(keep, "float32"), scale);
-    return backend.executeSingleOutput("SelectV2", [{ name: "T", type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT }], [keep, floatScalar(scale), floatScalar(0)]);
-  });
-}
-
-/** Inverted dropout with a mask drawn from `seed`: kept units are scaled by 1/(1−rate). */
-export function dropout(x: Tensor, rate: number, seed: [number, number]): Tensor {
-  return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, rate, seed)));
-}
+import { attributes, hasOp, intVector, native, type NativeBackend, type OpAttr } from "./binding";
+import { fileStore, machineKey, parseKernelSettings, Tuner, type Candidate, type KernelChoice, type KernelSettings } from "./tuner";
 
 /** A max-pooling's output and what its gradient needs besides it. */
 export interface Pooled {
@@ -156,7 +33,7 @@ export interface NativeOps {
   relu(x: Tensor): Tensor;
   /** dy where y > 0, else 0: the gradient of y = relu(x), from its output. */
   reluGrad(dy: Tensor, y: Tensor): Tensor;
-  /** conv(x, w) + b; with a bias, oneDNN adds it while writing the output, where BiasAdd would read it all again. */
+  /** conv(x, w) + b. */
   conv(x: Tensor, w: Tensor, b: Tensor | null): Tensor;
   convInputGrad(inputShape: number[], w: Tensor, dy: Tensor): Tensor;
   convFilterGrad(x: Tensor, filterShape: number[], dy: Tensor): Tensor;
@@ -165,69 +42,163 @@ export interface NativeOps {
   biasGrad(dy: Tensor): Tensor;
   maxPool(x: Tensor, size: number): Pooled;
   maxPoolGrad(x: Tensor, pooled: Pooled, dy: Tensor, size: number): Tensor;
-  /** a·b, either side transposed in place. */
+  /** a·b, either side transposed. */
   matMul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor;
   reshape(x: Tensor, shape: number[]): Tensor;
   /** Each example's cross-entropy between one-hot `labels` and softmax(`logits`), and its gradient by the logits. */
   softmaxCrossEntropy(logits: Tensor, labels: Tensor): [losses: Tensor, gradient: Tensor];
 }
 
-let cachedOps: NativeOps | null = null;
+type Conv = (x: Tensor, w: Tensor, b: Tensor | null) => Tensor;
+type FilterGrad = (x: Tensor, filterShape: number[], dy: Tensor) => Tensor;
+type InputGrad = (inputShape: number[], w: Tensor, dy: Tensor) => Tensor;
+type Pool = { forward(x: Tensor, size: number): Pooled; backward(x: Tensor, pooled: Pooled, dy: Tensor, size: number): Tensor };
+type MatMul = (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean) => Tensor;
 
-/** TensorFlow's ops, or null outside the TensorFlow backend. */
-export function nativeOps(): NativeOps | null {
-  const backend = native();
-  if (backend === null) return null;
-  cachedOps ??= makeOps(backend);
-  return cachedOps;
+/** Each op's candidates on this TensorFlow build, baseline first (the kernel used before the tuner existed). */
+export interface Candidates {
+  conv2d: Candidate<Conv>[];
+  conv2dFilterGrad: Candidate<FilterGrad>[];
+  conv2dInputGrad: Candidate<InputGrad>[];
+  maxPool: Candidate<Pool>[];
+  matMul: Candidate<MatMul>[];
 }
 
-function makeOps(backend: NativeBackend): NativeOps {
-  const { binding } = backend;
-  const run = (op: string, attrs: OpAttr[], inputs: Tensor[]) => backend.executeSingleOutput(op, attrs, inputs);
-  const T: OpAttr = { name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
-  const nhwc: OpAttr = { name: "data_format", type: binding.TF_ATTR_STRING, value: "NHWC" };
-  const mkl: OpAttr = { name: "_kernel", type: binding.TF_ATTR_STRING, value: "MklNameChangeOp" };
-  const bool = (name: string, value: boolean): OpAttr => ({ name, type: binding.TF_ATTR_BOOL, value });
-  const ints = (name: string, value: number[]): OpAttr => ({ name, type: binding.TF_ATTR_INT, value });
-  const valid: OpAttr = { name: "padding", type: binding.TF_ATTR_STRING, value: "VALID" };
-  const conv = [T, ints("strides", [1, 1, 1, 1]), bool("use_cudnn_on_gpu", true), valid, ints("explicit_paddings", []), nhwc, ints("dilations", [1, 1, 1, 1])];
-  const convWithBias = [...conv, bool("is_filter_const", false), mkl];
-  const window = (size: number) => [T, ints("ksize", [1, size, size, 1]), ints("strides", [1, size, size, 1]), valid, nhwc];
-  // oneDNN's max-pool (what TensorFlow's graph optimiser uses for Keras) keeps a workspace for its gradient.
-  const mklPool = (size: number) => [...window(size), ints("explicit_paddings", []), bool("workspace_enabled", true), mkl];
+/** Every candidate's name per op, whether or not this build has it (for DEEPCONV_KERNELS). */
+export const KERNEL_CATALOGUE: Record<keyof Candidates, string[]> = {
+  conv2d: ["eigen", "onednn"],
+  conv2dFilterGrad: ["eigen", "onednn", "transposed"],
+  conv2dInputGrad: ["eigen", "onednn", "padded"],
+  maxPool: ["onednn", "eigen"],
+  matMul: ["adjoint", "transposed"],
+};
 
-  const fusedBias = hasOp(() => run("_MklNativeConv2DWithBias", convWithBias, [tf.zeros([1, 1, 1, 1]), tf.zeros([1, 1, 1, 1]), tf.zeros([1])]));
-  const mklPooling = hasOp(() => backend.executeMultipleOutputs("_MklNativeMaxPool", mklPool(2), [tf.zeros([1, 2, 2, 1])], 2));
+/**
+ * The candidates this TensorFlow build can run. `withoutOneDNN` leaves out
+ * every oneDNN kernel, also inside the reformulations, as a build without
+ * oneDNN would (tfjs-node's own download on macOS or Windows).
+ */
+export function candidates(backend: NativeBackend, withoutOneDNN = false): Candidates {
+  const { float: T, bool, ints, string, oneDNN: mkl, type } = attributes(backend);
+  const { TF_INT32 } = backend.binding;
+  const run = (op: string, attrs: OpAttr[], inputs: Tensor[]) => backend.executeSingleOutput(op, attrs, inputs);
+  const nhwc = string("data_format", "NHWC");
+  const convAttrs = (padding: number[] | null) => [
+    T, ints("strides", [1, 1, 1, 1]), bool("use_cudnn_on_gpu", true), string("padding", padding === null ? "VALID" : "EXPLICIT"),
+    ints("explicit_paddings", padding ?? []), nhwc, ints("dilations", [1, 1, 1, 1]),
+  ];
+  const conv = convAttrs(null);
+  const mklConv = [...conv, bool("is_filter_const", false), mkl];
+  const window = (size: number) => [T, ints("ksize", [1, size, size, 1]), ints("strides", [1, size, size, 1]), string("padding", "VALID"), nhwc];
+  const mklPool = (size: number) => [...window(size), ints("explicit_paddings", []), bool("workspace_enabled", true), mkl];
+  const tperm = type("Tperm", TF_INT32);
+  const z = (...shape: number[]) => tf.zeros(shape);
+  const has = (op: string, attrs: OpAttr[], inputs: () => Tensor[], outputs = 1) =>
+    !withoutOneDNN && hasOp(() => backend.executeMultipleOutputs(op, attrs, inputs(), outputs));
+
+  const oneDNNConv = has("_MklNativeConv2D", mklConv, () => [z(1, 1, 1, 1), z(1, 1, 1, 1)]);
+  const oneDNNBias = has("_MklNativeConv2DWithBias", mklConv, () => [z(1, 1, 1, 1), z(1, 1, 1, 1), z(1)]);
+  const oneDNNFilter = has("_MklNativeConv2DBackpropFilter", [...conv, mkl], () => [z(1, 1, 1, 1), intVector([1, 1, 1, 1]), z(1, 1, 1, 1)]);
+  const oneDNNInput = has("_MklNativeConv2DBackpropInput", [...conv, mkl], () => [intVector([1, 1, 1, 1]), z(1, 1, 1, 1), z(1, 1, 1, 1)]);
+  const oneDNNPool = has("_MklNativeMaxPool", mklPool(2), () => [z(1, 2, 2, 1)], 2);
+  // oneDNN's reorder transposes large tensors several times faster than Eigen's shuffle.
+  const oneDNNTranspose = has("_MklTranspose", [T, tperm, mkl], () => [z(1, 2), intVector([1, 0])]);
+  const transpose = (x: Tensor, perm: number[]) => run(oneDNNTranspose ? "_MklTranspose" : "Transpose", oneDNNTranspose ? [T, tperm, mkl] : [T, tperm], [x, intVector(perm)]);
   const biasAdd = (x: Tensor, b: Tensor) => run("BiasAdd", [T, nhwc], [x, b]);
+  const batchMatMul = (a: Tensor, b: Tensor, adjA: boolean, adjB: boolean) => run("BatchMatMulV2", [T, bool("adj_x", adjA), bool("adj_y", adjB)], [a, b]);
+  const only = <I>(list: [boolean, Candidate<I>][]) => list.filter(([available]) => available).map(([, c]) => c);
+
+  return {
+    conv2d: only<Conv>([
+      [true, { name: "eigen", oneDNN: false, impl: (x, w, b) => (b === null ? run("Conv2D", conv, [x, w]) : biasAdd(run("Conv2D", conv, [x, w]), b)) }],
+      // with a bias, oneDNN adds it while writing the output, where BiasAdd would read it all again
+      [oneDNNConv, {
+        name: "onednn", oneDNN: true,
+        impl: (x, w, b) => (b === null ? run("_MklNativeConv2D", mklConv, [x, w])
+          : oneDNNBias ? run("_MklNativeConv2DWithBias", mklConv, [x, w, b]) : biasAdd(run("_MklNativeConv2D", mklConv, [x, w]), b)),
+      }],
+    ]),
+    conv2dFilterGrad: only<FilterGrad>([
+      [true, { name: "eigen", oneDNN: false, impl: (x, shape, dy) => run("Conv2DBackpropFilter", conv, [x, intVector(shape), dy]) }],
+      [oneDNNFilter, { name: "onednn", oneDNN: true, impl: (x, shape, dy) => run("_MklNativeConv2DBackpropFilter", [...conv, mkl], [x, intVector(shape), dy]) }],
+      // dW[i,j,c,o] = Σ x[n,h+i,w+j,c]·dy[n,h,w,o] is itself a convolution: of x with
+      // batch and channels swapped, by dy as a filter whose input channels are the batch.
+      [true, { name: "transposed", oneDNN: false, impl: (x, _, dy) => transpose(run("Conv2D", conv, [transpose(x, [3, 1, 2, 0]), transpose(dy, [1, 2, 0, 3])]), [1, 2, 0, 3]) }],
+    ]),
+    conv2dInputGrad: only<InputGrad>([
+      [true, { name: "eigen", oneDNN: false, impl: (shape, w, dy) => run("Conv2DBackpropInput", conv, [intVector(shape), w, dy]) }],
+      [oneDNNInput, { name: "onednn", oneDNN: true, impl: (shape, w, dy) => run("_MklNativeConv2DBackpropInput", [...conv, mkl], [intVector(shape), w, dy]) }],
+      // the input's gradient is dy convolved, zero-padded, with the filter turned by 180° and its channels swapped
+      [true, {
+        name: "padded", oneDNN: false,
+        impl: (_, w, dy) => {
+          const [kh, kw] = w.shape as number[];
+          const turned = transpose(run("ReverseV2", [T, type("Tidx", TF_INT32)], [w, intVector([0, 1])]), [0, 1, 3, 2]);
+          return run("Conv2D", convAttrs([0, 0, kh! - 1, kh! - 1, kw! - 1, kw! - 1, 0, 0]), [dy, turned]);
+        },
+      }],
+    ]),
+    maxPool: only<Pool>([
+      [oneDNNPool, {
+        name: "onednn", oneDNN: true,
+        impl: {
+          forward: (x, size) => {
+            // The workspace is uint8 in TensorFlow; tfjs labels it int32 but only ever hands it back to the gradient op.
+            const [y, workspace] = backend.executeMultipleOutputs("_MklNativeMaxPool", mklPool(size), [x], 2) as [Tensor, Tensor];
+            return { y, workspace };
+          },
+          backward: (x, { y, workspace }, dy, size) => run("_MklNativeMaxPoolGrad", mklPool(size), [x, y, dy, workspace!]),
+        },
+      }],
+      [true, {
+        name: "eigen", oneDNN: false,
+        impl: {
+          forward: (x, size) => ({ y: run("MaxPool", window(size), [x]), workspace: null }),
+          backward: (x, { y }, dy, size) => run("MaxPoolGrad", window(size), [x, y, dy]),
+        },
+      }],
+    ]),
+    // BatchMatMulV2 with 2-D operands, never MatMul: TensorFlow 2.21 runs MatMul (and
+    // oneDNN's own matmul ops) on oneDNN's JIT sgemm for whole matrices, which points the
+    // stack pointer into the heap, so a signal arriving meanwhile (a kernel interrupt's
+    // SIGINT) writes its frame there and corrupts the heap (oneDNN issue 4845, fixed in
+    // oneDNN 3.11.2). BatchMatMulV2 runs Eigen's blocked product.
+    matMul: only<MatMul>([
+      [true, { name: "adjoint", oneDNN: false, impl: batchMatMul }],
+      [true, { name: "transposed", oneDNN: false, impl: (a, b, ta, tb) => batchMatMul(ta ? transpose(a, [1, 0]) : a, tb ? transpose(b, [1, 0]) : b, false, false) }],
+    ]),
+  };
+}
+
+const shapeOf = (t: Tensor) => `[${t.shape.join(",")}]`;
+
+function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings): NativeOps {
+  const { float: T, string, type } = attributes(backend);
+  const run = (op: string, attrs: OpAttr[], inputs: Tensor[]) => backend.executeSingleOutput(op, attrs, inputs);
+  const nhwc = string("data_format", "NHWC");
+  const all = candidates(backend, settings.withoutOneDNN);
+  const pool = (x: Tensor, size: number) => tuner.choose("maxPool", `x ${shapeOf(x)} window ${size}`, all.maxPool, (p) => {
+    const pooled = p.forward(x, size);
+    p.backward(x, pooled, pooled.y, size);
+  });
+  const byWorkspace = (pooled: Pooled) => all.maxPool.find((c) => (c.name === "onednn") === (pooled.workspace !== null))!.impl;
 
   return {
     relu: (x) => run("Relu", [T], [x]),
     reluGrad: (dy, y) => run("ReluGrad", [T], [dy, y]),
-    conv: (x, w, b) => {
-      if (b === null) return run("Conv2D", conv, [x, w]);
-      return fusedBias ? run("_MklNativeConv2DWithBias", convWithBias, [x, w, b]) : biasAdd(run("Conv2D", conv, [x, w]), b);
-    },
-    convInputGrad: (inputShape, w, dy) => run("Conv2DBackpropInput", conv, [shapeTensor(inputShape), w, dy]),
-    convFilterGrad: (x, filterShape, dy) => run("Conv2DBackpropFilter", conv, [x, shapeTensor(filterShape), dy]),
-    biasAdd,
+    conv: (x, w, b) => tuner.choose("conv2d", `x ${shapeOf(x)} w ${shapeOf(w)}${b === null ? "" : " with bias"}`, all.conv2d, (f) => f(x, w, b))(x, w, b),
+    convFilterGrad: (x, filterShape, dy) =>
+      tuner.choose("conv2dFilterGrad", `x ${shapeOf(x)} dy ${shapeOf(dy)}`, all.conv2dFilterGrad, (f) => f(x, filterShape, dy))(x, filterShape, dy),
+    convInputGrad: (inputShape, w, dy) =>
+      tuner.choose("conv2dInputGrad", `w ${shapeOf(w)} dy ${shapeOf(dy)}`, all.conv2dInputGrad, (f) => f(inputShape, w, dy))(inputShape, w, dy),
+    biasAdd: (x, b) => run("BiasAdd", [T, nhwc], [x, b]),
     biasGrad: (dy) => run("BiasAddGrad", [T, nhwc], [dy]),
-    maxPool: (x, size) => {
-      if (!mklPooling) return { y: run("MaxPool", window(size), [x]), workspace: null };
-      // The workspace is uint8 in TensorFlow; tfjs labels it int32 but only ever hands it back to the gradient op.
-      const [y, workspace] = backend.executeMultipleOutputs("_MklNativeMaxPool", mklPool(size), [x], 2) as [Tensor, Tensor];
-      return { y, workspace };
-    },
-    maxPoolGrad: (x, { y, workspace }, dy, size) => workspace === null
-      ? run("MaxPoolGrad", window(size), [x, y, dy])
-      : run("_MklNativeMaxPoolGrad", mklPool(size), [x, y, dy, workspace]),
-    // BatchMatMulV2 with 2-D operands, not MatMul: TensorFlow 2.21 runs MatMul on
-    // oneDNN's AVX-512 sgemm, whose JIT code points the stack pointer into the
-    // heap, so a signal arriving meanwhile (a kernel interrupt's SIGINT) writes
-    // its frame there and corrupts the heap (oneDNN issue 4845, fixed in oneDNN
-    // 3.11.2). BatchMatMulV2 runs on oneDNN's matmul primitive.
-    matMul: (a, b, transposeA, transposeB) => run("BatchMatMulV2", [T, bool("adj_x", transposeA), bool("adj_y", transposeB)], [a, b]),
-    reshape: (x, shape) => run("Reshape", [T, { name: "Tshape", type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 }], [x, shapeTensor(shape)]),
+    maxPool: (x, size) => pool(x, size).forward(x, size),
+    // the kernel that pooled: a workspace only comes from oneDNN's
+    maxPoolGrad: (x, pooled, dy, size) => byWorkspace(pooled).backward(x, pooled, dy, size),
+    matMul: (a, b, ta, tb) =>
+      tuner.choose("matMul", `a ${shapeOf(a)}${ta ? "ᵀ" : ""} b ${shapeOf(b)}${tb ? "ᵀ" : ""}`, ta || tb ? all.matMul : all.matMul.slice(0, 1), (f) => f(a, b, ta, tb))(a, b, ta, tb),
+    reshape: (x, shape) => run("Reshape", [T, type("Tshape", backend.binding.TF_INT32)], [x, intVector(shape)]),
     softmaxCrossEntropy: (logits, labels) => {
       // The op wants float labels; tf.oneHot gives int32 ones.
       const y = labels.dtype === "float32" ? labels : tf.cast(labels, "float32");
@@ -238,63 +209,21 @@ function makeOps(backend: NativeBackend): NativeOps {
   };
 }
 
-let resourceCount = 0;
+let made: { ops: NativeOps; tuner: Tuner } | null = null;
 
-/**
- * A TensorFlow resource variable: float32 state that TensorFlow's training ops
- * update in place. Reads share its buffer; an update while a read is alive
- * writes to a fresh copy (TensorFlow's copy-on-write), so a tensor once read
- * never changes. Its memory is TensorFlow's until `dispose()`.
- */
-export class ResourceVariable {
-  private constructor(private readonly backend: NativeBackend, readonly handle: Tensor) {}
-
-  /** A resource variable holding `initial`, or null outside the TensorFlow backend. */
-  static create(initial: Tensor): ResourceVariable | null {
-    const backend = native();
-    if (backend === null) return null;
-    const { binding } = backend;
-    const handle = backend.executeSingleOutput("VarHandleOp", [
-      { name: "container", type: binding.TF_ATTR_STRING, value: "" },
-      { name: "shared_name", type: binding.TF_ATTR_STRING, value: `deep_convolution_${process.pid}_${resourceCount++}` },
-      { name: "dtype", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
-      { name: "shape", type: binding.TF_ATTR_SHAPE, value: initial.shape },
-    ], []);
-    const variable = new ResourceVariable(backend, tf.keep(handle));
-    variable.assign(initial);
-    return variable;
+/** TensorFlow's ops, or null outside the TensorFlow backend. DEEPCONV_KERNELS is read the first time. */
+export function nativeOps(): NativeOps | null {
+  const backend = native();
+  if (backend === null) return null;
+  if (made === null) {
+    const settings = parseKernelSettings(process.env.DEEPCONV_KERNELS, KERNEL_CATALOGUE);
+    const tuner = new Tuner({ machine: machineKey(backend.binding.TF_Version), store: fileStore(), settings });
+    made = { ops: makeOps(backend, tuner, settings), tuner };
   }
+  return made.ops;
+}
 
-  private dtype(): OpAttr {
-    return { name: "dtype", type: this.backend.binding.TF_ATTR_TYPE, value: this.backend.binding.TF_FLOAT };
-  }
-
-  read(): Tensor {
-    return this.backend.executeSingleOutput("ReadVariableOp", [this.dtype()], [this.handle]);
-  }
-
-  assign(value: Tensor): void {
-    this.backend.executeMultipleOutputs("AssignVariableOp", [this.dtype()], [this.handle, value], 0);
-  }
-
-  /** Frees the variable's memory in TensorFlow (disposing the handle alone would not). */
-  dispose(): void {
-    const { binding } = this.backend;
-    this.backend.executeMultipleOutputs("DestroyResourceOp", [
-      { name: "ignore_lookup_error", type: binding.TF_ATTR_BOOL, value: true },
-    ], [this.handle], 0);
-    this.handle.dispose();
-  }
-
-  /**
-   * One step of TensorFlow's ApplyAdadelta on this variable, in place:
-   * Eg² ← ρ·Eg² + (1−ρ)·g², Δ = √(EΔ² + ε)/√(Eg² + ε)·g, θ ← θ − lr·Δ, EΔ² ← ρ·EΔ² + (1−ρ)·Δ².
-   */
-  applyAdadelta(accumulatedGrad: ResourceVariable, accumulatedDelta: ResourceVariable, hyper: { learningRate: Tensor; rho: Tensor; epsilon: Tensor }, gradient: Tensor): void {
-    const { binding } = this.backend;
-    this.backend.executeMultipleOutputs("ResourceApplyAdadelta", [
-      { name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
-      { name: "use_locking", type: binding.TF_ATTR_BOOL, value: false },
-    ], [this.handle, accumulatedGrad.handle, accumulatedDelta.handle, hyper.learningRate, hyper.rho, hyper.epsilon, gradient], 0);
-  }
+/** The kernel chosen for each op and shape run so far in this process, and how it was chosen. */
+export function kernelChoices(): KernelChoice[] {
+  return made?.tuner.choices() ?? [];
 }

@@ -8,7 +8,8 @@
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { dropoutMask, nativeOps, type NativeOps } from "./kernels";
+import { nativeOps, type NativeOps } from "./kernels";
+import { dropoutMask } from "./random";
 import type { Layer, Network } from "../core/network";
 import { SeededDropout } from "./dropout";
 
