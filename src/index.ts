@@ -6,7 +6,7 @@
 export { tf } from "./core/backend";
 export type { Network } from "./core/network";
 export { loadMnist, type MnistData, type LoadMnistOptions } from "./data/mnist";
-export { adadelta, type AdadeltaOptions } from "./engine";
+export { adadelta, kernelChoices, type AdadeltaOptions, type KernelChoice } from "./engine";
 export type { KerasLayers } from "./model/layers";
 export { kerasLayers, type KerasSequential, type FitArgs, type EvaluateArgs } from "./training/sequential";
 export { buildConvNet, type ConvNetOptions } from "./training/models";

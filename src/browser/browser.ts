@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 
 /** Usual install locations on Linux, macOS and Windows: every Chrome and Chromium before any Edge. */
 export const SYSTEM_BROWSERS = [
@@ -96,6 +96,9 @@ export async function launchBrowser(choice: BrowserChoice): Promise<Browser> {
   const bundled = choice.source === "bundled";
   const env = { ...process.env } as Record<string, string>;
   if (bundled && !fs.existsSync("/etc/fonts/fonts.conf")) env["FONTCONFIG_PATH"] = path.join(path.dirname(choice.executablePath), "fonts");
+  // loaded here, with the first chart or PDF: training never needs it (about 45 MB)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require("playwright-core") as typeof import("playwright-core");
   return chromium.launch({
     executablePath: choice.executablePath,
     headless: true,

@@ -4,13 +4,13 @@
  * chart). Outside a kernel (plain Node, tests) the same calls print plain text.
  */
 import { randomBytes } from "node:crypto";
-import { DataFrame } from "danfojs-node";
+import type { DataFrame } from "danfojs-node";
 import { isFigure, type Figure } from "../report/charts";
 import { isPngImage, type PngImage } from "../report/images";
 import { setProgressOutput, terminalOutput, transcriptText } from "../training/progress";
 import { renderPng } from "../browser/render";
 import { PROGRESS_METADATA, TABLE_METADATA } from "../core/metadata";
-import { tableData, tableHtml, tableText } from "../report/tables";
+import { isTable, tableData, tableHtml, tableText } from "../report/tables";
 
 export type Bundle = Record<string, unknown>;
 type DisplayWriter = (message: { data: Bundle; metadata: Bundle; transient: { display_id?: string } }, update: boolean) => void;
@@ -75,7 +75,7 @@ export async function show(value: DataFrame | Figure | PngImage | string): Promi
       { "image/png": Buffer.from(value.png).toString("base64"), "text/plain": `<image: ${value.title}>` },
       { "image/png": { width: value.width, height: value.height } },
     );
-  } else if (value instanceof DataFrame) {
+  } else if (isTable(value)) {
     publish({ "text/html": tableHtml(value), "text/plain": tableText(value) }, { [TABLE_METADATA]: tableData(value) });
   } else if (isFigure(value)) {
     const { bundle, metadata } = await figureBundle(value);

@@ -2,10 +2,24 @@
  * Training histories and model comparisons as danfojs DataFrames, and their
  * rendering as an HTML table and as plain text (for places without HTML).
  */
-import { DataFrame } from "danfojs-node";
+import type { DataFrame } from "danfojs-node";
 import { escapeHtml } from "../core/html";
 import { generalisation, perClassMetrics } from "./analysis";
 import type { History, Metrics } from "../training/training";
+
+type Danfo = typeof import("danfojs-node");
+let danfo: Danfo | null = null;
+
+/** danfojs, loaded with the first table: about 75 MB and a second at import, which training does not need. */
+function frames(): Danfo {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (danfo ??= require("danfojs-node") as Danfo);
+}
+
+/** Whether `value` is a danfojs DataFrame, one of ours or one a student made. */
+export function isTable(value: unknown): value is DataFrame {
+  return typeof value === "object" && value !== null && value.constructor?.name === "DataFrame" && value instanceof frames().DataFrame;
+}
 
 /** One row per epoch, indexed by epoch number (from 1): loss, accuracy, val_loss, val_accuracy, seconds. */
 export function historyTable(history: History): DataFrame {
@@ -13,8 +27,8 @@ export function historyTable(history: History): DataFrame {
   const columns: Record<string, number[]> = { loss, accuracy };
   if (val_loss !== undefined && val_accuracy !== undefined) Object.assign(columns, { val_loss, val_accuracy });
   columns["seconds"] = seconds;
-  if (history.epoch.length === 0) return new DataFrame([], { columns: Object.keys(columns) });
-  return new DataFrame(columns, { index: history.epoch.map((e) => e + 1) });
+  if (history.epoch.length === 0) return new (frames().DataFrame)([], { columns: Object.keys(columns) });
+  return new (frames().DataFrame)(columns, { index: history.epoch.map((e) => e + 1) });
 }
 
 export interface ModelResult {
@@ -49,13 +63,13 @@ export function comparisonTable(results: Record<string, ModelResult>): DataFrame
       test_accuracy: test?.accuracy ?? NaN,
     };
   });
-  return new DataFrame(rows, { index: names });
+  return new (frames().DataFrame)(rows, { index: names });
 }
 
 /** Per class (rows named by `classNames`): precision, recall and the number of test examples. */
 export function classTable(matrix: number[][], classNames: string[]): DataFrame {
   const { precision, recall, support } = perClassMetrics(matrix);
-  return new DataFrame({ precision, recall, support }, { index: classNames });
+  return new (frames().DataFrame)({ precision, recall, support }, { index: classNames });
 }
 
 function formatCell(value: unknown, column: string): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { classTable, comparisonTable, historyTable, tableHtml, tableText } from "../../src/report/tables";
+import { DataFrame } from "danfojs-node";
+import { classTable, comparisonTable, historyTable, isTable, tableHtml, tableText } from "../../src/report/tables";
 import type { History } from "../../src/training/training";
 
 const history = (loss: number[], accuracy: number[], valLoss: number[], valAccuracy: number[]): History => ({
@@ -69,5 +70,17 @@ describe("classTable", () => {
     expect(df.columns).toEqual(["precision", "recall", "support"]);
     expect(df.values).toEqual([[8 / 9, 0.8, 10], [9 / 11, 0.9, 10]]);
     expect(tableText(df).split("\n")[1]).toBe("Sneaker        0.8889  0.8000       10");
+  });
+});
+
+describe("isTable", () => {
+  it("knows our tables and a student's own DataFrame, and nothing else", () => {
+    expect(isTable(historyTable(h1))).toBe(true);
+    expect(isTable(new DataFrame({ a: [1, 2] }))).toBe(true);
+    expect(isTable({ columns: ["a"] })).toBe(false);
+    expect(isTable(Object.create(null))).toBe(false);
+    expect(isTable("DataFrame")).toBe(false);
+    const Lookalike = class DataFrame {}; // same name, not danfojs's
+    expect(isTable(new Lookalike())).toBe(false);
   });
 });
