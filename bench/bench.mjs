@@ -4,13 +4,17 @@
 // alternately (A/B, then B/A) in fresh processes within one invocation. Prints
 // each pair's ratio, min/median/max per model, the CPU and load, and a verdict;
 // writes output/bench.json and appends a line to docs/bench-history.jsonl. `--isa avx2`
-// limits oneDNN to AVX2 on both sides (ONEDNN_MAX_CPU_ISA). `npm run bench -- --e2e`: the seed's whole training
+// limits oneDNN to AVX2 on both sides (ONEDNN_MAX_CPU_ISA). The TypeScript side's kernels
+// are chosen (or read from the cache) before the pairs, and recorded; DEEPCONV_KERNELS
+// forces them as it does everywhere. `npm run bench -- --e2e`: the seed's whole training
 // (both models, 6 epochs, validation split 0.2, on all 60,000 images) in Keras
 // against the notebook's two fits, side by side, with both sides' test accuracy
 // (pair n seeded with 42 + n) and whether ours keeps up with Keras's over the seeds.
+// `npm run bench -- --reruns 12`: the kernel's memory over re-runs of model_1's cells (reruns.mjs).
 // A benchmark, not a test: these machines are shared and noisy, so only ratios
 // measured side by side in one run mean anything.
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pip } from "../scripts/pip.mjs";
 import { compileHelpers, root, venvPython } from "../scripts/project.mjs";
+import { reruns } from "./reruns.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +31,7 @@ const { values } = parseArgs({
     pairs: { type: "string" },
     e2e: { type: "boolean", default: false },
     isa: { type: "string" },
+    reruns: { type: "string" },
   },
 });
 // --isa avx2 limits oneDNN, on both sides, to AVX2: an AVX-512 machine then shows a student laptop's case.
@@ -73,6 +79,10 @@ const SIDES = {
 
 function runSide(side, model, pair) {
   const [cmd, args] = SIDES[side](model, pair);
+  return runCommand(side, model, cmd, args);
+}
+
+function runCommand(side, model, cmd, args) {
   const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2", ...(isaLimit ? { ONEDNN_MAX_CPU_ISA: isaLimit } : {}) };
   const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", env });
   const line = r.stdout.trim().split("\n").pop() ?? "";
@@ -136,6 +146,24 @@ function fastRuns(values) {
   return values.filter((v) => v <= best * 1.1);
 }
 
+/** One line per op and shape: the kernel, how it was chosen, and each candidate's time when measured. */
+function describeKernels(kernels) {
+  return kernels.map((k) => `    ${k.op} ${k.shape}: ${k.kernel} (${k.how}${k.ms ? `; ${Object.entries(k.ms).map(([n, ms]) => `${n} ${ms.toFixed(2)}`).join(", ")} ms` : ""})`).join("\n");
+}
+
+/** The tuner's cache file, as the helpers name it. */
+const cacheFile = () => createRequire(import.meta.url)(path.join(root, "dist", "engine", "tuner.js")).kernelCacheFile();
+
+if (values.reruns !== undefined) {
+  const rounds = Number(values.reruns);
+  if (!(Number.isInteger(rounds) && rounds > 1)) {
+    console.error("--reruns takes the number of re-runs, a whole number greater than 1, e.g. --reruns 12.");
+    process.exit(2);
+  }
+  if (!compileHelpers()) process.exit(1);
+  reruns(rounds, machine());
+  process.exit(0);
+}
 ensureKerasVenv();
 if (!compileHelpers()) process.exit(1);
 const host = machine();
@@ -143,11 +171,22 @@ const loadBefore = os.loadavg();
 const unit = e2e ? "s for both fits" : "ms/step";
 const measure = (r) => (e2e ? r.seconds : r.msPerStep);
 if (isaLimit) host.isaLimit = `ONEDNN_MAX_CPU_ISA=${isaLimit}`;
+if (process.env.DEEPCONV_KERNELS) host.kernelsForced = `DEEPCONV_KERNELS=${process.env.DEEPCONV_KERNELS}`;
 console.log(`${host.cpu} (${host.cpuFamilyModel ?? "?"}, ${host.isa}${isaLimit ? `, oneDNN limited to ${isaLimit}` : ""}), ${host.cores} cores; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
 console.log(e2e
   ? `The seed's whole training (both models, 6 epochs, validation split 0.2, all 60,000 images), ${pairs} alternating pair(s).`
   : `Training ${steps} steps of batch 128 after ${warmup} warm-up steps; ${pairs} alternating pairs per model.`);
 const models = e2e ? ["both"] : [1, 2];
+// The first fit on a machine measures its kernels (a few seconds): done here, untimed,
+// so that every pair runs with the choices read from the cache.
+const kernels = Object.fromEntries(models.map((model) => {
+  const [cmd, args] = SIDES.ts(model === "both" ? 1 : model, 0);
+  const quick = e2e ? [path.join(root, "bench", "ts_side.mjs"), "--model", "1", "--steps", "2", "--warmup", "1"] : [...args.slice(0, 3), "--steps", "2", "--warmup", "1"];
+  return [model, runCommand("ts", model, cmd, quick).kernels];
+}));
+// one line per op and shape where there was a choice (both models share most of them)
+const chosen = [...new Map(Object.values(kernels).flat().filter((k) => k.how !== "only").map((k) => [`${k.op} ${k.shape}`, k])).values()];
+console.log(`TypeScript's kernels on this machine (${path.join("~", path.relative(os.homedir(), cacheFile()))}):\n${describeKernels(chosen)}`);
 const samples = Object.fromEntries(models.map((m) => [m, { ts: [], keras: [] }]));
 for (let pair = 0; pair < pairs; pair++) {
   for (const model of models) {
@@ -181,6 +220,8 @@ for (const model of models) {
     ratio: spread(pairRatios),
     // both sides at their fast mode: the figure two runs agree on
     ratioFastModes: median(tsFast) / median(kerasFast),
+    // what the TypeScript side ran on: the last run's choices (read from the cache, as in every run)
+    kernels: samples[model].ts.at(-1).kernels,
   };
   if (e2e) {
     // Each model's test accuracy per seed, both sides: the numbers should match Keras's, not only the time.
@@ -189,16 +230,18 @@ for (const model of models) {
   report.models[e2e ? "both_fits" : `model_${model}`] = entry;
   const { min, median: mid, max } = entry.ratio;
   console.log(`${String(model).padEnd(7)} ${entry.ts.median.toFixed(1).padStart(9)}     ${entry.keras.median.toFixed(1).padStart(9)}   ${min.toFixed(3).padStart(17)} ${mid.toFixed(3).padStart(7)} ${max.toFixed(3).padStart(6)}  ${`${Math.round(entry.ts.peakRssMb)} MB`.padStart(12)}  ${`${Math.round(entry.keras.peakRssMb)} MB`.padStart(14)}`);
-  // The verdict takes the larger of the two figures: the fast modes', and the median of the pairs.
-  entry.ratioForVerdict = Math.max(entry.ratioFastModes, mid);
   const modes = `${entry.ratioFastModes.toFixed(2)} at both sides' fast mode (TS ${entry.ts.fastMedian.toFixed(1)}, ${tsFast.length} of ${ts.length} runs; Keras ${entry.keras.fastMedian.toFixed(1)}, ${kerasFast.length} of ${keras.length})`;
-  verdicts.push(`${e2e ? "both fits" : `model ${model}`} ${entry.ratioForVerdict.toFixed(2)}: ${modes}, ${mid.toFixed(2)} median of the pairs, highest pair ${max.toFixed(2)}`);
+  entry.rssOverKerasMb = entry.ts.peakRssMb - entry.keras.peakRssMb;
+  const memory = `peak RSS ${Math.round(entry.ts.peakRssMb)} MB against Keras's ${Math.round(entry.keras.peakRssMb)} (${entry.rssOverKerasMb >= 0 ? "+" : "−"}${Math.round(Math.abs(entry.rssOverKerasMb))})`;
+  verdicts.push(`${e2e ? "both fits" : `model ${model}`} ${modes}, ${mid.toFixed(2)} median of the pairs, highest pair ${max.toFixed(2)}; ${memory}`);
 }
-// Step time: TypeScript at least 10 % faster than Keras. End to end: faster at all.
-const goal = e2e ? 1 : 0.9;
-const met = Object.values(report.models).every((m) => m.ratioForVerdict <= goal);
-report.goal = { ratioAtMost: goal, met };
-report.verdict = `goal TS/Keras ≤ ${goal.toFixed(2)} ${met ? "met" : "NOT met"}: ${verdicts.join("; ")}`;
+// Issue 23's goals. Step time: at both sides' fast mode, TypeScript at most 0.75 of Keras's
+// (the figure back-to-back runs agree on; the median of the pairs moves with how many
+// processes land slow). End to end: faster at all. Memory: peak RSS at most Keras's + 50 MB.
+const goal = { ratioAtMost: e2e ? 1 : 0.75, rssOverKerasAtMostMb: 50 };
+const met = Object.values(report.models).every((m) => m.ratioFastModes <= goal.ratioAtMost && m.rssOverKerasMb <= goal.rssOverKerasAtMostMb);
+report.goal = { ...goal, met };
+report.verdict = `goal TS/Keras ≤ ${goal.ratioAtMost.toFixed(2)} at the fast modes and peak RSS ≤ Keras's + ${goal.rssOverKerasAtMostMb} MB ${met ? "met" : "NOT met"}: ${verdicts.join("; ")}`;
 if (e2e) {
   report.accuracy = accuracyCheck(report.models.both_fits.testAccuracy);
   report.verdict += `; ${report.accuracy.verdict}`;
@@ -213,6 +256,7 @@ const history = path.join(root, "docs", "bench-history.jsonl");
 const summary = Object.fromEntries(Object.entries(report.models).map(([name, m]) => [name, {
   tsMedian: m.ts.median, kerasMedian: m.keras.median, ratioMedianOfPairs: m.ratio.median, ratioFastModes: m.ratioFastModes,
   tsPeakRssMb: Math.round(m.ts.peakRssMb), kerasPeakRssMb: Math.round(m.keras.peakRssMb),
+  kernels: Object.fromEntries(m.kernels.map((k) => [`${k.op} ${k.shape}`, k.kernel])),
 }]));
 fs.appendFileSync(history, `${JSON.stringify({ date: report.date, machine: host, method: report.method, unit, models: summary, verdict: report.verdict })}\n`);
 if (e2e) {

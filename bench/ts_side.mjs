@@ -3,7 +3,7 @@
 // milliseconds per step over the timed run. --e2e: the notebook's two fits (both
 // models, 6 epochs, validation split 0.2, all 60,000 images, seeded with --seed),
 // their seconds and each model's test loss and accuracy. Prints one JSON line,
-// with the process's peak RSS.
+// with the process's peak RSS and the kernel chosen for each op.
 import { parseArgs } from "node:util";
 import { helpers, prepare } from "./prepare.mjs";
 
@@ -43,4 +43,4 @@ if (values.e2e) {
   result = { msPerStep: (performance.now() - started) / steps, peakRssMb: peakRssMb() };
 }
 process.stdout.write = write;
-console.log(JSON.stringify(result));
+console.log(JSON.stringify({ ...result, kernels: helpers.kernelChoices() }));

@@ -21,8 +21,10 @@ from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
 RELAYED_IMAGE_TYPES = ("application/vnd.plotly.v1+json", "image/png")
-# Set by src/notebook/display.ts on progress outputs (the key is src/core/metadata.ts's): how many of their lines are finished.
+# Set by src/notebook/display.ts on progress outputs (the keys are src/core/metadata.ts's): how many of
+# their lines are finished, and the kernel chosen for each op and shape.
 PROGRESS_METADATA = "deep_convolution/progress"
+KERNELS_METADATA = "deep_convolution/kernels"
 
 
 def ts_literal(value):
@@ -44,6 +46,17 @@ def inject_parameters(nb, parameters):
     cell = nbformat.v4.new_code_cell("\n".join(lines))
     cell.metadata["tags"] = ["injected-parameters"]
     nb.cells.insert(index + 1, cell)
+
+
+def record_kernels(nb):
+    """Copies the kernel choices the fits reported into the notebook's metadata, once per op and shape."""
+    choices = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for choice in (output.get("metadata") or {}).get(KERNELS_METADATA, []):
+                choices.setdefault(f"{choice['op']} {choice['shape']}", choice)
+    if choices:
+        nb.metadata.setdefault("deep_convolution", {})["kernels"] = list(choices.values())
 
 
 def write_atomic(path, text):
@@ -143,6 +156,7 @@ def main():
         print(f"\nThe notebook did not finish ({reason}). What ran is in {failed}; "
               f"earlier outputs were left as they were.", file=sys.stderr)
         sys.exit(130 if isinstance(error, KeyboardInterrupt) else 1)
+    record_kernels(nb)
     write_atomic(args.output, nbformat.writes(nb))
     if args.html:
         html, _ = HTMLExporter().from_notebook_node(nb)

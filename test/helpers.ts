@@ -103,9 +103,9 @@ export interface CellResult {
   interrupted: boolean;
 }
 
-/** Runs cells in one fresh tslab kernel (test/kernel_driver.py), optionally interrupting cell `interrupt.cell`. */
+/** Runs cells in one fresh tslab kernel (scripts/kernel_driver.py), optionally interrupting cell `interrupt.cell`. */
 export async function runInKernel(cells: string[], interrupt?: { cell: number; when: string }): Promise<CellResult[]> {
-  const result = await run(venvPython, [path.join(root, "test", "kernel_driver.py")], {
+  const result = await run(venvPython, [path.join(root, "scripts", "kernel_driver.py")], {
     input: JSON.stringify({ cells, cwd: path.join(root, "notebooks"), interrupt }),
   });
   if (result.status !== 0) throw new Error(`kernel_driver.py failed: ${result.stderr.slice(-2000)}`);

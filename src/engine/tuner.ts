@@ -102,8 +102,11 @@ export interface ChoiceStore {
 
 type CacheFile = { format: 1; machines: Record<string, Record<string, Stored>> };
 
-/** The cache file (kernels.json in the project's cache folder), re-read before each write so processes side by side keep each other's choices. */
-export function fileStore(file = path.join(cacheRoot(), "kernels.json")): ChoiceStore {
+/** Where the choices are kept: kernels.json in the project's cache folder. */
+export const kernelCacheFile = () => path.join(cacheRoot(), "kernels.json");
+
+/** The cache file, re-read before each write so processes side by side keep each other's choices. */
+export function fileStore(file = kernelCacheFile()): ChoiceStore {
   const load = (): CacheFile => {
     try {
       const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as CacheFile;

@@ -9,7 +9,8 @@ import { isFigure, type Figure } from "../report/charts";
 import { isPngImage, type PngImage } from "../report/images";
 import { setProgressOutput, terminalOutput, transcriptText } from "../training/progress";
 import { renderPng } from "../browser/render";
-import { PROGRESS_METADATA, TABLE_METADATA } from "../core/metadata";
+import { KERNELS_METADATA, PROGRESS_METADATA, TABLE_METADATA } from "../core/metadata";
+import { kernelChoices } from "../engine";
 import { isTable, tableData, tableHtml, tableText } from "../report/tables";
 
 export type Bundle = Record<string, unknown>;
@@ -126,12 +127,16 @@ export function liveFigure(): { draw(figure: Figure): void; finish(figure: Figur
 }
 
 // Every fit's progress: in a kernel, one output rewritten in place (its metadata
-// says which lines are finished, for the headless runner); elsewhere the terminal.
+// says which lines are finished, for the headless runner, and once an epoch has
+// ended which kernels trained it); elsewhere the terminal.
 setProgressOutput(() => {
   const output = updatableOutput();
   if (output === null) return terminalOutput();
   return (transcript) => output(
     { "text/plain": transcriptText(transcript) },
-    { [PROGRESS_METADATA]: { finished: transcript.finished.length, running: transcript.running !== null } },
+    {
+      [PROGRESS_METADATA]: { finished: transcript.finished.length, running: transcript.running !== null },
+      ...(transcript.running === null ? { [KERNELS_METADATA]: kernelChoices() } : {}),
+    },
   );
 });

@@ -14,6 +14,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Sequential, Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
+import { collectGarbage } from "../core/memory";
 import { layerFactory, type KerasLayers } from "../model/layers";
 import { kerasSummary } from "../model/summary";
 import { CallbackList, type Callback } from "./callbacks";
@@ -103,6 +104,7 @@ export class KerasSequential extends SequentialBase {
       throw error;
     } finally {
       process.off("SIGINT", onInterrupt);
+      collectGarbage();
     }
   }
 

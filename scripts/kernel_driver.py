@@ -1,4 +1,4 @@
-"""Runs cells one by one in a fresh tslab kernel, for the tests.
+"""Runs cells one by one in a fresh tslab kernel, for the tests and `npm run bench -- --reruns`.
 
 Reads {"cells": [...], "cwd": ..., "interrupt": {"cell": i, "when": "text"}} on
 stdin. With "interrupt", the kernel is interrupted (as JupyterLab's stop
