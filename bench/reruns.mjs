@@ -36,7 +36,7 @@ export function reruns(rounds, host) {
     ...cells.slice(cellWith(cells, "await loadMnist("), cellWith(cells, "data.toCategorical(") + 1),
   ];
   const block = cells.slice(cellWith(cells, 'layers.sequential({ name: "model_1" })'), cellWith(cells, "await model.fit(") + 1);
-  const probe = process.env.RERUNS_PROBE ?? "console.log(JSON.stringify({ rssMb: process.memoryUsage().rss / 2 ** 20, tensors: tf.memory().numTensors }));";
+  const probe = "console.log(JSON.stringify({ rssMb: process.memoryUsage().rss / 2 ** 20, tensors: tf.memory().numTensors }));";
   const all = [...head, ...Array.from({ length: rounds }, () => [...block, probe]).flat()];
   console.log(`Re-running model_1's cells (${block.length} cells: layers, summary, compile, fit) ${rounds} times in one kernel, 2,000 images, 1 epoch.`);
   const driver = spawnSync(python, [path.join(root, "scripts", "kernel_driver.py")], {
