@@ -148,7 +148,8 @@ function fastRuns(values) {
 
 /** One line per op and shape: the kernel, how it was chosen, and each candidate's time when measured. */
 function describeKernels(kernels) {
-  return kernels.map((k) => `    ${k.op} ${k.shape}: ${k.kernel} (${k.how}${k.ms ? `; ${Object.entries(k.ms).map(([n, ms]) => `${n} ${ms.toFixed(2)}`).join(", ")} ms` : ""})`).join("\n");
+  return kernels.map((k) => `    ${k.op} ${k.shape}: ${k.kernel} (${k.how}${k.ms ? `; ${Object.entries(k.ms).map(([n, ms]) => `${n} ${ms.toFixed(2)}`).join(", ")} ms` : ""}`
+    + `${k.failed ? `; failed here: ${Object.keys(k.failed).join(", ")}` : ""})`).join("\n");
 }
 
 /** The tuner's cache file, as the helpers name it. */

@@ -34,6 +34,8 @@ export interface KernelChoice {
   how: "measured" | "cached" | "forced" | "only";
   /** Each candidate's milliseconds (lower quartile of its rounds), where measured (now or when cached). */
   ms?: Record<string, number>;
+  /** Candidates that failed on this TensorFlow build, with the first line of their error. */
+  failed?: Record<string, string>;
 }
 
 /** DEEPCONV_KERNELS, read: see parseKernelSettings. */
@@ -91,6 +93,7 @@ export function machineKey(tensorflowVersion: string, env: NodeJS.ProcessEnv = p
 interface Stored {
   kernel: string;
   ms: Record<string, number>;
+  failed?: Record<string, string>;
   measured: string;
 }
 
@@ -197,12 +200,12 @@ export class Tuner {
       choice = { op, shape, kernel: pick.name, how: "only" };
     } else if (fromCache) {
       pick = fromCache;
-      choice = { op, shape, kernel: pick.name, how: "cached", ms: cached!.ms };
+      choice = { op, shape, kernel: pick.name, how: "cached", ms: cached!.ms, ...(cached!.failed ? { failed: cached!.failed } : {}) };
     } else {
-      const ms = this.measure(usable, trial);
-      pick = pickFastest(usable, ms);
-      choice = { op, shape, kernel: pick.name, how: "measured", ms };
-      store.write(machine, storeKey, { kernel: pick.name, ms, measured: new Date().toISOString() });
+      const { ms, failed } = this.measure(usable, trial);
+      pick = pickFastest(usable.filter((c) => ms[c.name] !== undefined), ms);
+      choice = { op, shape, kernel: pick.name, how: "measured", ms, ...(failed ? { failed } : {}) };
+      store.write(machine, storeKey, { kernel: pick.name, ms, ...(failed ? { failed } : {}), measured: new Date().toISOString() });
     }
     this.chosen.set(key, { choice, impl: pick.impl });
     return pick.impl;
@@ -213,8 +216,13 @@ export class Tuner {
     return [...this.chosen.values()].map(({ choice }) => choice);
   }
 
-  /** Each candidate's time in milliseconds (lower quartile) over interleaved rounds, after warm-up calls. */
-  private measure<I>(candidates: Candidate<I>[], trial: (impl: I) => void): Record<string, number> {
+  /**
+   * Each candidate's time in milliseconds (lower quartile) over interleaved
+   * rounds, after warm-up calls. A candidate that throws (an op this build
+   * lacks in some form) is left out and named; if all do, the baseline's
+   * error is the op's.
+   */
+  private measure<I>(all: Candidate<I>[], trial: (impl: I) => void): { ms: Record<string, number>; failed?: Record<string, string> } {
     const time = (c: Candidate<I>) => {
       const started = this.now();
       // a block, not an expression: tidy keeps whatever its function returns
@@ -223,8 +231,20 @@ export class Tuner {
       });
       return this.now() - started;
     };
+    const errors = new Map<Candidate<I>, unknown>();
+    for (const c of all) {
+      try {
+        time(c);
+      } catch (error) {
+        errors.set(c, error);
+      }
+    }
+    if (errors.size === all.length) throw errors.get(all[0]!);
+    const candidates = all.filter((c) => !errors.has(c));
+    const failed = errors.size === 0 ? undefined
+      : Object.fromEntries([...errors].map(([c, error]) => [c.name, String((error as Error)?.message ?? error).split("\n")[0]!]));
     let perRound = 0;
-    for (let call = 0; call < WARM_UP_CALLS; call++) perRound = candidates.reduce((sum, c) => sum + time(c), 0);
+    for (let call = 1; call < WARM_UP_CALLS; call++) perRound = candidates.reduce((sum, c) => sum + time(c), 0);
     const rounds = Math.min(MAX_ROUNDS, Math.max(MIN_ROUNDS, Math.floor(BUDGET_MS / Math.max(perRound, 1e-3))));
     const samples = candidates.map(() => [] as number[]);
     for (let r = 0; r < rounds; r++) {
@@ -234,11 +254,12 @@ export class Tuner {
         samples[k]!.push(time(candidates[k]!));
       }
     }
-    return Object.fromEntries(candidates.map((c, k) => [c.name, Math.round(lowerQuartile(samples[k]!) * 1000) / 1000]));
+    const ms = Object.fromEntries(candidates.map((c, k) => [c.name, Math.round(lowerQuartile(samples[k]!) * 1000) / 1000]));
+    return { ms, ...(failed ? { failed } : {}) };
   }
 }
 
-/** The fastest candidate, if it beats the baseline (the first) by more than MARGIN; else the baseline. */
+/** The fastest candidate, if it beats the baseline (the first given) by more than MARGIN; else the baseline. */
 export function pickFastest<I>(candidates: Candidate<I>[], ms: Record<string, number>): Candidate<I> {
   const baseline = candidates[0]!;
   const fastest = candidates.reduce((best, c) => (ms[c.name]! < ms[best.name]! ? c : best), baseline);

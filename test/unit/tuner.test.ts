@@ -103,6 +103,21 @@ describe("the kernel tuner", () => {
     expect(() => tuner.choose("maxPool", "s", ops.candidates.slice(1), ops.trial)).toThrow(/maxPool: no candidate kernel runs here \(onednn\)/);
   });
 
+  it("leaves out a candidate this build cannot run, naming why, and fails only if every one fails", () => {
+    const ops = fakeOps({ eigen: 10, onednn: 5, padded: 7 });
+    const trial = (name: string) => {
+      if (name === "onednn") throw new Error("No registered '_MklNativeConv2DBackpropInput' OpKernel for 'CPU' devices\nmore");
+      ops.trial(name);
+    };
+    const tuner = new Tuner({ machine: "m", store: memoryStore(), settings: settings(), now: ops.now });
+    expect(tuner.choose("conv2dInputGrad", "s", ops.candidates, trial)).toBe("padded");
+    expect(tuner.choices()[0]).toMatchObject({ ms: { eigen: 10, padded: 7 }, failed: { onednn: "No registered '_MklNativeConv2DBackpropInput' OpKernel for 'CPU' devices" } });
+    const broken = (name: string) => {
+      throw new Error(`${name} is broken`);
+    };
+    expect(() => tuner.choose("conv2d", "s", ops.candidates, broken)).toThrow("eigen is broken");
+  });
+
   it("frees every tensor its trials make, also one a trial returns", () => {
     const x = tf.ones([16, 16]);
     const tensors = tf.memory().numTensors;
