@@ -2,7 +2,8 @@
  * The tslab kernel speaks Jupyter's error protocol (patches/tslab+1.0.22.patch,
  * applied by npm install): a failing cell publishes an `error` output and its
  * execute_reply carries ename, evalue and traceback; queued cells are aborted
- * only when the failing request asks for it (stop_on_error), as in ipykernel.
+ * only when the failing request asks for it (stop_on_error), as in ipykernel;
+ * no output or reply is lost, however many a cell sends at once.
  * Talked to with jupyter_client and nbconvert, no nbgrader.
  */
 import fs from "node:fs";
@@ -49,6 +50,17 @@ describe("the tslab kernel on Jupyter's protocol", () => {
     expect(compileError!.iopub.map((m) => m.msg_type)).toEqual(["error"]);
     expect(afterCompileError!.iopub.map((m) => m.content.text)).toEqual(["2\n"]);
   });
+
+  it("delivers every output and the reply of a cell that prints more at once than zeromq sends without waiting (512)", async () => {
+    // zeromq.js defers the 513th send in a row; tslab sent without waiting, so the next
+    // one threw, and the outputs and the cell's reply were lost: the frontend waited for ever
+    const [loud, next] = await exchange([{ code: "for (let i = 0; i < 1000; i++) console.log(`line ${i}`);" }, { code: 'console.log("next cell ran");' }]);
+    expect(loud!.reply).toEqual({ status: "ok", execution_count: 1 });
+    const printed = loud!.iopub.map((m) => m.content.text).join("");
+    expect(printed.split("\n").filter(Boolean)).toEqual(Array.from({ length: 1000 }, (_, i) => `line ${i}`));
+    expect(next!.reply).toEqual({ status: "ok", execution_count: 2 });
+    expect(next!.iopub.map((m) => m.content.text)).toEqual(["next cell ran\n"]);
+  }, 300_000);
 
   it("still aborts the queued cells after an error when stop_on_error is true, Jupyter's default", async () => {
     const [failed, queued] = await exchange([{ code: 'throw new Error("stop here");' }, { code: 'console.log("must not run");' }]);
