@@ -293,14 +293,45 @@ function ensureKernels() {
 // ------------------------------------------------------- dependency patches
 
 // patches/ mends dependencies' bugs until their authors do (tslab 1.0.22: a failing
-// cell's error as Jupyter's protocol wants it, and stop_on_error honoured).
-// patch-package applies each once and recognises a patch already applied.
+// cell's error as Jupyter's protocol wants it, stop_on_error honoured, and each
+// socket's sends queued so that no output or reply is lost).
+// patch-package applies each once and recognises a patch already applied. A package
+// patched by an older version of its patch (a clone updated with git pull) takes
+// neither, so its published files are restored from npm's cache and patched again.
 function ensurePatches() {
-  const applied = run(bin("patch-package"), ["--error-on-fail"]);
+  const patches = fs.readdirSync(path.join(root, "patches")).filter((f) => f.endsWith(".patch"));
+  const apply = () => run(bin("patch-package"), ["--error-on-fail"]);
+  let applied = apply();
+  if (applied.status !== 0) {
+    patches.forEach(restorePublished);
+    applied = apply();
+  }
   if (applied.status !== 0) {
     throw new SetupError(`Applying patches/ with patch-package failed:\n${applied.stdout}${applied.stderr}`);
   }
-  log(`dependency patches: ${fs.readdirSync(path.join(root, "patches")).filter((f) => f.endsWith(".patch")).join(", ")} applied`);
+  log(`dependency patches: ${patches.join(", ")} applied`);
+}
+
+/** The files of the package a patch names (`tslab+1.0.22.patch`, `@scope+name+1.2.3.patch`) as published. */
+function restorePublished(patchFile) {
+  const parts = patchFile.slice(0, -".patch".length).split("+");
+  const version = parts.pop();
+  const name = parts.join("/");
+  const scratch = fs.mkdtempSync(path.join(root, "node_modules", ".restore-"));
+  try {
+    // the npm running this install (npm_execpath), which also works where npm is a .cmd (Windows)
+    const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
+    const packed = run(npm[0], [...npm.slice(1), "pack", `${name}@${version}`, "--prefer-offline", "--silent", "--pack-destination", scratch]);
+    const tarball = packed.stdout.trim().split("\n").pop();
+    if (packed.status !== 0 || !tarball || run("tar", ["-xzf", path.join(scratch, tarball), "-C", scratch]).status !== 0) {
+      throw new SetupError(`${name}@${version} holds an older patch and could not be restored (${packed.stderr.trim()}). `
+        + `Reinstall it: delete node_modules/${name} and run npm install.`);
+    }
+    fs.cpSync(path.join(scratch, "package"), path.join(root, "node_modules", name), { recursive: true });
+    log(`${name}@${version}: published files restored for its new patch`);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 // ------------------------------------------------- teachers (--teacher)
