@@ -181,9 +181,8 @@ const models = e2e ? ["both"] : [1, 2];
 // The first fit on a machine measures its kernels (a few seconds): done here, untimed,
 // so that every pair runs with the choices read from the cache.
 const kernels = Object.fromEntries(models.map((model) => {
-  const [cmd, args] = SIDES.ts(model === "both" ? 1 : model, 0);
-  const quick = e2e ? [path.join(root, "bench", "ts_side.mjs"), "--model", "1", "--steps", "2", "--warmup", "1"] : [...args.slice(0, 3), "--steps", "2", "--warmup", "1"];
-  return [model, runCommand("ts", model, cmd, quick).kernels];
+  const quick = [path.join(root, "bench", "ts_side.mjs"), "--model", String(model === "both" ? 1 : model), "--steps", "2", "--warmup", "1"];
+  return [model, runCommand("ts", model, process.execPath, quick).kernels];
 }));
 // one line per op and shape where there was a choice (both models share most of them)
 const chosen = [...new Map(Object.values(kernels).flat().filter((k) => k.how !== "only").map((k) => [`${k.op} ${k.shape}`, k])).values()];

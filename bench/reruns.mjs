@@ -9,21 +9,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { projectPython, root } from "../scripts/project.mjs";
+import { cellWith, notebookCells, projectPython, root } from "../scripts/project.mjs";
 
 const GROWTH_GOAL_MB = 150;
-
-function notebookCells() {
-  const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), "utf8"));
-  return nb.cells.filter((c) => c.cell_type === "code").map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source));
-}
-
-/** The code cell containing `snippet` (the notebook's cells, found by what they do rather than by number). */
-function cellWith(cells, snippet) {
-  const index = cells.findIndex((c) => c.includes(snippet));
-  if (index < 0) throw new Error(`bench --reruns: no notebook cell contains ${snippet}`);
-  return index;
-}
 
 export function reruns(rounds, host) {
   const cells = notebookCells();

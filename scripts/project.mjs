@@ -1,6 +1,6 @@
 // What the project's scripts share: where the project is, where its venv keeps
-// Python (bin/python on Linux and macOS, Scripts\python.exe on Windows), and
-// compiling src/ so a script runs the current helpers.
+// Python (bin/python on Linux and macOS, Scripts\python.exe on Windows),
+// compiling src/ so a script runs the current helpers, and the notebook's cells.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -31,4 +31,24 @@ export function nodeBin(name, platform = process.platform) {
 /** Compiles src/ to dist/; returns false (tsc has printed why) when it fails. */
 export function compileHelpers() {
   return spawnSync(nodeBin("tsc"), ["-p", "tsconfig.json"], { cwd: root, stdio: "inherit", shell: process.platform === "win32" }).status === 0;
+}
+
+/**
+ * The source of each code cell of the project's notebook.
+ * @returns {string[]}
+ */
+export function notebookCells() {
+  const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), "utf8"));
+  return nb.cells.filter((c) => c.cell_type === "code").map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source));
+}
+
+/**
+ * The index of the cell containing `snippet`: cells found by what they do rather than by number.
+ * @param {string[]} cells
+ * @param {string} snippet
+ */
+export function cellWith(cells, snippet) {
+  const index = cells.findIndex((c) => c.includes(snippet));
+  if (index < 0) throw new Error(`no notebook cell contains ${snippet}`);
+  return index;
 }

@@ -5,6 +5,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { venvPython as projectVenvPython } from "../scripts/project.mjs";
+export { cellWith, notebookCells } from "../scripts/project.mjs";
 import { encodeIdx } from "../src/data/idx";
 
 export const root = path.resolve(__dirname, "..");
@@ -112,11 +113,6 @@ export async function runInKernel(cells: string[], interrupt?: { cell: number; w
   return JSON.parse(result.stdout.trim().split("\n").pop()!) as CellResult[];
 }
 
-/** The source of each code cell of the project's notebook. */
-export function notebookCells(): string[] {
-  const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), "utf8")) as Notebook;
-  return nb.cells.filter((c) => c.cell_type === "code").map((c) => joined(c.source));
-}
 
 export interface RunningLab {
   process: ChildProcess;

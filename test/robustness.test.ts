@@ -2,14 +2,10 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { notebookCells, root, runInKernel, startLab, tempDir } from "./helpers";
+import { cellWith, notebookCells, root, runInKernel, startLab, tempDir } from "./helpers";
 
 const cells = notebookCells();
-const cellIndex = (snippet: string) => {
-  const i = cells.findIndex((c) => c.includes(snippet));
-  if (i < 0) throw new Error(`no notebook cell contains ${snippet}`);
-  return i;
-};
+const cellIndex = (snippet: string) => cellWith(cells, snippet);
 const [importCell, parametersCell] = [cellIndex("from \"deep-convolution\""), cellIndex("let epochs = 6;")];
 /** The notebook's first cells with `overrides` injected after the parameters cell, as npm start does. */
 const withParameters = (overrides: string) => [cells[importCell]!, cells[parametersCell]!, overrides];
