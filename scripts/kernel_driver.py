@@ -7,6 +7,7 @@ list: per cell, its reply status and its outputs as text, including updates
 to its displays that arrive while later cells run.
 """
 import json
+import subprocess
 import sys
 import time
 
@@ -55,7 +56,9 @@ def run_cell(km, kc, code, late, interrupt_when=None):
 
 def main():
     spec = json.load(sys.stdin)
-    km, kc = start_new_kernel(kernel_name="tslab", cwd=spec["cwd"])
+    # The kernel's stdout is not ours: its first cell makes a pipe it shares non-blocking,
+    # and a long print of this process's would then be cut. (Its outputs come over zeromq.)
+    km, kc = start_new_kernel(kernel_name="tslab", cwd=spec["cwd"], stdout=subprocess.DEVNULL)
     try:
         interrupt = spec.get("interrupt") or {}
         late = {}

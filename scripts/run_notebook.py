@@ -12,6 +12,7 @@ what it has to `<name>.failed.ipynb` instead.
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -149,7 +150,9 @@ def main():
     )
     failed = args.output[: -len(".ipynb")] + ".failed.ipynb" if args.output.endswith(".ipynb") else args.output + ".failed"
     try:
-        client.execute()
+        # The kernel's stdout is not ours: its first cell makes a pipe it shares non-blocking,
+        # and the relay's long writes were then cut. (Its outputs come over zeromq.)
+        client.execute(stdout=subprocess.DEVNULL)
     except (CellExecutionError, KeyboardInterrupt) as error:
         write_atomic(failed, nbformat.writes(nb))
         reason = "interrupted" if isinstance(error, KeyboardInterrupt) else "a cell failed"
