@@ -293,8 +293,8 @@ function ensureKernels() {
 // ------------------------------------------------------- dependency patches
 
 // patches/ mends dependencies' bugs until their authors do (tslab 1.0.22: a failing
-// cell's error as Jupyter's protocol wants it, stop_on_error honoured, and each
-// socket's sends queued so that no output or reply is lost).
+// cell's error as Jupyter's protocol wants it, stop_on_error honoured, and outputs
+// sent as few messages, in order, never dropped, so that no output, reply or status is lost).
 // patch-package applies each once and recognises a patch already applied. A package
 // patched by an older version of its patch (a clone updated with git pull) takes
 // neither, so its published files are restored from npm's cache and patched again.
