@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chooseBrowser, launchBrowser } from "../../src/browser/browser";
-import { root, run, scratchDir, startLab, type RunningLab } from "../helpers";
+import { makeNotebook, root, run, scratchDir, startLab, type RunningLab } from "../helpers";
 import { readPdf } from "../pdfRead";
 
 const workDir = scratchDir("e2e");
@@ -169,6 +169,23 @@ describe("the notebook in JupyterLab", () => {
     const text = pages.map((p) => p.text).join("\n");
     for (const question of [10, 11, 12, 13, 14, 15]) expect(text).toContain(`Question ${question}`);
     expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(10);
+    await page.close();
+  });
+  it("shows every line of a cell that prints 20,000 at once, and the cells after it run and show theirs", async () => {
+    fs.writeFileSync(path.join(workDir, "long-output.ipynb"), JSON.stringify(makeNotebook([
+      "for (let i = 0; i < 20000; i++) console.log(`line ${i}`);",
+      'console.log("the next cell ran");',
+    ])));
+    const page = await openNotebook("long-output.ipynb");
+    await expect.poll(() => page.locator(".jp-Toolbar-kernelName").innerText(), { timeout: 90_000 }).toBe("TypeScript");
+    await page.getByRole("menuitem", { name: "Run", exact: true }).click();
+    await page.getByRole("menuitem", { name: "Run All Cells", exact: true }).click();
+    const cells = page.locator(".jp-CodeCell");
+    await expect.poll(async () => (await cells.nth(1).locator(".jp-OutputArea").innerText()).trim(), { timeout: 120_000 }).toBe("the next cell ran");
+    // the kernel shown idle again, not left busy by a lost status
+    await expect.poll(() => page.locator(".jp-Notebook-ExecutionIndicator").getAttribute("data-status"), { timeout: 30_000 }).toBe("idle");
+    const lines = (await cells.nth(0).locator(".jp-OutputArea").innerText()).trim().split("\n");
+    expect(lines).toEqual(Array.from({ length: 20000 }, (_, i) => `line ${i}`));
     await page.close();
   });
 });
