@@ -68,7 +68,8 @@ function exportHtml(file) {
   }
 
   const python = projectPython();
-  const exported = spawnSync(python, ["-m", "nbconvert", "--to", "html", "--stdout", "--log-level", "ERROR", file], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+  // The hand-in HTML: nbconvert's, titled, with its authors and every image described (python/).
+  const exported = spawnSync(python, ["-m", "nbconvert", "--to", "deep_convolution_pdf.HandInHTMLExporter", "--stdout", "--log-level", "ERROR", file], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
   if (exported.status !== 0) fail(`nbconvert could not export ${notebook} to HTML:\n${exported.stderr.trim().split("\n").slice(-3).join("\n")}`);
   return exported.stdout;
 }

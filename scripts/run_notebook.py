@@ -4,7 +4,7 @@ Used by `npm start` (through scripts/start.mjs) and by the tests. Like
 papermill, it injects parameter values in a new cell right after the cell
 tagged `parameters`. While the notebook runs, its text outputs (including
 the training progress, redrawn in place) are relayed to the terminal. The
-executed notebook and its HTML export are written atomically at the end; a
+executed notebook and its HTML export (titled, images described: python/) are written atomically at the end; a
 failed or interrupted run leaves the previous outputs untouched and writes
 what it has to `<name>.failed.ipynb` instead.
 """
@@ -19,7 +19,7 @@ import tempfile
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from nbconvert import HTMLExporter
+from deep_convolution_pdf import HandInHTMLExporter
 
 RELAYED_IMAGE_TYPES = ("application/vnd.plotly.v1+json", "image/png")
 # Set by src/notebook/display.ts on progress outputs (the keys are src/core/metadata.ts's): how many of
@@ -162,7 +162,8 @@ def main():
     record_kernels(nb)
     write_atomic(args.output, nbformat.writes(nb))
     if args.html:
-        html, _ = HTMLExporter().from_notebook_node(nb)
+        name = os.path.splitext(os.path.basename(args.notebook))[0]
+        html, _ = HandInHTMLExporter().from_notebook_node(nb, resources={"metadata": {"name": name}})
         write_atomic(args.html, html)
     if os.path.exists(failed):
         os.unlink(failed)

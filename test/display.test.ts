@@ -51,7 +51,7 @@ describe("show in a kernel", () => {
     expect(Object.keys(data).sort()).toEqual(["application/vnd.plotly.v1+json", "image/png", "text/plain"]);
     expect((data["application/vnd.plotly.v1+json"] as { layout: { title: { text: string } } }).layout.title.text).toBe("LOSS");
     expect(Buffer.from(data["image/png"] as string, "base64").subarray(1, 4).toString()).toBe("PNG");
-    expect(metadata["image/png"]).toEqual({ width: 720, height: 420 });
+    expect(metadata["image/png"]).toEqual({ width: 720, height: 420, alt: "LOSS; loss: loss and val_loss against epoch (1 to 2)" });
     expect(data["text/plain"]).toBe("<Plotly figure: LOSS>");
   });
 

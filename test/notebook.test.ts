@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { executeNotebook, fashionMnist, joined, makeNotebook, outputsOf, root, run, scratchDir, tempDir, type Notebook } from "./helpers";
-import { readPdf } from "./pdfRead";
+import { readPdf, readPdfStructure } from "./pdfRead";
 
 /** The absolute paths of this machine among `paths` that `text` names (a relative "../../tmp/x" does not count). */
 function machinePathsIn(text: string, paths: string[]): string[] {
@@ -146,6 +146,30 @@ describe("npm start on the Deep Convolution notebook", () => {
     const imageOutputs = outputs.filter((o) => o.data?.["image/png"]).length;
     expect(imageOutputs).toBe(10);
     expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(imageOutputs);
+    // Titled, tagged, bookmarked, and every image described by what it shows.
+    const title = "Network Analysis — Group Assignment: Deep Convolution";
+    expect(html).toContain(`<title>${title}</title>`);
+    const structure = await readPdfStructure(fs.readFileSync(path.join(out, "deep-convolution.pdf")));
+    expect(structure).toMatchObject({ title, tagged: true });
+    const bookmarks = structure.outline.map((b) => b.trim());
+    expect(bookmarks.slice(0, 3)).toEqual(["Network Analysis — Group Assignment", "Deep Convolution", "Data preparation"]);
+    for (const question of [10, 11, 12, 13, 14, 15]) expect(bookmarks).toContain(`Question ${question}`);
+    expect(bookmarks.filter((b) => b.startsWith("Beyond the original"))).toEqual([
+      "Beyond the original: the training images", "Beyond the original: where model 1 goes wrong", "Beyond the original: where model 2 goes wrong",
+    ]);
+    for (const role of ["H1", "H3", "P", "Code", "Table", "Figure"]) expect(structure.roles).toContain(role);
+    expect(structure.figures.map((f) => f.alt)).toEqual([
+      "the first 24 training images",
+      "model_1: training history; loss: loss and val_loss against epoch (1 to 1); accuracy: accuracy and val_accuracy against epoch (1 to 1)",
+      "model accuracy; accuracy: accuracy and val_accuracy against epoch (1 to 1)",
+      "LOSS; loss: loss and val_loss against epoch (1 to 1)",
+      "model_1: confusion matrix (test set); heatmap of true (rows, 0 to 9) by predicted (columns, 0 to 9)",
+      "the 12 most confident mistakes",
+      "model_2: training history; loss: loss and val_loss against epoch (1 to 1); accuracy: accuracy and val_accuracy against epoch (1 to 1)",
+      "model accuracy; accuracy: model_1_accuracy, model_2_accuracy, model_1_val_accuracy and model_2_val_accuracy against epoch (1 to 1)",
+      "model_2: confusion matrix (test set); heatmap of true (rows, 0 to 9) by predicted (columns, 0 to 9)",
+      "the 12 most confident mistakes",
+    ]);
 
     // Nothing handed in names this machine's folders.
     const machinePaths = [root, out, os.homedir()].filter((p) => p.length > 1);
@@ -165,6 +189,17 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(pages.map((p) => p.text).join("\n")).toContain("Question 14");
     expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(10);
     expect(printed.stderr).not.toMatch(/Note:/);
+
+    // a student's copy: its own first heading is its title, and its metadata's authors its author
+    const copy = JSON.parse(fs.readFileSync(path.join(out, "deep-convolution.ipynb"), "utf8")) as Notebook;
+    copy.cells[0]!.source = "# Deep Convolution — group 7\n\nOur hand-in.";
+    copy.metadata["authors"] = [{ name: "Ada Lovelace" }, { name: "Alan Turing" }];
+    const copyFile = path.join(tempDir("pdf"), "group7.ipynb");
+    fs.writeFileSync(copyFile, JSON.stringify(copy));
+    expect((await pdf([copyFile])).status).toBe(0);
+    expect(await readPdfStructure(fs.readFileSync(copyFile.replace(/\.ipynb$/, ".pdf")))).toMatchObject({
+      title: "Deep Convolution — group 7", author: "Ada Lovelace, Alan Turing", tagged: true,
+    });
 
     // a notebook saved with a cell not run: printed all the same, with the check's note
     const unrun = JSON.parse(fs.readFileSync(path.join(out, "deep-convolution.ipynb"), "utf8")) as Notebook;

@@ -1,8 +1,11 @@
+import fs from "node:fs";
+import path from "node:path";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { bundledBrowserSupported } from "../src/browser/browser";
 import { parsePaper, printPdf } from "../src/browser/pdf";
-import { readPdf } from "./pdfRead";
+import { makeNotebook, run, scratchDir, venvPython } from "./helpers";
+import { readPdf, readPdfStructure } from "./pdfRead";
 
 /** A PNG of one colour, as a data URL (nbconvert embeds outputs' images this way). */
 function pngDataUrl(width: number, height: number, rgb: [number, number, number]): string {
@@ -59,6 +62,35 @@ describe("printPdf", () => {
     for (const page of pages) expect(page.textRight).toBeLessThanOrEqual(page.width - 20); // inside the 10 mm margin
   });
 
+  it("prints a tagged PDF with the page's title and authors, bookmarks without nbconvert's ¶, code tagged as code and each image's alt text", async () => {
+    // as nbconvert's hand-in HTML has them: headings with anchor links, code in a bare <pre>, images with alt text
+    const heading = (level: number, text: string) => `<h${level} id="${text}">${text}<a class="anchor-link" href="#${text}">¶</a></h${level}>`;
+    const page = `<!doctype html><html lang="en"><head><title>My Report: Deep Convolution</title>
+      <meta name="author" content="Ada Lovelace"><meta name="author" content="Alan Turing"></head><body>
+      ${heading(1, "My Report")}<p>Text.</p>
+      ${heading(2, "A heading long enough to wrap across two lines of the printed page, which keeps its spaces")}
+      <div class="jp-InputArea"><div class="highlight"><pre><span>const</span> x = 1;</pre></div></div>
+      ${heading(3, "Question 10")}<img alt="model_1: training history; loss: loss against epoch (1 to 6)" src="${pngDataUrl(72, 42, [200, 30, 30])}">
+      <table><tr><th>loss</th></tr><tr><td>0.03</td></tr></table>
+      ${heading(4, "Beyond the original: where model 1 goes wrong")}<img alt="model_1: confusion matrix (test set)" src="${pngDataUrl(72, 42, [30, 30, 200])}">
+      </body></html>`;
+    const pdf = await readPdfStructure(await printPdf(page));
+    expect(pdf).toMatchObject({ title: "My Report: Deep Convolution", author: "Ada Lovelace, Alan Turing", tagged: true });
+    expect(pdf.outline).toEqual([
+      "My Report",
+      "  A heading long enough to wrap across two lines of the printed page, which keeps its spaces",
+      "    Question 10",
+      "      Beyond the original: where model 1 goes wrong",
+    ]);
+    for (const role of ["H1", "H3", "H4", "P", "Code", "Table", "TH", "TD", "Figure"]) expect(pdf.roles).toContain(role);
+    expect(pdf.figures).toEqual([
+      { page: 1, alt: "model_1: training history; loss: loss against epoch (1 to 6)" },
+      { page: 1, alt: "model_1: confusion matrix (test set)" },
+    ]);
+    // without authors, the Author field is left out rather than empty
+    expect((await readPdfStructure(await printPdf("<title>t</title><p>x</p>"))).author).toBeNull();
+  });
+
   it("prints Letter when asked", async () => {
     const [page] = await readPdf(await printPdf("<p>Letter</p>", { paper: "Letter" }));
     expect(page!.width).toBeCloseTo(612, 0); // 8.5 × 11 in
@@ -75,5 +107,44 @@ describe("printPdf", () => {
     } finally {
       delete process.env["DEEPCONV_BROWSER"];
     }
+  });
+});
+
+describe("the hand-in HTML (python/deep_convolution_pdf.py)", () => {
+  const exported = async (notebook: object, name = "report") => {
+    const file = path.join(scratchDir("hand-in-html"), `${name}.ipynb`);
+    fs.writeFileSync(file, JSON.stringify(notebook));
+    const result = await run(venvPython, ["-m", "nbconvert", "--to", "deep_convolution_pdf.HandInHTMLExporter", "--stdout", "--log-level", "ERROR", file]);
+    expect(result.status, result.stderr).toBe(0);
+    return result.stdout;
+  };
+  const titleOf = (html: string) => html.match(/<title>(.*)<\/title>/)![1];
+  const withMarkdown = (...sources: string[]) => {
+    const nb = makeNotebook([]);
+    nb.cells = sources.map((source, i) => ({ cell_type: "markdown", id: `md-${i}`, source, metadata: {} }));
+    return nb;
+  };
+
+  it("is titled by the notebook's metadata title, else its first heading and a subtitle right below it, else the file name", async () => {
+    const titled = withMarkdown("# Heading");
+    titled.metadata["title"] = "From the metadata";
+    expect(titleOf(await exported(titled))).toBe("From the metadata");
+    expect(titleOf(await exported(withMarkdown("Some text first.", "# Network Analysis — Group Assignment\n## Deep Convolution\n\nThe notebook.")))).toBe("Network Analysis — Group Assignment: Deep Convolution");
+    expect(titleOf(await exported(withMarkdown("## *My* report\n\ntext\n### Part one")))).toBe("My report");
+    expect(titleOf(await exported(withMarkdown("No heading at all."), "alice-week-3"))).toBe("alice-week-3");
+  });
+
+  it("names the notebook's authors in the head and gives every image an alt text: the one it carries, else its plain text", async () => {
+    const nb = makeNotebook(["show()", "show()"]);
+    nb.metadata["authors"] = [{ name: "Ada Lovelace" }, { name: "Alan Turing & co" }];
+    const png = pngDataUrl(4, 4, [0, 0, 0]).split(",")[1];
+    nb.cells[0]!.outputs = [{ output_type: "display_data", data: { "image/png": png, "text/plain": "<Plotly figure: model accuracy>" }, metadata: { "image/png": { width: 4, height: 4, alt: "model accuracy; accuracy: accuracy against epoch (1 to 6)" } } }];
+    nb.cells[1]!.outputs = [{ output_type: "display_data", data: { "image/png": png, "text/plain": "<Plotly figure: LOSS>" }, metadata: {} }];
+    const html = await exported(nb);
+    // (nbconvert writes each tag's attributes in its own order)
+    const attribute = (tag: string, name: string) => tag.match(new RegExp(`\\b${name}="([^"]*)"`))?.[1];
+    const authors = (html.match(/<meta [^>]*>/g) ?? []).filter((tag) => attribute(tag, "name") === "author").map((tag) => attribute(tag, "content"));
+    expect(authors).toEqual(["Ada Lovelace", "Alan Turing &amp; co"]);
+    expect((html.match(/<img [^>]*>/g) ?? []).map((tag) => attribute(tag, "alt"))).toEqual(["model accuracy; accuracy: accuracy against epoch (1 to 6)", "Plotly figure: LOSS"]);
   });
 });

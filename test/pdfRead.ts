@@ -33,3 +33,52 @@ export async function readPdf(bytes: Uint8Array): Promise<PdfPage[]> {
     await doc.destroy();
   }
 }
+
+export interface PdfStructure {
+  title: string | null;
+  author: string | null;
+  /** Whether the PDF is tagged (MarkInfo.Marked), as pdfinfo's "Tagged: yes". */
+  tagged: boolean;
+  /** The outline (bookmarks), depth first, each title indented two spaces per level. */
+  outline: string[];
+  /** Every role in the structure tree (Document, H1, P, Table, Code, Figure...). */
+  roles: Set<string>;
+  /** Each Figure of the structure tree with its alt text, in page order. */
+  figures: Array<{ page: number; alt: string | null }>;
+}
+
+interface StructNode {
+  role?: string;
+  alt?: string;
+  children?: StructNode[];
+}
+
+/** What a PDF says about itself for accessibility and navigation: info, tags, outline, figures. */
+export async function readPdfStructure(bytes: Uint8Array): Promise<PdfStructure> {
+  const doc = await getDocument({ data: new Uint8Array(bytes), isEvalSupported: false, useSystemFonts: false }).promise;
+  try {
+    const info = (await doc.getMetadata()).info as { Title?: string; Author?: string };
+    const outline: string[] = [];
+    const walkOutline = (items: Array<{ title: string; items: unknown[] }> | null, depth: number) => {
+      for (const item of items ?? []) {
+        outline.push(`${"  ".repeat(depth)}${item.title}`);
+        walkOutline(item.items as typeof items, depth + 1);
+      }
+    };
+    walkOutline(await doc.getOutline(), 0);
+    const roles = new Set<string>();
+    const figures: PdfStructure["figures"] = [];
+    for (let n = 1; n <= doc.numPages; n++) {
+      const walk = (node: StructNode | null) => {
+        if (node === null) return;
+        if (node.role) roles.add(node.role);
+        if (node.role === "Figure") figures.push({ page: n, alt: node.alt ?? null });
+        for (const child of node.children ?? []) walk(child);
+      };
+      walk((await (await doc.getPage(n)).getStructTree()) as StructNode | null);
+    }
+    return { title: info.Title ?? null, author: info.Author ?? null, tagged: (await doc.getMarkInfo())?.Marked === true, outline, roles, figures };
+  } finally {
+    await doc.destroy();
+  }
+}

@@ -1,8 +1,11 @@
 /**
  * The PDF students hand in: an executed notebook's HTML export (nbconvert)
  * printed by the same Chromium that draws the charts (browser.ts), with a
- * print stylesheet that keeps images whole and long lines readable.
+ * print stylesheet that keeps images whole and long lines readable. It is
+ * tagged (headings, paragraphs, tables, code, figures with their alt text),
+ * its outline follows the headings, and it carries the page's title and authors.
  */
+import { PDFDocument } from "pdf-lib";
 import { chooseBrowser, describeBrowser, launchBrowser, type BrowserChoice } from "./browser";
 import { escapeHtml } from "../core/html";
 import { writeFileAtomic } from "../core/files";
@@ -22,12 +25,15 @@ export function parsePaper(value: string): PaperFormat {
 
 // Why each rule: an image or a table row is never cut across pages; code and
 // progress lines wrap instead of running off the page; wide outputs shrink
-// rather than scroll (paper cannot scroll).
+// rather than scroll (paper cannot scroll); a heading keeps the space where it
+// wraps (Chromium builds each bookmark from the printed lines and drops it:
+// "GroupAssignment").
 const PRINT_CSS = `
   html, body { background: white !important; }
   body { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
   img, svg, tr, .jp-RenderedImage, .jp-InputArea, .jp-OutputArea-child { break-inside: avoid; page-break-inside: avoid; }
   h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
+  h1, h2, h3, h4, h5, h6 { white-space: pre-wrap; }
   img { max-width: 100% !important; height: auto !important; }
   pre, code { white-space: pre-wrap !important; overflow-wrap: anywhere; }
   .jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-Cell-outputArea { overflow: visible !important; }
@@ -66,6 +72,27 @@ function fitTablesToWidth(): void {
   }
 }
 
+/**
+ * Runs in the page: what the PDF's tags and outline read. nbconvert's "¶" link
+ * beside each heading would end every bookmark, and its code is a bare <pre>,
+ * which Chromium tags as a plain block; inside a <code> it is tagged as code.
+ */
+function prepareTags(): void {
+  for (const link of Array.from(document.querySelectorAll("a.anchor-link"))) link.remove();
+  for (const pre of Array.from(document.querySelectorAll(".jp-InputArea pre"))) {
+    if (pre.querySelector("code") !== null) continue;
+    const code = document.createElement("code");
+    code.append(...Array.from(pre.childNodes));
+    pre.append(code);
+  }
+}
+
+/** The PDF with its Author field set (Chromium takes the Title from the page but knows no author). */
+async function withAuthor(pdf: Uint8Array, author: string): Promise<Uint8Array> {
+  const document = await PDFDocument.load(pdf, { updateMetadata: false });
+  document.setAuthor(author);
+  return document.save();
+}
 
 /**
  * Prints `html` (a self-contained page: nbconvert embeds every image) to PDF
@@ -87,6 +114,8 @@ export async function printPdf(html: string, options: PrintOptions = {}): Promis
     // Every embedded image decoded before printing, so none prints blank.
     await page.evaluate(() => Promise.all(Array.from(document.images).map((img) => img.decode().catch(() => undefined))));
     await page.evaluate(fitTablesToWidth);
+    await page.evaluate(prepareTags);
+    const authors = await page.evaluate(() => Array.from(document.querySelectorAll('meta[name="author"]'), (meta) => meta.getAttribute("content")?.trim() ?? ""));
     const footer = `<div style="font-size:8px;width:100%;padding:0 10mm;display:flex;justify-content:space-between;color:#555">`
       + `<span>${escapeHtml(options.title ?? "")}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`;
     const pdf = await page.pdf({
@@ -96,8 +125,11 @@ export async function printPdf(html: string, options: PrintOptions = {}): Promis
       displayHeaderFooter: true,
       headerTemplate: "<span></span>",
       footerTemplate: footer,
+      tagged: true,
+      outline: true,
     });
-    return new Uint8Array(pdf);
+    const author = authors.filter(Boolean).join(", ");
+    return author === "" ? new Uint8Array(pdf) : withAuthor(new Uint8Array(pdf), author);
   } finally {
     await browser.close();
   }

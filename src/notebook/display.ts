@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { DataFrame } from "danfojs-node";
-import { isFigure, type Figure } from "../report/charts";
+import { describeFigure, isFigure, type Figure } from "../report/charts";
 import { isPngImage, type PngImage } from "../report/images";
 import { setProgressOutput, terminalOutput, transcriptText } from "../training/progress";
 import { renderPng } from "../browser/render";
@@ -58,7 +58,8 @@ async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata:
   const image = await renderPng(figure);
   if (image.png !== null) {
     bundle["image/png"] = Buffer.from(image.png).toString("base64");
-    metadata["image/png"] = { width: figure.layout.width, height: figure.layout.height };
+    // alt: what the image shows, for the HTML and the hand-in PDF (python/deep_convolution_pdf.py)
+    metadata["image/png"] = { width: figure.layout.width, height: figure.layout.height, alt: describeFigure(figure) };
   } else if (!warnedNoImage) {
     warnedNoImage = true;
     console.warn(image.reason);
@@ -74,7 +75,7 @@ export async function show(value: DataFrame | Figure | PngImage | string): Promi
   if (isPngImage(value)) {
     publish(
       { "image/png": Buffer.from(value.png).toString("base64"), "text/plain": `<image: ${value.title}>` },
-      { "image/png": { width: value.width, height: value.height } },
+      { "image/png": { width: value.width, height: value.height, alt: value.title } },
     );
   } else if (isTable(value)) {
     publish({ "text/html": tableHtml(value), "text/plain": tableText(value) }, { [TABLE_METADATA]: tableData(value) });

@@ -174,3 +174,32 @@ export function confusionFigure(matrix: number[][], classNames: string[], title:
     },
   };
 }
+
+/**
+ * What a figure shows, in words, for readers who cannot see it (the alt text of
+ * its image in the HTML and the hand-in PDF): its title, then each plot's
+ * series against its x axis, or a heatmap's axes.
+ */
+export function describeFigure(figure: Figure): string {
+  const { layout } = figure;
+  const listed = (names: string[]) => (names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`);
+  const plots = new Map<string, LineTrace[]>();
+  const parts: string[] = [];
+  for (const trace of figure.data) {
+    if (trace.type === "heatmap") {
+      const span = (labels: string[]) => (labels.length > 1 ? `${labels[0]} to ${labels.at(-1)}` : labels.join(""));
+      parts.push(`heatmap of ${layout.yaxis.title.text} (rows, ${span(trace.y)}) by ${layout.xaxis.title.text} (columns, ${span(trace.x)})`);
+    } else {
+      const axis = trace.yaxis ?? "y";
+      plots.set(axis, [...(plots.get(axis) ?? []), trace]);
+    }
+  }
+  for (const [axis, traces] of plots) {
+    const [x, y] = axis === "y2" ? [layout.xaxis2, layout.yaxis2] : [layout.xaxis, layout.yaxis];
+    const xs = traces.flatMap((t) => t.x);
+    const round = (v: number) => Number(v.toFixed(2));
+    const range = xs.length > 0 ? ` (${round(Math.min(...xs))} to ${round(Math.max(...xs))})` : "";
+    parts.push(`${y?.title.text ?? "value"}: ${listed(traces.map((t) => t.name))} against ${x?.title.text ?? "x"}${range}`);
+  }
+  return [layout.title.text, ...parts].join("; ");
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { confusionFigure, isFigure, plotHistory, type LineTrace } from "../../src/report/charts";
+import { confusionFigure, describeFigure, isFigure, plotHistory, trainingFigure, type LineTrace } from "../../src/report/charts";
 
 describe("plotHistory", () => {
   it("draws one labelled line per series against epochs from 1, titled like the seed", () => {
@@ -30,5 +30,24 @@ describe("confusionFigure", () => {
     expect(figure.layout.yaxis).toMatchObject({ title: { text: "true" }, autorange: "reversed" });
     expect(figure.layout.xaxis.title.text).toBe("predicted");
     expect(() => confusionFigure([[1, 2]], ["a", "b"], "t")).toThrow(/2-class matrix needs 2×2 counts/);
+  });
+});
+
+describe("describeFigure", () => {
+  it("says what a chart shows, for its alt text: the title, then each plot's series against its x axis", () => {
+    const history = { loss: [0.2, 0.05, 0.03], val_loss: [0.06, 0.04, 0.04], accuracy: [0.94, 0.98, 0.99], val_accuracy: [0.98, 0.99, 0.99] };
+    expect(describeFigure(trainingFigure({ title: "model_1: training history", epochs: 6, history })))
+      .toBe("model_1: training history; loss: loss and val_loss against epoch (1 to 3); accuracy: accuracy and val_accuracy against epoch (1 to 3)");
+    // mid-epoch: the training line reaches where the epoch is
+    expect(describeFigure(trainingFigure({ title: "t", epochs: 2, history: { loss: [], accuracy: [] }, running: { x: 0.456, loss: 1, accuracy: 0.5 } })))
+      .toBe("t; loss: loss against epoch (0.46 to 0.46); accuracy: accuracy against epoch (0.46 to 0.46)");
+    expect(describeFigure(plotHistory({ title: "model accuracy", yLabel: "accuracy", series: { accuracy: [0.9, 0.95] } })))
+      .toBe("model accuracy; accuracy: accuracy against epoch (1 to 2)");
+  });
+
+  it("names a heatmap's axes and their labels", () => {
+    const classes = ["0", "1", "2"];
+    expect(describeFigure(confusionFigure([[5, 0, 1], [0, 6, 0], [1, 0, 7]], classes, "model_1: confusion matrix (test set)")))
+      .toBe("model_1: confusion matrix (test set); heatmap of true (rows, 0 to 2) by predicted (columns, 0 to 2)");
   });
 });
