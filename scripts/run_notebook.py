@@ -4,9 +4,9 @@ Used by `npm start` (through scripts/start.mjs) and by the tests. Like
 papermill, it injects parameter values in a new cell right after the cell
 tagged `parameters`. While the notebook runs, its text outputs (including
 the training progress, redrawn in place) are relayed to the terminal. The
-executed notebook and its HTML export (titled, images described: python/) are written atomically at the end; a
-failed or interrupted run leaves the previous outputs untouched and writes
-what it has to `<name>.failed.ipynb` instead.
+executed notebook and its hand-in HTML export (python/) are written atomically
+at the end; a failed or interrupted run leaves the previous outputs untouched
+and writes what it has to `<name>.failed.ipynb` instead.
 """
 
 import argparse
