@@ -16,6 +16,7 @@ export { historyTable, comparisonTable, classTable, type ModelResult } from "./r
 export { plotHistory, confusionFigure, type Figure, type HistoryPlot } from "./report/charts";
 export { describeGeneralisation, generalisation } from "./report/analysis";
 export { sampleGrid, testReport, mistakeGallery } from "./report/gallery";
+export { filterGrid, featureMaps, filterPatterns, classActivation } from "./report/convnet";
 export { writeMetrics } from "./report/outputs";
 export { show } from "./notebook/display";
 export { liveChart, type LiveChartOptions } from "./notebook/liveChart";

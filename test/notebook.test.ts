@@ -113,10 +113,22 @@ describe("npm start on the Deep Convolution notebook", () => {
       expect(accuracy).toBeLessThanOrEqual(1);
     }
 
-    // pictures drawn from the tensors: the sample grid and one gallery of mistakes per model
+    // pictures drawn from the tensors: the sample grid, one gallery of mistakes per model, what model_1's
+    // convolutions learned (filters, feature maps of test digit 0, filter patterns, Grad-CAM) and model_2's feature maps
     const images = outputs.filter((o) => o.data?.["image/png"] && !o.data["application/vnd.plotly.v1+json"]);
+    const maps = (model: string, conv: string, conv1: string, pool: string) => [
+      `<image: ${model}: the 32 feature maps of ${conv} (26×26×32) for test image 0, a 7>`,
+      `<image: ${model}: the 64 feature maps of ${conv1} (24×24×64) for test image 0, a 7 (first 32 of 64 channels)>`,
+      `<image: ${model}: the 64 feature maps of ${pool} (12×12×64) for test image 0, a 7 (first 32 of 64 channels)>`,
+    ];
     expect(images.map((o) => joined(o.data!["text/plain"] as string))).toEqual([
-      "<image: the first 24 training images>", "<image: the 12 most confident mistakes>", "<image: the 12 most confident mistakes>",
+      "<image: the first 24 training images>", "<image: the 12 most confident mistakes>",
+      "<image: model_1: the 32 filters of conv2d, red positive and blue negative weights>",
+      ...maps("model_1", "conv2d", "conv2d_1", "max_pooling2d"),
+      "<image: model_1: the input pattern that most activates each of the first 16 filters of conv2d_1, found by gradient ascent>",
+      expect.stringMatching(/^<image: model_1: Grad-CAM heat maps over 6 test digits \((true \d pred \d(; )?){6}\)>$/),
+      "<image: the 12 most confident mistakes>",
+      ...maps("model_2", "conv2d_2", "conv2d_3", "max_pooling2d_1"),
     ]);
     expect(textOf(cellWith("describeGeneralisation(model2.name"))).toMatch(
       /^model_1: after 1 epoch, training accuracy \d\.\d{4} against validation \d\.\d{4} \(gap [+−]\d\.\d{4}\);.*\nmodel_2: after 1 epoch/,
@@ -132,7 +144,7 @@ describe("npm start on the Deep Convolution notebook", () => {
         metrics.models[name].history.accuracy[0] - metrics.models[name].history.val_accuracy[0], 10);
     }
     const html = fs.readFileSync(path.join(out, "deep-convolution.html"), "utf8");
-    expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)?.length).toBe(10);
+    expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)?.length).toBe(19);
     expect(html).toContain("Question 15");
 
     // The PDF students hand in: A4, every question, and at least every image output of the notebook.
@@ -144,7 +156,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(pdfText).toMatch(/seconds_\s*per_\s*epoch/); // the comparison table's last columns are on the page
     for (const page of pages) expect(page.textRight).toBeLessThanOrEqual(page.width - 20); // nothing past the 10 mm margin
     const imageOutputs = outputs.filter((o) => o.data?.["image/png"]).length;
-    expect(imageOutputs).toBe(10);
+    expect(imageOutputs).toBe(19);
     expect(pages.reduce((n, p) => n + p.images, 0)).toBeGreaterThanOrEqual(imageOutputs);
     // Titled, tagged, bookmarked, and every image described by what it shows.
     const title = "Network Analysis — Group Assignment: Deep Convolution";
@@ -155,21 +167,21 @@ describe("npm start on the Deep Convolution notebook", () => {
     expect(bookmarks.slice(0, 3)).toEqual(["Network Analysis — Group Assignment", "Deep Convolution", "Data preparation"]);
     for (const question of [10, 11, 12, 13, 14, 15]) expect(bookmarks).toContain(`Question ${question}`);
     expect(bookmarks.filter((b) => b.startsWith("Beyond the original"))).toEqual([
-      "Beyond the original: the training images", "Beyond the original: where model 1 goes wrong", "Beyond the original: where model 2 goes wrong",
+      "Beyond the original: the training images", "Beyond the original: where model 1 goes wrong",
+      "Beyond the original: what model 1's convolutions learned", "Beyond the original: where model 2 goes wrong", "Beyond the original: what model 2 sees",
     ]);
     for (const role of ["H1", "H3", "P", "Code", "Table", "Figure"]) expect(structure.roles).toContain(role);
-    expect(structure.figures.map((f) => f.alt)).toEqual([
+    // each image's alt text is the one its output carries, and says what it shows
+    const alts = outputs.filter((o) => o.data?.["image/png"]).map((o) => (o.metadata?.["image/png"] as { alt?: string } | undefined)?.alt);
+    expect(structure.figures.map((f) => f.alt)).toEqual(alts);
+    for (const alt of [
       "the first 24 training images",
       "model_1: training history; loss: loss and val_loss against epoch (1 to 1); accuracy: accuracy and val_accuracy against epoch (1 to 1)",
-      "model accuracy; accuracy: accuracy and val_accuracy against epoch (1 to 1)",
       "LOSS; loss: loss and val_loss against epoch (1 to 1)",
       "model_1: confusion matrix (test set); heatmap of true (rows, 0 to 9) by predicted (columns, 0 to 9)",
-      "the 12 most confident mistakes",
-      "model_2: training history; loss: loss and val_loss against epoch (1 to 1); accuracy: accuracy and val_accuracy against epoch (1 to 1)",
       "model accuracy; accuracy: model_1_accuracy, model_2_accuracy, model_1_val_accuracy and model_2_val_accuracy against epoch (1 to 1)",
-      "model_2: confusion matrix (test set); heatmap of true (rows, 0 to 9) by predicted (columns, 0 to 9)",
-      "the 12 most confident mistakes",
-    ]);
+      "model_1: the 32 filters of conv2d, red positive and blue negative weights",
+    ]) expect(alts).toContain(alt);
 
     // Nothing handed in names this machine's folders.
     const machinePaths = [root, out, os.homedir()].filter((p) => p.length > 1);
@@ -290,6 +302,34 @@ describe("npm start on the Deep Convolution notebook", () => {
     const evaluation = executed!.cells.findIndex((c) => joined(c.source).includes("console.log(loss);"));
     const [, accuracy] = outputs.filter((o) => o.cell === evaluation).map((o) => joined(o.text)).join("").trim().split("\n").map(Number);
     expect(accuracy).toBeGreaterThan(0.2); // it trained (chance is 0.1)
+  });
+
+  it("runs a student's variant with padding \"same\" and a third convolution, and shows what all three convolutions learned", async () => {
+    const dir = scratchDir("variant");
+    const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), "utf8")) as Notebook;
+    const first = 'model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));';
+    const second = 'model.add(layers.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }));';
+    const cell = nb.cells.find((c) => joined(c.source).includes(first))!;
+    expect(joined(cell.source)).toContain(second);
+    cell.source = joined(cell.source)
+      .replace(first, first.replace('activation: "relu"', 'activation: "relu", padding: "same"'))
+      .replace(second, `${second}\nmodel.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", padding: "same" }));`);
+    const file = path.join(dir, "deep-convolution.ipynb");
+    fs.writeFileSync(file, JSON.stringify(nb));
+    const { status, stderr, executed } = await executeNotebook(file, { epochs: 1, sampleLimit: 1000, outputDir: tempDir("variant-output") });
+    expect(status, stderr).toBe(0);
+    const outputs = outputsOf(executed!);
+    expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
+    const pictures = outputs.map((o) => joined(o.data?.["text/plain"] as string)).filter((t) => t.startsWith("<image: model_1"));
+    expect(pictures.slice(0, 5)).toEqual([
+      "<image: model_1: the 32 filters of conv2d, red positive and blue negative weights>",
+      "<image: model_1: the 32 feature maps of conv2d (28×28×32) for test image 0, a 7>",
+      "<image: model_1: the 64 feature maps of conv2d_1 (26×26×64) for test image 0, a 7 (first 32 of 64 channels)>",
+      "<image: model_1: the 32 feature maps of conv2d_2 (26×26×32) for test image 0, a 7>",
+      "<image: model_1: the 32 feature maps of max_pooling2d (13×13×32) for test image 0, a 7>",
+    ]);
+    expect(pictures[5]).toBe("<image: model_1: the input pattern that most activates each of the first 16 filters of conv2d_2, found by gradient ascent>");
+    expect(pictures[6]).toMatch(/^<image: model_1: Grad-CAM heat maps over 6 test digits/);
   });
 
   it("runs on Fashion-MNIST, naming classes instead of digits", async () => {

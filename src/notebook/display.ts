@@ -69,10 +69,12 @@ async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata:
 
 /**
  * Shows a DataFrame (HTML table + text), a Plotly figure (interactive +
- * PNG), a PNG image, or anything else as text.
+ * PNG), a PNG image, each of a list of them in turn, or anything else as text.
  */
-export async function show(value: DataFrame | Figure | PngImage | string): Promise<void> {
-  if (isPngImage(value)) {
+export async function show(value: DataFrame | Figure | PngImage | string | Array<DataFrame | Figure | PngImage | string>): Promise<void> {
+  if (Array.isArray(value)) {
+    for (const item of value) await show(item);
+  } else if (isPngImage(value)) {
     publish(
       { "image/png": Buffer.from(value.png).toString("base64"), "text/plain": `<image: ${value.title}>` },
       { "image/png": { width: value.width, height: value.height, alt: value.title } },

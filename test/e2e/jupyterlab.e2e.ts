@@ -144,8 +144,8 @@ describe("the notebook in JupyterLab", () => {
 
   it("shows the charts of a notebook written by npm start as images when it is not trusted", async () => {
     const page = await openNotebook("executed/deep-convolution.ipynb");
-    // seven Plotly charts (their stored PNGs) and three pictures drawn in Node
-    await expect.poll(() => page.locator(".jp-OutputArea-output img").count(), { timeout: 60_000 }).toBe(10);
+    // seven Plotly charts (their stored PNGs) and twelve pictures drawn in Node
+    await expect.poll(() => page.locator(".jp-OutputArea-output img").count(), { timeout: 60_000 }).toBe(19);
     for (const img of await page.locator(".jp-OutputArea-output img").all()) {
       expect(await img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
       expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(300);

@@ -1,0 +1,153 @@
+/**
+ * What the network learned (src/report/convnet.ts): the numbers behind each
+ * picture, on a model trained through model.fit (the fast path) and on a
+ * hand-made model whose Grad-CAM answer is known.
+ */
+import type { Tensor, Tensor4D } from "@tensorflow/tfjs-node";
+import { PNG } from "pngjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tf } from "../src/core/backend";
+import { loadMnist, type MnistData } from "../src/data/mnist";
+import { adadelta } from "../src/engine";
+import { classActivation, featureMaps, filterGrid, filterPatternData, filterPatterns, gradCamMaps, kernelTiles, layerActivations } from "../src/report/convnet";
+import { testReport } from "../src/report/gallery";
+import { diverging, type PngImage } from "../src/report/images";
+import { kerasLayers, type KerasSequential } from "../src/training/sequential";
+
+let data: MnistData;
+let model: KerasSequential;
+
+/** A student's variant: padding "same" and a third convolution, trained briefly on the fast path. */
+beforeAll(async () => {
+  data = await loadMnist({ limit: 600 });
+  data.reshape([28, 28, 1]);
+  data.rescale(255);
+  data.toCategorical(10);
+  const layers = kerasLayers(7);
+  model = layers.sequential({ name: "variant" });
+  model.add(layers.conv2d({ filters: 8, kernelSize: [3, 3], activation: "relu", padding: "same", inputShape: [28, 28, 1] }));
+  model.add(layers.conv2d({ filters: 16, kernelSize: [3, 3], activation: "relu", padding: "same" }));
+  model.add(layers.maxPooling2d({ poolSize: [2, 2] }));
+  model.add(layers.conv2d({ filters: 16, kernelSize: [3, 3], activation: "relu" }));
+  model.add(layers.flatten());
+  model.add(layers.dense({ units: 10, activation: "softmax" }));
+  model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1 }), metrics: ["accuracy"] });
+  await model.fit(data.xTrain, data.yTrain, { batchSize: 64, epochs: 2, verbose: 0 });
+}, 120_000);
+
+const isPng = (value: PngImage | string): value is PngImage => typeof value !== "string";
+
+describe("layerActivations and featureMaps", () => {
+  it("give each convolution's and pooling's output for one digit, equal to tfjs-layers' own layers applied in turn", () => {
+    const image = data.xTest.slice(3, 1) as Tensor4D;
+    const activations = layerActivations(model, image);
+    expect(activations.map((a) => [a.layer.name, a.shape])).toEqual([
+      ["conv2d", [28, 28, 8]], ["conv2d_1", [28, 28, 16]], ["max_pooling2d", [14, 14, 16]], ["conv2d_2", [12, 12, 16]],
+    ]);
+    let h: Tensor = image;
+    for (const layer of model.layers) {
+      h = layer.apply(h) as Tensor;
+      const found = activations.find((a) => a.layer === layer);
+      if (found === undefined) continue;
+      const expected = h.dataSync();
+      expect(found.values.length).toBe(expected.length);
+      expect(Math.max(...found.values.map((v, i) => Math.abs(v - expected[i]!)))).toBeLessThan(1e-4);
+    }
+    // and the whole stack is what model.predict gives: the trained weights are the layers' own
+    const predicted = (model.predict(image) as Tensor).dataSync();
+    expect(Math.max(...Array.from(h.dataSync(), (v, i) => Math.abs(v - predicted[i]!)))).toBeLessThan(1e-5);
+  });
+
+  it("draw one grid per layer, headed by its name and shape, for all three convolutions of the variant", () => {
+    const grids = featureMaps(model, data, 3);
+    expect(Array.isArray(grids)).toBe(true);
+    const titles = (grids as PngImage[]).map((g) => g.title);
+    expect(titles).toEqual([
+      "variant: the 8 feature maps of conv2d (28×28×8) for test image 3, a 0",
+      "variant: the 16 feature maps of conv2d_1 (28×28×16) for test image 3, a 0",
+      "variant: the 16 feature maps of max_pooling2d (14×14×16) for test image 3, a 0",
+      "variant: the 16 feature maps of conv2d_2 (12×12×16) for test image 3, a 0",
+    ]);
+    expect(PNG.sync.read(Buffer.from((grids as PngImage[])[0]!.png)).width).toBe((grids as PngImage[])[0]!.width);
+    expect(() => featureMaps(model, data, 100)).toThrow("featureMaps: test image indices are whole numbers from 0 to 99; got 100.");
+  });
+});
+
+describe("kernelTiles and filterGrid", () => {
+  it("show each filter's kernel, with zero the same middle colour in every filter", () => {
+    const tiles = kernelTiles(model)!;
+    const kernel = model.layers[0]!.getWeights()[0]!.arraySync() as number[][][][]; // [3][3][1][8]
+    expect(tiles.kernels).toHaveLength(8);
+    for (let f = 0; f < 8; f++) {
+      for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) expect(tiles.kernels[f]![r * 3 + c]).toBeCloseTo(kernel[r]![c]![0]![f]!, 6);
+    }
+    expect(tiles.limit).toBeCloseTo(Math.max(...kernel.flat(3).map(Math.abs)), 6);
+    expect(diverging(0, tiles.limit)).toEqual(diverging(0, 1));
+    expect(diverging(tiles.limit, tiles.limit)).toEqual([178, 24, 43]);
+    expect(diverging(-2 * tiles.limit, tiles.limit)).toEqual([33, 102, 172]);
+    // a later convolution by name: its kernels averaged over the 16 input channels
+    const later = kernelTiles(model, "conv2d_2")!;
+    const k2 = tf.mean(model.layers[3]!.getWeights()[0]!, 2).arraySync() as number[][][];
+    expect(later.kernels[5]![4]).toBeCloseTo(k2[1]![1]![5]!, 6);
+    expect(() => kernelTiles(model, "dense")).toThrow(/variant has no convolution named "dense"; its convolutions are "conv2d", "conv2d_1", "conv2d_2"\./);
+    const grid = filterGrid(model);
+    expect(isPng(grid) && grid.title).toBe("variant: the 8 filters of conv2d, red positive and blue negative weights");
+  });
+});
+
+describe("filterPatternData", () => {
+  it("raises each filter's mean activation by gradient ascent on the input, from the same seeded noise each time", () => {
+    const found = filterPatternData(model, "conv2d_1", { count: 8, steps: 20 })!;
+    expect(found.patterns).toHaveLength(8);
+    expect(found.patterns[0]).toHaveLength(28 * 28);
+    for (const pattern of found.patterns) expect(Math.min(...pattern) >= 0 && Math.max(...pattern) <= 1).toBe(true);
+    const live = found.before.map((b, f) => [b, found.after[f]!] as const).filter(([b]) => b > 0);
+    expect(live.length).toBeGreaterThan(4);
+    for (const [before, after] of live) expect(after).toBeGreaterThan(before * 1.5);
+    const again = filterPatternData(model, "conv2d_1", { count: 8, steps: 20 })!;
+    expect(again.after).toEqual(found.after);
+    const grid = filterPatterns(model, "conv2d_1", { count: 8, steps: 5 });
+    expect(isPng(grid) && grid.title).toBe("variant: the input pattern that most activates each of the first 8 filters of conv2d_1, found by gradient ascent");
+  });
+});
+
+describe("gradCamMaps", () => {
+  it("finds where a hand-made network looks: the input itself for the class it favours, nothing for the other", () => {
+    // conv: a 1×1 identity; dense: class 0 sums every position, class 1 subtracts them
+    const net = tf.sequential({ name: "handmade" });
+    net.add(tf.layers.conv2d({ filters: 1, kernelSize: 1, useBias: false, inputShape: [4, 4, 1] }));
+    net.add(tf.layers.flatten());
+    net.add(tf.layers.dense({ units: 2, activation: "softmax" }));
+    net.layers[0]!.setWeights([tf.ones([1, 1, 1, 1])]);
+    net.layers[2]!.setWeights([tf.concat([tf.ones([16, 1]), tf.fill([16, 1], -1)], 1), tf.zeros([2])]);
+    const pixels = new Float32Array(16);
+    pixels[1 * 4 + 2] = 1;
+    pixels[3 * 4 + 0] = 0.5;
+    const image = tf.tensor4d(pixels, [1, 4, 4, 1]);
+    const predicted = gradCamMaps(net, image);
+    expect(predicted.classes).toEqual([0]);
+    expect(Array.from(predicted.maps[0]!, (v) => Number(v.toFixed(6)))).toEqual(Array.from(pixels));
+    expect(Array.from(gradCamMaps(net, image, [1]).maps[0]!)).toEqual(new Array(16).fill(0));
+  });
+
+  it("lays heat maps over the model's most confident mistakes, with their true and predicted classes", () => {
+    const report = testReport(model, data);
+    const grid = classActivation(model, data, report, { count: 3 });
+    expect(isPng(grid)).toBe(true);
+    expect((grid as PngImage).title).toMatch(/^variant: Grad-CAM heat maps over 3 test digits \(true \d pred \d; true \d pred \d; true \d pred \d\)$/);
+    const { maps } = gradCamMaps(model, tf.gather(data.xTest, [0, 1]) as Tensor4D);
+    expect(maps.map((m) => [m.length, Math.max(...m) <= 1 + 1e-6, Math.min(...m) >= 0])).toEqual([[784, true, true], [784, true, true]]);
+  });
+});
+
+describe("a model without a convolution", () => {
+  it("gets a sentence naming it and what to add, not an error", () => {
+    const layers = kerasLayers(1);
+    const dense = layers.sequential({ name: "dense_only" });
+    dense.add(layers.flatten({ inputShape: [28, 28, 1] }));
+    dense.add(layers.dense({ units: 10, activation: "softmax" }));
+    for (const result of [filterGrid(dense), featureMaps(dense, data), filterPatterns(dense), classActivation(dense, data, testReport(dense, data))]) {
+      expect(result).toMatch(/^dense_only has no convolution layer, so there are no .* to show\. Add one, e\.g\. model\.add\(layers\.conv2d/);
+    }
+  });
+});
