@@ -63,10 +63,10 @@ describe("layerActivations and featureMaps", () => {
     expect(Array.isArray(grids)).toBe(true);
     const titles = (grids as PngImage[]).map((g) => g.title);
     expect(titles).toEqual([
-      "variant: the 8 feature maps of conv2d (28×28×8) for test image 3, a 0",
-      "variant: the 16 feature maps of conv2d_1 (28×28×16) for test image 3, a 0",
-      "variant: the 16 feature maps of max_pooling2d (14×14×16) for test image 3, a 0",
-      "variant: the 16 feature maps of conv2d_2 (12×12×16) for test image 3, a 0",
+      "variant: the 8 feature maps of conv2d (28×28×8) for test image 3, labelled 0",
+      "variant: the 16 feature maps of conv2d_1 (28×28×16) for test image 3, labelled 0",
+      "variant: the 16 feature maps of max_pooling2d (14×14×16) for test image 3, labelled 0",
+      "variant: the 16 feature maps of conv2d_2 (12×12×16) for test image 3, labelled 0",
     ]);
     expect(PNG.sync.read(Buffer.from((grids as PngImage[])[0]!.png)).width).toBe((grids as PngImage[])[0]!.width);
     expect(() => featureMaps(model, data, 100)).toThrow("featureMaps: test image indices are whole numbers from 0 to 99; got 100.");

@@ -117,9 +117,9 @@ describe("npm start on the Deep Convolution notebook", () => {
     // convolutions learned (filters, feature maps of test digit 0, filter patterns, Grad-CAM) and model_2's feature maps
     const images = outputs.filter((o) => o.data?.["image/png"] && !o.data["application/vnd.plotly.v1+json"]);
     const maps = (model: string, conv: string, conv1: string, pool: string) => [
-      `<image: ${model}: the 32 feature maps of ${conv} (26×26×32) for test image 0, a 7>`,
-      `<image: ${model}: the 64 feature maps of ${conv1} (24×24×64) for test image 0, a 7 (first 32 of 64 channels)>`,
-      `<image: ${model}: the 64 feature maps of ${pool} (12×12×64) for test image 0, a 7 (first 32 of 64 channels)>`,
+      `<image: ${model}: the 32 feature maps of ${conv} (26×26×32) for test image 0, labelled 7>`,
+      `<image: ${model}: the 64 feature maps of ${conv1} (24×24×64) for test image 0, labelled 7 (first 32 of 64 channels)>`,
+      `<image: ${model}: the 64 feature maps of ${pool} (12×12×64) for test image 0, labelled 7 (first 32 of 64 channels)>`,
     ];
     expect(images.map((o) => joined(o.data!["text/plain"] as string))).toEqual([
       "<image: the first 24 training images>", "<image: the 12 most confident mistakes>",
@@ -323,10 +323,10 @@ describe("npm start on the Deep Convolution notebook", () => {
     const pictures = outputs.map((o) => joined(o.data?.["text/plain"] as string)).filter((t) => t.startsWith("<image: model_1"));
     expect(pictures.slice(0, 5)).toEqual([
       "<image: model_1: the 32 filters of conv2d, red positive and blue negative weights>",
-      "<image: model_1: the 32 feature maps of conv2d (28×28×32) for test image 0, a 7>",
-      "<image: model_1: the 64 feature maps of conv2d_1 (26×26×64) for test image 0, a 7 (first 32 of 64 channels)>",
-      "<image: model_1: the 32 feature maps of conv2d_2 (26×26×32) for test image 0, a 7>",
-      "<image: model_1: the 32 feature maps of max_pooling2d (13×13×32) for test image 0, a 7>",
+      "<image: model_1: the 32 feature maps of conv2d (28×28×32) for test image 0, labelled 7>",
+      "<image: model_1: the 64 feature maps of conv2d_1 (26×26×64) for test image 0, labelled 7 (first 32 of 64 channels)>",
+      "<image: model_1: the 32 feature maps of conv2d_2 (26×26×32) for test image 0, labelled 7>",
+      "<image: model_1: the 32 feature maps of max_pooling2d (13×13×32) for test image 0, labelled 7>",
     ]);
     expect(pictures[5]).toBe("<image: model_1: the input pattern that most activates each of the first 16 filters of conv2d_2, found by gradient ascent>");
     expect(pictures[6]).toMatch(/^<image: model_1: Grad-CAM heat maps over 6 test digits/);

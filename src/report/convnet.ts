@@ -139,7 +139,7 @@ export function featureMaps(model: Network, data: MnistData, index = 0, options:
     const scale = Math.max(2, Math.round(56 / Math.max(h, w)));
     const more = shown < c ? ` (first ${shown} of ${c} channels)` : "";
     return tileGrid(tiles, { rows: h, cols: w, columns: 16, scale, maxValue: 1, heading: `${layerTitle(activation.layer)}${more}` },
-      `${model.name}: the ${c} feature maps of ${activation.layer.name} (${shapeText(activation.layer.outputShape as number[])}) for test image ${index}, a ${label}${more}`);
+      `${model.name}: the ${c} feature maps of ${activation.layer.name} (${shapeText(activation.layer.outputShape as number[])}) for test image ${index}, labelled ${label}${more}`);
   });
 }
 
