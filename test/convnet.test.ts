@@ -69,7 +69,9 @@ describe("layerActivations and featureMaps", () => {
       "variant: the 16 feature maps of conv2d_2 (12×12×16) for test image 3, labelled 0",
     ]);
     expect(PNG.sync.read(Buffer.from((grids as PngImage[])[0]!.png)).width).toBe((grids as PngImage[])[0]!.width);
-    expect(() => featureMaps(model, data, 100)).toThrow("featureMaps: test image indices are whole numbers from 0 to 99; got 100.");
+    const n = data.xTest.shape[0]!;
+    expect(() => featureMaps(model, data, n)).toThrow(`featureMaps: test image indices are whole numbers from 0 to ${n - 1}; got ${n}.`);
+    expect(() => featureMaps(model, data, 1.5)).toThrow(/got 1\.5\.$/);
   });
 });
 
