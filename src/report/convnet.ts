@@ -81,7 +81,7 @@ export function filterGrid(model: Network, layerName?: string): PngImage | strin
   if (tiles === null) return noConvolution(model, "filters");
   return tileGrid(
     tiles.kernels.map((k, f) => ({ colours: Array.from(k, (w) => diverging(w, tiles.limit)), caption: [String(f)] })),
-    { rows: tiles.rows, cols: tiles.cols, columns: 16, scale: 12, heading: `${tiles.layer}: red +, blue -, up to ${tiles.limit.toFixed(2)}` },
+    { rows: tiles.rows, cols: tiles.cols, columns: 16, scale: 16, heading: `${tiles.layer}: red +, blue -, up to ${tiles.limit.toFixed(2)}` },
     `${model.name}: the ${tiles.kernels.length} filters of ${tiles.layer.split(" ")[0]}, red positive and blue negative weights`,
   );
 }
@@ -148,7 +148,7 @@ export interface FilterPatternOptions {
   count?: number;
   /** Gradient-ascent steps (40). */
   steps?: number;
-  /** Step size on the normalised gradient (0.05, in pixel units of the rescaled images). */
+  /** Step size on the normalised gradient (0.02, in pixel units of the rescaled images). */
   stepSize?: number;
   /** Seeds the starting noise. */
   seed?: number;
@@ -160,37 +160,63 @@ export interface FilterPatterns {
   patterns: Float32Array[];
   rows: number;
   cols: number;
-  /** Each filter's mean activation on its starting noise and on its pattern. */
+  /** Each filter's mean response on its starting noise and on its pattern. */
   before: number[];
   after: number[];
+}
+
+/**
+ * A convolution's response before its activation, as a function of the
+ * model's input: a ReLU is flat at zero, where a filter that does not fire on
+ * the starting noise would give gradient ascent nothing to follow. Other
+ * convolution kinds answer with their output.
+ */
+function response(model: Network, layer: Layer): (x: Tensor) => Tensor {
+  const upTo = (outputs: SymbolicTensor) => tf.model({ inputs: model.inputs, outputs });
+  if (layer.getClassName() !== "Conv2D") {
+    const output = upTo(layer.output as SymbolicTensor);
+    return (x) => output.apply(x) as Tensor;
+  }
+  const input = layer.input as SymbolicTensor;
+  const below = input === model.inputs[0] ? null : upTo(input);
+  const { strides, padding, dilationRate } = layer.getConfig() as { strides: [number, number]; padding: "valid" | "same"; dilationRate: number | [number, number] };
+  const [kernel, bias] = layer.getWeights();
+  return (x) => {
+    const y = tf.conv2d((below === null ? x : below.apply(x)) as Tensor4D, kernel as Tensor4D, strides, padding, "NHWC", dilationRate);
+    return bias === undefined ? y : tf.add(y, bias);
+  };
 }
 
 /**
  * The input that maximally activates each filter of convolution `layerName`,
  * found by gradient ascent on the input from seeded grey noise: every filter's
  * image in one batch, each step along the gradient of its own filter's mean
- * activation (normalised), kept within the images' value range [0, 1].
+ * response (before the activation; normalised), kept within the images' value
+ * range [0, 1].
  */
 export function filterPatternData(model: Network, layerName?: string, options: FilterPatternOptions = {}): FilterPatterns | null {
   const layer = convolution(model, layerName);
   if (layer === null) return null;
-  const { count = 16, steps = 40, stepSize = 0.05, seed = 42 } = options;
+  const { count = 16, steps = 40, stepSize = 0.02, seed = 42 } = options;
   const filters = (layer.outputShape as number[])[3]!;
   const n = Math.min(count, filters);
   const [, rows, cols, depth] = model.inputs[0]!.shape as [null, number, number, number];
-  const upTo = tf.model({ inputs: model.inputs, outputs: layer.output as SymbolicTensor });
+  const respond = response(model, layer);
   const mask = tf.oneHot(tf.range(0, n, 1, "int32"), filters); // image i ascends filter i
-  // each image's mean activation of its own filter
-  const meanActivations = (x: Tensor) => tf.sum(tf.mul(tf.mean(upTo.apply(x) as Tensor, [1, 2]), mask), 1);
-  const perFilter = (x: Tensor) => tf.tidy(() => Array.from(meanActivations(x).dataSync()));
-  const ascend = tf.grad((x: Tensor) => tf.sum(meanActivations(x)));
+  // each image's mean response of its own filter
+  // The image's mean brightness is held at 0.5: a filter's mean response would otherwise grow
+  // most with a uniform field (by its kernel's sum), which shows nothing of what it detects.
+  const centred = (x: Tensor) => tf.add(tf.sub(x, tf.mean(x, [1, 2, 3], true)), 0.5);
+  const meanResponses = (x: Tensor) => tf.sum(tf.mul(tf.mean(respond(x), [1, 2]), mask), 1);
+  const perFilter = (x: Tensor) => tf.tidy(() => Array.from(meanResponses(x).dataSync()));
+  const ascend = tf.grad((x: Tensor) => tf.sum(meanResponses(centred(x))));
   let x = tf.tidy(() => tf.clipByValue(tf.add(0.5, tf.randomNormal([n, rows, cols, depth], 0, 0.1, "float32", seed)), 0, 1));
   const before = perFilter(x);
   for (let step = 0; step < steps; step++) {
     const next = tf.tidy(() => {
       const g = ascend(x);
       const norm = tf.add(tf.sqrt(tf.mean(tf.square(g), [1, 2, 3], true)), 1e-8);
-      return tf.clipByValue(tf.add(x, tf.mul(stepSize, tf.div(g, norm))), 0, 1);
+      return tf.clipByValue(centred(tf.add(x, tf.mul(stepSize, tf.div(g, norm)))), 0, 1);
     });
     x.dispose();
     x = next;
@@ -203,12 +229,19 @@ export function filterPatternData(model: Network, layerName?: string, options: F
   return { layer, patterns, rows, cols, before, after };
 }
 
+/** An image's deviations from its mean, stretched to show its texture: 0.5 ± 0.15 per standard deviation, clipped to [0, 1]. */
+function contrasted(image: Float32Array): Float32Array {
+  const mean = image.reduce((a, b) => a + b, 0) / image.length;
+  const sd = Math.sqrt(image.reduce((a, b) => a + (b - mean) ** 2, 0) / image.length) || 1;
+  return image.map((v) => Math.min(Math.max(0.5 + (0.15 * (v - mean)) / sd, 0), 1));
+}
+
 /** filterPatternData's images as a grid, each captioned with its filter; by default of the last convolution, whose patterns are the richest. */
 export function filterPatterns(model: Network, layerName?: string, options: FilterPatternOptions = {}): PngImage | string {
   const found = filterPatternData(model, layerName ?? convolutions(model).at(-1)?.name, options);
   if (found === null) return noConvolution(model, "filter patterns");
   const { layer, patterns, rows, cols } = found;
-  return tileGrid(patterns.map((p, f) => ({ pixels: p, caption: [String(f)] })), { rows, cols, columns: 8, scale: 3, maxValue: 1, heading: `${layerTitle(layer)}: what each filter responds to most` },
+  return tileGrid(patterns.map((p, f) => ({ pixels: contrasted(p), caption: [String(f)] })), { rows, cols, columns: 8, scale: 3, maxValue: 1, heading: `${layerTitle(layer)}: what each filter responds to most` },
     `${model.name}: the input pattern that most activates each of the first ${patterns.length} filters of ${layer.name}, found by gradient ascent`);
 }
 
@@ -279,7 +312,7 @@ export function classActivation(model: Network, data: MnistData, report: TestRep
   const tiles = indices.map((index, i) => ({
     colours: Array.from(maps[i]!, (v, p): Rgb => {
       const g = Math.round(Math.min(Math.max(pixels[i * size + p]! / data.pixelMax, 0), 1) * 255);
-      return blend([g, g, g], heat(v), 0.55 * v);
+      return blend([g, g, g], heat(v), 0.5);
     }),
     caption: [`TRUE ${report.classNames[labels[index]!]}`, `PRED ${report.classNames[predicted[i]!]}`],
   }));

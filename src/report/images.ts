@@ -20,7 +20,8 @@ const GLYPHS: Record<string, string> = {
   W: "#.##.########.#", X: "#.##.#.#.#.##.#", Y: "#.##.#.#..#..#.", Z: "###..#.#.#..###",
   " ": "...............", "-": "......###......", "/": "..#..#.#.#..#..", "%": "#.#..#.#.#..#.#",
   ">": "#...#...#.#.#..", ".": ".............#.", ":": "....#.....#....", "(": ".#.#..#..#...#.",
-  ")": ".#...#..#..#.#.", _: "............###", ",": "..........#.#..",
+  ")": ".#...#..#..#.#.", _: "............###", ",": "..........#.#..", "+": "....#.###.#....",
+  "×": "...#.#.#.#.#...",
 };
 
 const GLYPH_W = 3;
@@ -71,7 +72,8 @@ export function tileGrid(tiles: Tile[], options: GridOptions, title = "image gri
     const count = "pixels" in tile ? tile.pixels.length : tile.colours.length;
     if (count !== rows * cols) throw new UserError(`tileGrid: an image has ${count} values, expected ${rows}×${cols}.`);
   }
-  const textScale = Math.max(1, Math.floor(scale / 2) + 1);
+  // text grows with small images, but stays readable beside large ones
+  const textScale = Math.min(2, Math.max(1, Math.floor(scale / 2) + 1));
   const lineHeight = (GLYPH_H + 2) * textScale;
   const captionLines = Math.max(...tiles.map((t) => t.caption.length));
   const pad = 4;
