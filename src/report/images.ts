@@ -73,7 +73,7 @@ export function tileGrid(tiles: Tile[], options: GridOptions, title = "image gri
     if (count !== rows * cols) throw new UserError(`tileGrid: an image has ${count} values, expected ${rows}×${cols}.`);
   }
   // text grows with small images, but stays readable beside large ones
-  const textScale = Math.min(2, Math.max(1, Math.floor(scale / 2) + 1));
+  const textScale = Math.min(3, Math.max(1, Math.floor(scale / 2) + 1));
   const lineHeight = (GLYPH_H + 2) * textScale;
   const captionLines = Math.max(...tiles.map((t) => t.caption.length));
   const pad = 4;
