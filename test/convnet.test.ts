@@ -7,22 +7,20 @@ import type { Tensor, Tensor4D } from "@tensorflow/tfjs-node";
 import { PNG } from "pngjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../src/core/backend";
-import { loadMnist, type MnistData } from "../src/data/mnist";
+import type { MnistData } from "../src/data/mnist";
 import { adadelta } from "../src/engine";
 import { classActivation, featureMaps, filterGrid, filterPatternData, filterPatterns, gradCamMaps, kernelTiles, layerActivations } from "../src/report/convnet";
 import { testReport } from "../src/report/gallery";
 import { diverging, type PngImage } from "../src/report/images";
 import { kerasLayers, type KerasSequential } from "../src/training/sequential";
+import { preparedMnist } from "./mnist";
 
 let data: MnistData;
 let model: KerasSequential;
 
 /** A student's variant: padding "same" and a third convolution, trained briefly on the fast path. */
 beforeAll(async () => {
-  data = await loadMnist({ limit: 600 });
-  data.reshape([28, 28, 1]);
-  data.rescale(255);
-  data.toCategorical(10);
+  data = await preparedMnist(600);
   const layers = kerasLayers(7);
   model = layers.sequential({ name: "variant" });
   model.add(layers.conv2d({ filters: 8, kernelSize: [3, 3], activation: "relu", padding: "same", inputShape: [28, 28, 1] }));
@@ -146,6 +144,18 @@ describe("gradCamMaps", () => {
     expect((grid as PngImage).title).toMatch(/^variant: Grad-CAM heat maps over 3 test digits \(true \d pred \d; true \d pred \d; true \d pred \d\)$/);
     const { maps } = gradCamMaps(model, tf.gather(data.xTest, [0, 1]) as Tensor4D);
     expect(maps.map((m) => [m.length, Math.max(...m) <= 1 + 1e-6, Math.min(...m) >= 0])).toEqual([[784, true, true], [784, true, true]]);
+  });
+});
+
+describe("every picture", () => {
+  it("leaves no tensor behind (the notebook's cells are re-run many times in one kernel)", () => {
+    const report = testReport(model, data);
+    const live = tf.memory().numTensors;
+    filterGrid(model);
+    featureMaps(model, data, 0);
+    filterPatterns(model, undefined, { count: 4, steps: 2 });
+    classActivation(model, data, report, { count: 2 });
+    expect(tf.memory().numTensors).toBe(live);
   });
 });
 

@@ -202,7 +202,7 @@ export function filterPatternData(model: Network, layerName?: string, options: F
   const n = Math.min(count, filters);
   const [, rows, cols, depth] = model.inputs[0]!.shape as [null, number, number, number];
   const respond = response(model, layer);
-  const mask = tf.oneHot(tf.range(0, n, 1, "int32"), filters); // image i ascends filter i
+  const mask = tf.tidy(() => tf.oneHot(tf.range(0, n, 1, "int32"), filters)); // image i ascends filter i
   // each image's mean response of its own filter
   // The image's mean brightness is held at 0.5: a filter's mean response would otherwise grow
   // most with a uniform field (by its kernel's sum), which shows nothing of what it detects.
