@@ -2,12 +2,12 @@ import { createRequire } from "node:module";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { adadelta } from "../src/engine/adadelta";
 import { plotHistory } from "../src/report/charts";
-import { loadMnist } from "../src/data/mnist";
 import { show } from "../src/notebook/display";
 import { liveChart } from "../src/notebook/liveChart";
 import { buildConvNet } from "../src/training/models";
 import { closeRenderer } from "../src/browser/render";
 import { historyTable } from "../src/report/tables";
+import { preparedMnist } from "./mnist";
 
 interface Message {
   data: Record<string, unknown>;
@@ -56,10 +56,7 @@ describe("show in a kernel", () => {
   });
 
   it("shows fit's progress in one output updated in place, and the live chart in another, its last frame with a PNG", async () => {
-    const data = await loadMnist({ limit: 300 });
-    data.reshape([28, 28, 1]);
-    data.rescale(255);
-    data.toCategorical(10);
+    const data = await preparedMnist(300);
     const model = buildConvNet({ seed: 1, name: "display-test" });
     model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1 }), metrics: ["accuracy"] });
     kernel();

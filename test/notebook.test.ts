@@ -24,6 +24,19 @@ describe("a TypeScript notebook on the tslab kernel", () => {
   });
 });
 
+/** The project's notebook with `edit` applied, run headless on quick parameters: its outputs, none of them an error. */
+async function runEdited(edit: (nb: Notebook) => void) {
+  const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), "utf8")) as Notebook;
+  edit(nb);
+  const file = path.join(scratchDir("edited"), "deep-convolution.ipynb");
+  fs.writeFileSync(file, JSON.stringify(nb));
+  const { status, stderr, executed } = await executeNotebook(file, { epochs: 1, sampleLimit: 1000, outputDir: tempDir("edited-output") });
+  expect(status, stderr).toBe(0);
+  const outputs = outputsOf(executed!);
+  expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
+  return { executed: executed!, outputs };
+}
+
 describe("npm start on the Deep Convolution notebook", () => {
   const start = (args: string[]) => run(process.execPath, [path.join(root, "scripts", "start.mjs"), ...args]);
 
@@ -284,42 +297,30 @@ describe("npm start on the Deep Convolution notebook", () => {
   });
 
   it("runs a student's edit: filters: 48 instead of 64 trains and shows Keras's count, 900,346 parameters", async () => {
-    const dir = scratchDir("edited");
-    const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), "utf8")) as Notebook;
-    for (const cell of nb.cells) cell.source = joined(cell.source).replaceAll("filters: 64", "filters: 48");
-    const file = path.join(dir, "deep-convolution.ipynb");
-    fs.writeFileSync(file, JSON.stringify(nb));
-    const { status, stderr, executed } = await executeNotebook(file, { epochs: 1, sampleLimit: 1000, outputDir: tempDir("edited-output") });
-    expect(status, stderr).toBe(0);
-    const outputs = outputsOf(executed!);
-    expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
+    const { executed, outputs } = await runEdited((nb) => {
+      for (const cell of nb.cells) cell.source = joined(cell.source).replaceAll("filters: 64", "filters: 48");
+    });
     const summaries = outputs.map((o) => joined(o.text)).filter((t) => t.startsWith("Model: "));
     expect(summaries).toHaveLength(2);
     for (const summary of summaries) {
       expect(summary).toMatch(/ conv2d_\d \(Conv2D\) +\(None, 24, 24, 48\) +13872\n/);
       expect(summary).toContain("Total params: 900,346");
     }
-    const evaluation = executed!.cells.findIndex((c) => joined(c.source).includes("console.log(loss);"));
+    const evaluation = executed.cells.findIndex((c) => joined(c.source).includes("console.log(loss);"));
     const [, accuracy] = outputs.filter((o) => o.cell === evaluation).map((o) => joined(o.text)).join("").trim().split("\n").map(Number);
     expect(accuracy).toBeGreaterThan(0.2); // it trained (chance is 0.1)
   });
 
   it("runs a student's variant with padding \"same\" and a third convolution, and shows what all three convolutions learned", async () => {
-    const dir = scratchDir("variant");
-    const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", "deep-convolution.ipynb"), "utf8")) as Notebook;
     const first = 'model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: [28, 28, 1] }));';
     const second = 'model.add(layers.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }));';
-    const cell = nb.cells.find((c) => joined(c.source).includes(first))!;
-    expect(joined(cell.source)).toContain(second);
-    cell.source = joined(cell.source)
-      .replace(first, first.replace('activation: "relu"', 'activation: "relu", padding: "same"'))
-      .replace(second, `${second}\nmodel.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", padding: "same" }));`);
-    const file = path.join(dir, "deep-convolution.ipynb");
-    fs.writeFileSync(file, JSON.stringify(nb));
-    const { status, stderr, executed } = await executeNotebook(file, { epochs: 1, sampleLimit: 1000, outputDir: tempDir("variant-output") });
-    expect(status, stderr).toBe(0);
-    const outputs = outputsOf(executed!);
-    expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
+    const { outputs } = await runEdited((nb) => {
+      const cell = nb.cells.find((c) => joined(c.source).includes(first))!;
+      expect(joined(cell.source)).toContain(second);
+      cell.source = joined(cell.source)
+        .replace(first, first.replace('activation: "relu"', 'activation: "relu", padding: "same"'))
+        .replace(second, `${second}\nmodel.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", padding: "same" }));`);
+    });
     const pictures = outputs.map((o) => joined(o.data?.["text/plain"] as string)).filter((t) => t.startsWith("<image: model_1"));
     expect(pictures.slice(0, 5)).toEqual([
       "<image: model_1: the 32 filters of conv2d, red positive and blue negative weights>",

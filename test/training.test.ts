@@ -2,20 +2,18 @@ import type { Tensor } from "@tensorflow/tfjs-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { adadelta } from "../src/engine/adadelta";
 import { tf } from "../src/core/backend";
-import { loadMnist, type MnistData } from "../src/data/mnist";
+import type { MnistData } from "../src/data/mnist";
 import { UserError } from "../src/core/errors";
 import { CallbackList } from "../src/training/callbacks";
 import { buildConvNet } from "../src/training/models";
 import { kerasLayers, type KerasSequential } from "../src/training/sequential";
 import { fitNetwork, TrainingInterrupted } from "../src/training/training";
+import { preparedMnist } from "./mnist";
 
 let data: MnistData;
 
 beforeAll(async () => {
-  data = await loadMnist({ limit: 2000 });
-  data.reshape([28, 28, 1]);
-  data.rescale(255);
-  data.toCategorical(10);
+  data = await preparedMnist(2000);
 });
 
 function compiled(options: { learningRate?: number; seed?: number; dropout?: boolean; name?: string } = {}): KerasSequential {
