@@ -1,7 +1,7 @@
 /**
- * What a convolutional network learned, as pictures (the three that TensorFlow.js's
- * "Visualizing Convnet Filters" example and Keras's guides show after a first convnet):
- * the first convolution's kernels, the activations of every convolution and
+ * What a convolutional network learned, as pictures (those that TensorFlow.js's
+ * "Visualizing Convnet Filters" example and Keras's guides show after a first
+ * convnet): the first convolution's kernels, the activations of every convolution and
  * pooling layer for one digit, the input each filter responds to most (gradient
  * ascent), and where the network looked for its answer (Grad-CAM). Only tfjs's
  * public API: a functional `tf.model` over the trained layers, `layer.apply`,
