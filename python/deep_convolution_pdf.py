@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter
+from nbformat import NotebookNode
 from traitlets import Unicode, default
 
 # Installed editable, so this file stays in the project's python/ folder.
@@ -94,8 +95,9 @@ class HandInHTMLExporter(HTMLExporter):
 
     def from_notebook_node(self, nb, resources=None, **kw):
         name = ((resources or {}).get("metadata") or {}).get("name")
-        titled = copy.deepcopy(nb)
-        titled.metadata["title"] = notebook_title(nb, name)
+        # nbconvert copies the notebook deeply itself; the caller's is left as it was.
+        titled = copy.copy(nb)
+        titled.metadata = NotebookNode({**nb.metadata, "title": notebook_title(nb, name)})
         return super().from_notebook_node(titled, resources=resources, **kw)
 
 
