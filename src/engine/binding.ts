@@ -14,7 +14,7 @@ export interface OpAttr {
 
 export interface NativeBackend {
   binding: {
-    TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number;
+    TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number;
     TF_FLOAT: number; TF_INT32: number;
     /** The TensorFlow C library's version, e.g. "2.21.0". */
     TF_Version: string;
@@ -37,6 +37,8 @@ export function attributes({ binding }: NativeBackend) {
     float: { name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT } as OpAttr,
     bool: (name: string, value: boolean): OpAttr => ({ name, type: binding.TF_ATTR_BOOL, value }),
     ints: (name: string, value: number[]): OpAttr => ({ name, type: binding.TF_ATTR_INT, value }),
+    int: (name: string, value: number): OpAttr => ({ name, type: binding.TF_ATTR_INT, value }),
+    f32: (name: string, value: number): OpAttr => ({ name, type: binding.TF_ATTR_FLOAT, value }),
     string: (name: string, value: string): OpAttr => ({ name, type: binding.TF_ATTR_STRING, value }),
     /** The label that selects oneDNN's kernel of an `_Mkl…` op. */
     oneDNN: { name: "_kernel", type: binding.TF_ATTR_STRING, value: "MklNameChangeOp" } as OpAttr,

@@ -1,14 +1,15 @@
 /**
- * The forward pass to the logits under the model's final softmax, step by
- * step as stages.ts plans it: for evaluation, and for training through tfjs's
- * gradient tape when some layer is not a stage (each stage then records its
- * own written-out gradient on the tape). Keras on TensorFlow computes the loss
- * from these logits (the softmax op's input), which stays exact where a
- * probability underflows.
+ * The forward pass, step by step as stages.ts plans it: for evaluation, and
+ * for training through tfjs's gradient tape when some layer is not a stage
+ * (each stage then records its own written-out gradient on the tape). It ends
+ * where the loss begins: at the logits under the final softmax or sigmoid
+ * when the loss is the matching cross-entropy (as Keras on TensorFlow
+ * computes it, exact where a probability underflows), else at the output.
  */
-import type { Tensor, Tensor2D } from "@tensorflow/tfjs-node";
+import type { Tensor } from "@tensorflow/tfjs-node";
 import type { Network } from "../core/network";
 import { tf } from "../core/backend";
+import { outputFromHead } from "./losses";
 import { planFor, weightsOf, type Stage } from "./stages";
 
 /** What a custom gradient hands its forward function to keep tensors for the backward pass. */
@@ -36,8 +37,8 @@ function taped(stage: Stage, x: Tensor, weights: Tensor[], inputGradient: boolea
   return op(...inputs);
 }
 
-/** Runs `model` to the logits under its final softmax; `training` turns dropout on and records gradients. */
-export function logits(model: Network, x: Tensor, training: boolean): Tensor {
+/** Runs `model` to what its loss takes (planFor's head); `training` turns dropout and batch statistics on and records gradients. */
+export function lossInput(model: Network, x: Tensor, training: boolean): Tensor {
   const plan = planFor(model);
   let h = x;
   plan.steps.forEach((step, i) => {
@@ -45,9 +46,10 @@ export function logits(model: Network, x: Tensor, training: boolean): Tensor {
     else if (training) h = taped(step.stage, h, weightsOf(step.stage), plan.inputGradient[i]!);
     else h = step.stage.forward(h, weightsOf(step.stage), false).y;
   });
-  if (plan.outputIsStage) return h;
-  // Outside TensorFlow: the output layer's kernel and bias, without its softmax.
-  const [kernel, bias] = plan.output.weights.map((w) => w.read());
-  const product = tf.matMul(h as Tensor2D, kernel as Tensor2D);
-  return bias === undefined ? product : tf.add(product, bias);
+  return h;
+}
+
+/** The model's output (its predictions) in inference mode, on the fast path. */
+export function predictions(model: Network, x: Tensor): Tensor {
+  return tf.tidy(() => outputFromHead(planFor(model).head, lossInput(model, x, false)));
 }

@@ -79,7 +79,7 @@ export function dropoutMask(shape: number[], rate: number, seed: [number, number
   });
 }
 
-/** Inverted dropout with a mask drawn from `seed`: kept units are scaled by 1/(1−rate). */
-export function dropout(x: Tensor, rate: number, seed: [number, number]): Tensor {
-  return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, rate, seed)));
+/** Inverted dropout with a mask drawn from `seed` (of `maskShape`, broadcast over x): kept units are scaled by 1/(1−rate). */
+export function dropout(x: Tensor, rate: number, seed: [number, number], maskShape: number[] = x.shape): Tensor {
+  return tf.tidy(() => tf.mul(x, dropoutMask(maskShape, rate, seed)));
 }

@@ -1,18 +1,22 @@
 /**
  * The layers the fast path knows, each as a stage: its forward pass and its
- * gradient written out on TensorFlow's ops (kernels.ts). Conv2D and Dense
- * (relu or linear, with or without bias), Conv2D with the max-pooling after
- * it as one stage, max-pooling, Flatten and seeded dropout. `planFor` turns a
- * model into steps; a layer that is none of these stays a tfjs-layers layer.
+ * gradient written out on TensorFlow's ops (kernels.ts, activations.ts).
+ * Conv2D of any padding, strides and dilation; Dense; every activation, as a
+ * layer argument or a layer of its own; max- and average-pooling of any
+ * window, and their global forms; batch normalization; seeded dropout,
+ * spatial or not; Flatten and Reshape. A Conv2D followed by max-pooling is one
+ * stage. `planFor` turns a model into steps; a layer that is none of these
+ * stays a tfjs-layers layer, run (and differentiated) as tfjs-layers runs it.
  */
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { nativeOps, type NativeOps } from "./kernels";
-import { dropoutMask } from "./random";
 import type { Layer, Network } from "../core/network";
+import { activationLayer, activationOfLayer, LINEAR, type Activation } from "./activations";
+import { nativeOps, type ConvGeometry, type NativeOps, type Padding, type PoolGeometry } from "./kernels";
+import { headFor, lossNamed, type Head } from "./losses";
+import { dropoutMask } from "./random";
 import { SeededDropout } from "./dropout";
-
 
 /** A stage's output, and the tensors its gradient needs. */
 export interface Forward {
@@ -27,61 +31,66 @@ export interface Backward {
 }
 
 export interface Stage {
-  /** The layer whose weights (kernel, then bias) the stage uses; null for none. */
+  /** The layer whose trainable weights (kernel, then bias; gamma, then beta) the stage uses; null for none. */
   readonly layer: Layer | null;
   forward(x: Tensor, weights: Tensor[], training: boolean): Forward;
   /** From dL/dy: dL/dx if `inputGradient`, and dL/dw for each of `weights`. */
   backward(dy: Tensor, saved: Tensor[], weights: Tensor[], inputGradient: boolean): Backward;
 }
 
-type Activation = "relu" | "linear";
+const pair = (value: unknown, fallback: number): [number, number] => {
+  if (value == null) return [fallback, fallback];
+  return Array.isArray(value) ? [Number(value[0]), Number(value[value.length > 1 ? 1 : 0])] : [Number(value), Number(value)];
+};
 
 /**
- * relu(conv(x, w) + b), 'valid', stride 1, NHWC; with `pool`, max-pooled.
- * maxpool(relu(conv + b)) = relu(maxpool(conv) + b): adding a per-channel
- * constant and relu keep each window's maximum where it is, so the bias and
- * relu (and their gradients) run on a quarter of the values.
+ * relu(conv(x, w) + b), NHWC; with `pool`, max-pooled.
+ * maxpool(f(conv + b)) = f(maxpool(conv) + b) for a non-decreasing f: adding
+ * a per-channel constant and f keep each window's maximum where it is, so the
+ * bias and activation (and their gradients) run on the pooled values only.
  */
-function convStage(ops: NativeOps, layer: Layer, activation: Activation, pool: number | null): Stage {
-  const relu = activation === "relu";
+function convStage(ops: NativeOps, layer: Layer, act: Activation, g: ConvGeometry, pool: PoolGeometry | null): Stage {
+  const keepZ = (z: Tensor) => (act.readsInput ? [z] : []);
   return {
     layer,
     forward(x, [w, b = null]) {
       if (pool === null) {
-        const z = ops.conv(x, w!, b);
-        const y = relu ? ops.relu(z) : z;
-        return { y, saved: [x, y] };
+        const z = ops.conv(x, w!, b, g);
+        const y = act.forward(z);
+        return { y, saved: [x, y, ...keepZ(z)] };
       }
-      const c = ops.conv(x, w!, null);
+      const c = ops.conv(x, w!, null, g);
       const pooled = ops.maxPool(c, pool);
       const z = b === null ? pooled.y : ops.biasAdd(pooled.y, b);
-      const y = relu ? ops.relu(z) : z;
-      return { y, saved: [x, y, c, pooled.y, ...(pooled.workspace === null ? [] : [pooled.workspace])] };
+      const y = act.forward(z);
+      return { y, saved: [x, y, c, pooled.y, ...keepZ(z), ...(pooled.workspace === null ? [] : [pooled.workspace])] };
     },
-    backward(dy, [x, y, c, p, workspace = null], [w, b], inputGradient) {
-      const g = relu ? ops.reluGrad(dy, y!) : dy;
-      const dc = pool === null ? g : ops.maxPoolGrad(c!, { y: p!, workspace }, g, pool);
+    backward(dy, saved, [w, b], inputGradient) {
+      const [x, y] = saved as [Tensor, Tensor];
+      const rest = saved.slice(pool === null ? 2 : 4);
+      const z = act.readsInput ? rest.shift()! : null;
+      const g2 = act.backward(dy, z, y);
+      const dc = pool === null ? g2 : ops.maxPoolGrad(saved[2]!, { y: saved[3]!, workspace: rest.shift() ?? null }, g2, pool);
       return {
-        dx: inputGradient ? ops.convInputGrad(x!.shape, w!, dc) : null,
-        weightGradients: [ops.convFilterGrad(x!, w!.shape, dc), ...(b === undefined ? [] : [ops.biasGrad(g)])],
+        dx: inputGradient ? ops.convInputGrad(x.shape, w!, dc, g) : null,
+        weightGradients: [ops.convFilterGrad(x, w!.shape, dc, g), ...(b === undefined ? [] : [ops.biasGrad(g2)])],
       };
     },
   };
 }
 
-/** relu(x·w + b) on a batch of vectors; linear for the output layer's logits. */
-function denseStage(ops: NativeOps, layer: Layer, activation: Activation): Stage {
-  const relu = activation === "relu";
+/** act(x·w + b) on a batch of vectors. */
+function denseStage(ops: NativeOps, layer: Layer, act: Activation): Stage {
   return {
     layer,
     forward(x, [w, b]) {
       const product = ops.matMul(x, w!, false, false);
       const z = b === undefined ? product : ops.biasAdd(product, b);
-      const y = relu ? ops.relu(z) : z;
-      return { y, saved: [x, y] };
+      const y = act.forward(z);
+      return { y, saved: [x, y, ...(act.readsInput ? [z] : [])] };
     },
-    backward(dy, [x, y], [w, b], inputGradient) {
-      const g = relu ? ops.reluGrad(dy, y!) : dy;
+    backward(dy, [x, y, z = null], [w, b], inputGradient) {
+      const g = act.backward(dy, z, y!);
       return {
         dx: inputGradient ? ops.matMul(g, w!, false, true) : null,
         weightGradients: [ops.matMul(x!, g, true, false), ...(b === undefined ? [] : [ops.biasGrad(g)])],
@@ -90,24 +99,57 @@ function denseStage(ops: NativeOps, layer: Layer, activation: Activation): Stage
   };
 }
 
-function poolStage(ops: NativeOps, size: number): Stage {
+/** An activation layer (Activation, ReLU, LeakyReLU, ELU, Softmax). */
+function activationStage(act: Activation): Stage {
   return {
     layer: null,
-    forward(x) {
-      const { y, workspace } = ops.maxPool(x, size);
-      return { y, saved: [x, y, ...(workspace === null ? [] : [workspace])] };
+    forward(z) {
+      const y = act.forward(z);
+      return { y, saved: [y, ...(act.readsInput ? [z] : [])] };
     },
-    backward(dy, [x, y, workspace = null], _, inputGradient) {
-      return { dx: inputGradient ? ops.maxPoolGrad(x!, { y: y!, workspace }, dy, size) : null, weightGradients: [] };
+    backward(dy, [y, z = null], _, inputGradient) {
+      return { dx: inputGradient ? act.backward(dy, z, y!) : null, weightGradients: [] };
     },
   };
 }
 
-function flattenStage(ops: NativeOps): Stage {
+/** The window a global pooling uses: the whole image. */
+const wholeImage = (x: Tensor): PoolGeometry => ({ size: [x.shape[1]!, x.shape[2]!], strides: [x.shape[1]!, x.shape[2]!], padding: "valid" });
+
+/** Max- or average-pooling; `global` pools the whole image down to one vector per example. */
+function poolStage(ops: NativeOps, kind: "max" | "avg", window: PoolGeometry | null): Stage {
+  const geometry = (x: Tensor) => window ?? wholeImage(x);
+  const flat = (t: Tensor) => (window === null ? ops.reshape(t, [t.shape[0]!, t.shape[3]!]) : t);
+  const unflat = (dy: Tensor, x: Tensor) => (window === null ? ops.reshape(dy, [x.shape[0]!, 1, 1, x.shape[3]!]) : dy);
+  if (kind === "avg") {
+    return {
+      layer: null,
+      forward(x) {
+        return { y: flat(ops.avgPool(x, geometry(x))), saved: [x] };
+      },
+      backward(dy, [x], _, inputGradient) {
+        return { dx: inputGradient ? ops.avgPoolGrad(x!.shape, unflat(dy, x!), geometry(x!)) : null, weightGradients: [] };
+      },
+    };
+  }
   return {
     layer: null,
     forward(x) {
-      return { y: ops.reshape(x, [x.shape[0]!, -1]), saved: [x] };
+      const { y, workspace } = ops.maxPool(x, geometry(x));
+      return { y: flat(y), saved: [x, y, ...(workspace === null ? [] : [workspace])] };
+    },
+    backward(dy, [x, y, workspace = null], _, inputGradient) {
+      return { dx: inputGradient ? ops.maxPoolGrad(x!, { y: y!, workspace }, unflat(dy, x!), geometry(x!)) : null, weightGradients: [] };
+    },
+  };
+}
+
+/** Flatten (`target` null) or Reshape to the layer's target shape. */
+function reshapeStage(ops: NativeOps, target: number[] | null): Stage {
+  return {
+    layer: null,
+    forward(x) {
+      return { y: ops.reshape(x, [x.shape[0]!, ...(target ?? [-1])]), saved: [x] };
     },
     backward(dy, [x], _, inputGradient) {
       return { dx: inputGradient ? ops.reshape(dy, x!.shape) : null, weightGradients: [] };
@@ -115,13 +157,13 @@ function flattenStage(ops: NativeOps): Stage {
   };
 }
 
-/** Inverted dropout; the layer draws each step's mask from its seed. */
+/** Inverted dropout; the layer draws each step's mask from its seed (one per channel when spatial). */
 function dropoutStage(layer: SeededDropout): Stage {
   return {
     layer: null,
     forward(x, _, training) {
       if (!training) return { y: x, saved: [] };
-      const mask = dropoutMask(x.shape, layer.rate, layer.nextMaskSeed());
+      const mask = dropoutMask(layer.maskShape(x.shape), layer.rate, layer.nextMaskSeed());
       return { y: tf.mul(x, mask), saved: [mask] };
     },
     backward(dy, [mask], _, inputGradient) {
@@ -130,36 +172,68 @@ function dropoutStage(layer: SeededDropout): Stage {
   };
 }
 
+type BatchNormLayer = Layer & {
+  momentum: number; epsilon: number; scale: boolean; center: boolean;
+  movingMean: { read(): Tensor; write(t: Tensor): void };
+  movingVariance: { read(): Tensor; write(t: Tensor): void };
+};
+
+/**
+ * Batch normalization over the last axis, of images or vectors (seen as 1×1
+ * images). Training normalizes by the batch's statistics and moves the
+ * moving mean and variance towards them with Keras's momentum; inference uses
+ * the moving ones.
+ */
+function batchNormStage(ops: NativeOps, layer: BatchNormLayer): Stage {
+  const { epsilon, momentum, scale, center } = layer;
+  const asImages = (x: Tensor) => (x.rank === 4 ? x : ops.reshape(x, [x.shape[0]!, 1, 1, x.shape[x.rank - 1]!]));
+  const back = (t: Tensor, like: Tensor) => (like.rank === 4 ? t : ops.reshape(t, like.shape));
+  const gammaBeta = (weights: Tensor[], channels: number) => {
+    const gamma = scale ? weights[0]! : tf.ones([channels]);
+    const beta = center ? weights[scale ? 1 : 0]! : tf.zeros([channels]);
+    return [gamma, beta] as const;
+  };
+  const moveTowards = (variable: BatchNormLayer["movingMean"], value: Tensor) =>
+    variable.write(tf.tidy(() => tf.add(tf.mul(variable.read(), momentum), tf.mul(value, 1 - momentum))));
+  return {
+    layer,
+    forward(x, weights, training) {
+      const images = asImages(x);
+      const [gamma, beta] = gammaBeta(weights, images.shape[3]!);
+      const kernel = ops.batchNorm(images);
+      if (!training) return { y: back(kernel.inference(images, gamma, beta, layer.movingMean.read(), layer.movingVariance.read(), epsilon), x), saved: [] };
+      const { y, mean, variance, reserve } = kernel.training(images, gamma, beta, epsilon);
+      moveTowards(layer.movingMean, mean);
+      moveTowards(layer.movingVariance, variance);
+      return { y: back(y, x), saved: [images, ...reserve] };
+    },
+    backward(dy, [images, ...reserve], weights, inputGradient) {
+      const [gamma] = gammaBeta(weights, images!.shape[3]!);
+      const [dx, dGamma, dBeta] = ops.batchNorm(images!).backward(asImages(dy), images!, gamma, reserve, epsilon);
+      return {
+        dx: inputGradient ? back(dx!, dy) : null,
+        weightGradients: [...(scale ? [dGamma!] : []), ...(center ? [dBeta!] : [])],
+      };
+    },
+  };
+}
+
 /** A step of the forward pass: a stage, or a layer tfjs-layers runs. */
 export type Step = { stage: Stage; layer?: undefined } | { stage?: undefined; layer: Layer };
 
 export interface Plan {
-  /** The model's layers when the plan was made. */
+  /** The model's layers and loss when the plan was made. */
   layers: Layer[];
-  /** Every layer but the output, then (on TensorFlow) the output's logits as a linear Dense stage. */
+  loss: unknown;
   steps: Step[];
-  /** The Dense softmax layer whose logits the loss takes. */
-  output: Layer;
-  /** Whether the last step is the output's logits (on TensorFlow); else the caller computes them from `output`. */
-  outputIsStage: boolean;
+  /** The loss, and whether it takes the logits of the output's activation (left out of the last step) or the output. */
+  head: Head;
   /** Whether every step is a stage: the training step then needs no gradient tape. */
   native: boolean;
+  /** The layers tfjs-layers runs, slower, because no stage knows them. */
+  slow: Layer[];
   /** Per step: whether some step before it has weights, so its input needs a gradient. */
   inputGradient: boolean[];
-}
-
-const all = (value: unknown, expected: number) => (Array.isArray(value) ? value.every((v) => v === expected) : value === expected);
-
-/** The activation of a Conv2D or Dense layer this module runs (relu or linear), else null. */
-function knownActivation(layer: Layer, className: "Conv2D" | "Dense"): Activation | null {
-  if (layer.getClassName() !== className) return null;
-  const c = layer.getConfig();
-  const activation = c["activation"];
-  if (activation !== "relu" && activation !== "linear") return null;
-  // Constraints act after the update (training applies them), so a constrained layer is still a stage.
-  if (c["kernelRegularizer"] || c["biasRegularizer"] || c["activityRegularizer"]) return null;
-  if (className === "Dense") return inputRank(layer) === 2 ? activation : null;
-  return c["padding"] === "valid" && c["dataFormat"] === "channelsLast" && all(c["strides"], 1) && all(c["dilationRate"], 1) ? activation : null;
 }
 
 /** The shape of the layer's input as built (null for the batch), or null if it has no single one. */
@@ -173,82 +247,137 @@ function inputShape(layer: Layer): (number | null)[] | null {
 }
 
 const inputRank = (layer: Layer) => inputShape(layer)?.length ?? null;
+const channelsLast = (c: Record<string, unknown>) => c["dataFormat"] === undefined || c["dataFormat"] === null || c["dataFormat"] === "channelsLast";
+const isPadding = (p: unknown): p is Padding => p === "valid" || p === "same";
+/** Regularizers on the weights are added in step.ts; one on the output needs the tape. */
+const hasActivityRegularizer = (c: Record<string, unknown>) => Boolean(c["activityRegularizer"]);
 
-/** Window size of a square, non-overlapping 'valid' max-pooling layer, else null. */
-function poolSize(layer: Layer | undefined): number | null {
-  if (layer?.getClassName() !== "MaxPooling2D") return null;
+function convGeometry(layer: Layer): ConvGeometry | null {
   const c = layer.getConfig();
-  const [size, ...others] = [...(c["poolSize"] as number[]), ...(c["strides"] as number[])];
-  return c["padding"] === "valid" && c["dataFormat"] === "channelsLast" && others.every((n) => n === size) ? size! : null;
+  if (layer.getClassName() !== "Conv2D" || !channelsLast(c) || !isPadding(c["padding"]) || hasActivityRegularizer(c)) return null;
+  return { strides: pair(c["strides"], 1), dilations: pair(c["dilationRate"], 1), padding: c["padding"] };
 }
 
-/** Refuses a model whose last layer is not Dense with softmax, naming the fix. */
-function checkOutput(last: Layer | undefined): Layer {
-  if (last && last.getClassName() === "Dense" && last.getConfig()["activation"] === "softmax") {
-    const rank = inputRank(last);
-    if (rank === null || rank === 2) return last;
+/** A MaxPooling2D or AveragePooling2D layer's kind and window, else null. */
+function poolingOf(layer: Layer | undefined): { kind: "max" | "avg"; window: PoolGeometry } | null {
+  const kind = layer?.getClassName() === "MaxPooling2D" ? "max" : layer?.getClassName() === "AveragePooling2D" ? "avg" : null;
+  if (kind === null) return null;
+  const c = layer!.getConfig();
+  if (!channelsLast(c) || !isPadding(c["padding"])) return null;
+  const size = pair(c["poolSize"], 2);
+  return { kind, window: { size, strides: c["strides"] == null ? size : pair(c["strides"], 1), padding: c["padding"] } };
+}
+
+/** The stage for one layer, the next layer it also covers (a max-pooling after a Conv2D), or null where no stage knows it. */
+function stageOf(ops: NativeOps, layer: Layer, next: Layer | undefined, activation: Activation | null): { stage: Stage; covers: number } | null {
+  const c = layer.getConfig();
+  const className = layer.getClassName();
+  const conv = convGeometry(layer);
+  if (conv !== null) {
+    const act = activation ?? activationOfLayer(ops, layer);
+    if (act === null) return null;
+    const pool = poolingOf(next);
+    const fused = pool?.kind === "max" && act.monotone ? pool.window : null;
+    return { stage: convStage(ops, layer, act, conv, fused), covers: fused === null ? 1 : 2 };
+  }
+  if (className === "Dense") {
+    const act = activation ?? activationOfLayer(ops, layer);
+    return inputRank(layer) !== 2 || hasActivityRegularizer(c) || act === null ? null : { stage: denseStage(ops, layer, act), covers: 1 };
+  }
+  const pooling = poolingOf(layer);
+  if (pooling !== null) return { stage: poolStage(ops, pooling.kind, pooling.window), covers: 1 };
+  if ((className === "GlobalAveragePooling2D" || className === "GlobalMaxPooling2D") && channelsLast(c) && !c["keepdims"]) {
+    return { stage: poolStage(ops, className === "GlobalMaxPooling2D" ? "max" : "avg", null), covers: 1 };
+  }
+  if (className === "Flatten" && channelsLast(c)) return { stage: reshapeStage(ops, null), covers: 1 };
+  if (className === "Reshape") return { stage: reshapeStage(ops, c["targetShape"] as number[]), covers: 1 };
+  if (layer instanceof SeededDropout) return { stage: dropoutStage(layer), covers: 1 };
+  if (className === "BatchNormalization") {
+    const rank = inputRank(layer);
+    const axis = Array.isArray(c["axis"]) ? c["axis"] : [c["axis"]];
+    const lastAxis = axis.length === 1 && (axis[0] === -1 || axis[0] === (rank ?? 0) - 1);
+    return (rank === 2 || rank === 4) && lastAxis ? { stage: batchNormStage(ops, layer as BatchNormLayer), covers: 1 } : null;
+  }
+  const act = activation ?? activationLayer(ops, layer);
+  return act === null ? null : { stage: activationStage(act), covers: 1 };
+}
+
+/** The activation the last layer ends in ("softmax", …), and whether it is a layer of its own. */
+function lastActivation(layer: Layer): { name: string; ownLayer: boolean } | null {
+  const c = layer.getConfig();
+  const className = layer.getClassName();
+  if (className === "Dense" || className === "Conv2D" || className === "Activation") return { name: String(c["activation"]), ownLayer: className === "Activation" };
+  if (className === "Softmax") return { name: "softmax", ownLayer: true };
+  return null;
+}
+
+/** Refuses a model whose output layer gets images, naming the fix. */
+function checkOutput(layers: Layer[]): void {
+  const last = layers[layers.length - 1];
+  if (last === undefined) {
+    throw new UserError('The model has no layers: add some with model.add(…), ending with the output layer, e.g. model.add(layers.dense({ units: 10, activation: "softmax" })).');
+  }
+  const rank = inputRank(last);
+  if (last.getClassName() === "Dense" && rank !== null && rank !== 2) {
     throw new UserError(
       `The output layer ${last.name} gets inputs of shape ${JSON.stringify(inputShape(last))}, `
         + "not one vector per example: add model.add(layers.flatten()) before the first Dense layer.",
     );
   }
-  const activation = last?.getConfig()["activation"];
-  const found = last ? `${last.name} (${last.getClassName()}${activation ? `, activation ${activation}` : ""})` : "no layer at all";
-  throw new UserError(
-    `The model's last layer is ${found}. Training and evaluation here need the output layer to be Dense with activation "softmax" `
-      + '(the loss is categorical cross-entropy, computed from its logits): end the model with model.add(layers.dense({ units: 10, activation: "softmax" })).',
-  );
 }
 
-function stepsFor(ops: NativeOps, layers: Layer[]): Step[] {
+/** The model's steps: stages where a stage knows the layer, tfjs-layers' layers elsewhere, and the loss's head. */
+function planSteps(ops: NativeOps | null, layers: Layer[], head: Head, outputActivation: { name: string; ownLayer: boolean } | null): Step[] {
+  if (ops === null) return layers.map((layer) => ({ layer }));
+  // The loss takes the logits: the last layer's softmax (or sigmoid) is left to it.
+  const takesLogits = head.input !== "output";
+  const hidden = takesLogits && outputActivation?.ownLayer ? layers.slice(0, -1) : layers;
   const steps: Step[] = [];
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i]!;
-    const conv = knownActivation(layer, "Conv2D");
-    const dense = knownActivation(layer, "Dense");
-    const pool = poolSize(layer);
-    const flatten = layer.getClassName() === "Flatten" && [undefined, "channelsLast"].includes(layer.getConfig()["dataFormat"] as string | undefined);
-    if (conv !== null) {
-      const next = poolSize(layers[i + 1]);
-      steps.push({ stage: convStage(ops, layer, conv, next) });
-      if (next !== null) i++;
-    } else if (dense !== null) steps.push({ stage: denseStage(ops, layer, dense) });
-    else if (pool !== null) steps.push({ stage: poolStage(ops, pool) });
-    else if (flatten) steps.push({ stage: flattenStage(ops) });
-    else if (layer instanceof SeededDropout) {
-      if (layer.rate > 0) steps.push({ stage: dropoutStage(layer) });
-    } else steps.push({ layer });
+  for (let i = 0; i < hidden.length; i++) {
+    const layer = hidden[i]!;
+    const isLast = i === hidden.length - 1;
+    const found = stageOf(ops, layer, hidden[i + 1], takesLogits && isLast && !outputActivation?.ownLayer ? LINEAR : null);
+    if (found === null) steps.push({ layer });
+    else if (!(layer instanceof SeededDropout && layer.rate === 0)) steps.push({ stage: found.stage });
+    i += (found?.covers ?? 1) - 1;
   }
   return steps;
 }
 
 const plans = new WeakMap<Network, Plan>();
 
-/** How the model runs: its steps, made once per model (and again if its layers change). */
+/** How the model runs: its steps, made once per model (and again if its layers or loss change). */
 export function planFor(model: Network): Plan {
   const layers = model.layers;
   const cached = plans.get(model);
-  if (cached && cached.layers.length === layers.length && cached.layers.every((l, i) => l === layers[i])) return cached;
-  const output = checkOutput(layers[layers.length - 1]);
-  const hidden = layers.slice(0, -1);
+  if (cached && cached.loss === model.loss && cached.layers.length === layers.length && cached.layers.every((l, i) => l === layers[i])) return cached;
+  checkOutput(layers);
   const ops = nativeOps();
-  const steps: Step[] = ops === null
-    ? hidden.map((layer) => ({ layer }))
-    : [...stepsFor(ops, hidden), { stage: denseStage(ops, output, "linear") }];
+  const outputActivation = lastActivation(layers[layers.length - 1]!);
+  // an uncompiled model is evaluated as the seed's (categorical cross-entropy)
+  const loss = lossNamed(model.loss) ?? "categoricalCrossentropy";
+  let head: Head = ops === null ? { loss, input: "output" } : headFor(loss, outputActivation?.name ?? null);
+  let steps = planSteps(ops, layers, head, outputActivation);
+  // an output layer that no stage knows applies its own activation: the loss then takes its output
+  if (head.input !== "output" && !outputActivation?.ownLayer && steps[steps.length - 1]!.stage === undefined) {
+    head = { loss, input: "output" };
+    steps = planSteps(ops, layers, head, outputActivation);
+  }
   const hasWeights = steps.map((step) => (step.stage ? step.stage.layer : step.layer)?.weights.length ?? 0);
   const plan: Plan = {
     layers: [...layers],
+    loss: model.loss,
     steps,
-    output,
-    outputIsStage: ops !== null,
+    head,
     native: ops !== null && steps.every((step) => step.stage !== undefined),
+    slow: ops === null ? [] : steps.flatMap((step) => (step.layer ? [step.layer] : [])),
     inputGradient: steps.map((_, i) => hasWeights.slice(0, i).some((n) => n > 0)),
   };
   plans.set(model, plan);
   return plan;
 }
 
-/** The tensors of a stage's weights (kernel, then bias), as its layer holds them now. */
+/** The tensors of a stage's trainable weights (kernel, then bias; gamma, then beta), as its layer holds them now. */
 export function weightsOf(stage: Stage): Tensor[] {
-  return stage.layer?.weights.map((w) => w.read()) ?? [];
+  return stage.layer?.weights.filter((w) => w.trainable).map((w) => w.read()) ?? [];
 }

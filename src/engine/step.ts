@@ -4,14 +4,15 @@
  * When every layer is a stage (stages.ts), the backward pass runs stage by
  * stage in reverse, with no gradient tape; otherwise tfjs's tape
  * differentiates the forward pass (forward.ts), stages and tfjs-layers' own
- * layers alike. The loss is categorical cross-entropy from the logits, as
- * Keras computes it on TensorFlow, plus any layer's regularization.
+ * layers alike. The loss is the compiled one as Keras computes it
+ * (losses.ts), plus any layer's regularization.
  */
 import type { NamedTensorMap, Scalar, Tensor, Variable } from "@tensorflow/tfjs-node";
 import type { Network } from "../core/network";
 import { tf } from "../core/backend";
-import { logits, type Save } from "./forward";
+import { lossInput } from "./forward";
 import { nativeOps } from "./kernels";
+import { correctCount, exampleLosses, lossAndGradient, type Head } from "./losses";
 import { planFor, weightsOf, type Stage } from "./stages";
 
 export interface BatchTotals {
@@ -26,44 +27,34 @@ export interface StepResult extends BatchTotals {
   gradients: NamedTensorMap;
 }
 
-function correctCount(logitsBatch: Tensor, labels: Tensor): Tensor {
-  return tf.tidy(() => tf.equal(logitsBatch.argMax(-1), labels.argMax(-1)).sum());
-}
-
-/** Each example's loss, on tfjs's tape: TensorFlow's one op, or tfjs's own loss outside TensorFlow. */
-function exampleLosses(labels: Tensor, logitsBatch: Tensor): Tensor {
-  const ops = nativeOps();
-  if (ops === null) return tf.losses.softmaxCrossEntropy(labels, logitsBatch, undefined, undefined, tf.Reduction.NONE);
-  const withGradient = tf.customGrad(((z: Tensor, save: Save) => {
-    const [losses, gradient] = ops.softmaxCrossEntropy(z, labels);
-    save([gradient]);
-    return { value: losses, gradFunc: (dy: Tensor, [g]: Tensor[]) => tf.mul(g!, tf.expandDims(dy, -1)) };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (z: Tensor) => Tensor;
-  return withGradient(logitsBatch);
+/** The layers' regularization (kernelRegularizer and the like), or null for none. */
+function regularization(model: Network): Scalar | null {
+  const losses = model.layers.flatMap((layer) => layer.calculateLosses());
+  return losses.length === 0 ? null : (tf.addN(losses) as Scalar);
 }
 
 /**
  * A batch's summed loss and correct count. Keras's loss includes the layers'
- * regularization (kernelRegularizer and the like) once per batch, which as a
- * sum over the batch's examples counts once per example.
+ * regularization once per batch, which as a sum over the batch's examples
+ * counts once per example.
  */
-function totals(model: Network, logitsBatch: Tensor, labels: Tensor): BatchTotals {
-  const crossEntropy = tf.sum(exampleLosses(labels, logitsBatch));
-  const regularization = model.layers.flatMap((layer) => layer.calculateLosses());
-  const lossSum = regularization.length === 0 ? crossEntropy : tf.add(crossEntropy, tf.mul(tf.addN(regularization), labels.shape[0]!));
-  return { lossSum, correct: correctCount(logitsBatch, labels) };
+function totals(model: Network, head: Head, z: Tensor, labels: Tensor): BatchTotals {
+  const sum = tf.sum(exampleLosses(head, nativeOps(), z, labels));
+  const penalty = regularization(model);
+  const lossSum = penalty === null ? sum : tf.add(sum, tf.mul(penalty, labels.shape[0]!));
+  return { lossSum, correct: correctCount(head, z, labels) };
 }
 
 /** A batch's summed loss and correct count in inference mode (Keras's `evaluate`); call inside tf.tidy. */
 export function evaluationTotals(model: Network, x: Tensor, y: Tensor): BatchTotals {
-  return totals(model, logits(model, x, false), y);
+  return totals(model, planFor(model).head, lossInput(model, x, false), y);
 }
 
 /** The training step through tfjs's tape, for models with a layer that is not a stage. */
-function tapedStep(model: Network, x: Tensor, y: Tensor, trainable: Variable[]): StepResult {
+function tapedStep(model: Network, head: Head, x: Tensor, y: Tensor, trainable: Variable[]): StepResult {
   let batch: BatchTotals | undefined;
   const { grads } = tf.variableGrads(() => {
-    batch = totals(model, logits(model, x, true), y);
+    batch = totals(model, head, lossInput(model, x, true), y);
     // Kept past variableGrads's own tidy; the caller's tidy frees them.
     tf.keep(batch.lossSum);
     tf.keep(batch.correct);
@@ -73,7 +64,7 @@ function tapedStep(model: Network, x: Tensor, y: Tensor, trainable: Variable[]):
 }
 
 /** The training step with every layer a stage: forward, then each stage's backward in reverse. */
-function stagedStep(stages: Stage[], inputGradient: boolean[], x: Tensor, y: Tensor, trainable: Variable[]): StepResult {
+function stagedStep(model: Network, head: Head, stages: Stage[], inputGradient: boolean[], x: Tensor, y: Tensor, trainable: Variable[]): StepResult {
   const ops = nativeOps()!;
   let h = x;
   const records = stages.map((stage) => {
@@ -82,7 +73,7 @@ function stagedStep(stages: Stage[], inputGradient: boolean[], x: Tensor, y: Ten
     h = out;
     return { stage, weights, saved };
   });
-  const [losses, gradient] = ops.softmaxCrossEntropy(h, y);
+  const [losses, gradient] = lossAndGradient(head, ops, h, y);
   let dy: Tensor | null = tf.div(gradient, x.shape[0]!); // of the mean loss
   const byName = new Map<string, Tensor>();
   for (let i = records.length - 1; i >= 0 && dy !== null; i--) {
@@ -91,22 +82,28 @@ function stagedStep(stages: Stage[], inputGradient: boolean[], x: Tensor, y: Ten
     weights.forEach((w, k) => byName.set((w as Variable).name, weightGradients[k]!));
     dy = dx;
   }
+  let lossSum = tf.sum(losses);
+  // Regularizers on weights depend on the weights alone: their gradient is added to the stages'.
+  if (model.layers.some((layer) => layer.losses.length > 0)) {
+    const { value, grads } = tf.variableGrads(() => regularization(model) ?? tf.scalar(0), trainable);
+    for (const [name, g] of Object.entries(grads)) byName.set(name, byName.has(name) ? tf.add(byName.get(name)!, g) : g);
+    lossSum = tf.add(lossSum, tf.mul(value, x.shape[0]!));
+  }
   // In the model's order of weights, as tf.variableGrads gives them.
   const gradients: NamedTensorMap = Object.fromEntries(trainable.map((v) => [v.name, byName.get(v.name)!]));
-  return { lossSum: tf.sum(losses), correct: correctCount(h, y), gradients };
+  return { lossSum, correct: correctCount(head, h, y), gradients };
 }
 
 /**
  * Loss, correct count and gradients of the mean loss for one batch, in
- * training mode (dropout on). Call inside tf.tidy: the caller applies the
- * gradients and reads the totals.
+ * training mode (dropout on, batch statistics). Call inside tf.tidy: the
+ * caller applies the gradients and reads the totals.
  */
 export function trainingStep(model: Network, x: Tensor, y: Tensor): StepResult {
   const plan = planFor(model);
   const trainable = model.trainableWeights.map((w) => w.read() as Variable);
-  // A regularized layer is never a stage, so its loss takes the tape.
-  if (!plan.native) return tapedStep(model, x, y, trainable);
-  return stagedStep(plan.steps.map((step) => step.stage!), plan.inputGradient, x, y, trainable);
+  if (!plan.native) return tapedStep(model, plan.head, x, y, trainable);
+  return stagedStep(model, plan.head, plan.steps.map((step) => step.stage!), plan.inputGradient, x, y, trainable);
 }
 
 /**

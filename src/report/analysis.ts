@@ -9,7 +9,7 @@ import type { Network } from "../core/network";
 import { tf } from "../core/backend";
 import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
-import { logits } from "../engine";
+import { predictions } from "../engine";
 import type { History } from "../training/training";
 
 /** Class probabilities for every example of `x`, row by row (N × classes), computed in batches. */
@@ -18,7 +18,7 @@ export function predictProbabilities(model: Network, x: Tensor, batchSize = 256)
   const parts: Float32Array[] = [];
   let classes = 0;
   for (const [start, size] of batchRanges(n, batchSize)) {
-    const probabilities = tf.tidy(() => tf.softmax(logits(model, x.slice(start, size), false)));
+    const probabilities = tf.tidy(() => predictions(model, x.slice(start, size)));
     classes = probabilities.shape[1] ?? 0;
     parts.push(probabilities.dataSync() as Float32Array);
     probabilities.dispose();

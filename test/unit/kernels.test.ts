@@ -1,7 +1,7 @@
 import type { Tensor, Tensor2D, Tensor4D } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
-import { nativeOps } from "../../src/engine/kernels";
+import { nativeOps, squarePool } from "../../src/engine/kernels";
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 const ops = nativeOps()!;
@@ -23,10 +23,10 @@ describe("TensorFlow's ops against tfjs's own (values and gradients)", () => {
     // a relu'd input has many all-zero windows: ties must send the gradient where MaxPoolGrad sends it
     const x = tf.relu(tf.randomUniform([4, 8, 8, 3], -1, 1, "float32", 3)) as Tensor4D;
     const dy = tf.randomUniform([4, 4, 4, 3], -1, 1, "float32", 4);
-    const pooled = ops.maxPool(x, 2);
+    const pooled = ops.maxPool(x, squarePool(2));
     expect(maxAbsDiff(pooled.y, tf.maxPool(x, 2, 2, "valid"))).toBe(0);
     const theirs = tf.grad((t: Tensor) => tf.maxPool(t as Tensor4D, 2, 2, "valid"))(x, dy);
-    expect(maxAbsDiff(ops.maxPoolGrad(x, pooled, dy, 2), theirs)).toBe(0);
+    expect(maxAbsDiff(ops.maxPoolGrad(x, pooled, dy, squarePool(2)), theirs)).toBe(0);
   });
 
   it.each([true, false])("a convolution (with bias: %s) and its three gradients, with the kernels chosen for this machine, equal tfjs's conv2d + add", (withBias) => {
