@@ -6,6 +6,7 @@ import type { MnistData } from "../src/data/mnist";
 import { UserError } from "../src/core/errors";
 import { CallbackList } from "../src/training/callbacks";
 import { buildConvNet } from "../src/training/models";
+import { setProgressOutput, terminalOutput } from "../src/training/progress";
 import { kerasLayers, type KerasSequential } from "../src/training/sequential";
 import { fitNetwork, TrainingInterrupted } from "../src/training/training";
 import { preparedMnist } from "./mnist";
@@ -126,27 +127,84 @@ describe("model.fit", () => {
     expect(Number.isFinite(loss)).toBe(true);
   });
 
-  it("explains a model that was not compiled, another loss, and mismatched x and y", async () => {
+  it("explains, before training, a model that was not compiled, a loss it does not compute, and data that does not fit the model", async () => {
     const model = buildConvNet({ name: "uncompiled" });
-    await expect(model.fit(data.xTrain, data.yTrain, { epochs: 1, batchSize: 32, verbose: 0 })).rejects.toThrow(/call model.compile/);
-    await expect(compiled().fit(data.xTrain.slice(0, 10), data.yTrain.slice(0, 9), { epochs: 1, batchSize: 32, verbose: 0 })).rejects.toThrow(
-      /x holds 10 examples but y holds 9/,
+    const [x, y] = [data.xTrain.slice(0, 10), data.yTrain.slice(0, 10)];
+    const fit = (m: KerasSequential, xs: Tensor, ys: Tensor) => m.fit(xs, ys, { epochs: 1, batchSize: 32, verbose: 0 });
+    await expect(fit(model, x, y)).rejects.toThrow(/call model.compile/);
+    await expect(fit(compiled(), x, data.yTrain.slice(0, 9))).rejects.toThrow(/x holds 10 examples but y holds 9/);
+    expect(() => buildConvNet({ name: "hinge" }).compile({ loss: "hinge", optimizer: adadelta() })).toThrow(
+      /^model\.compile: loss "hinge" is not one training here computes\. Use one of "categoricalCrossentropy" \(one-hot labels\), "sparseCategoricalCrossentropy"/,
     );
-    const mse = buildConvNet({ name: "mse" });
-    mse.compile({ loss: "meanSquaredError", optimizer: adadelta(), metrics: ["accuracy"] });
-    await expect(mse.fit(data.xTrain.slice(0, 10), data.yTrain.slice(0, 10), { epochs: 1, batchSize: 32, verbose: 0 })).rejects.toThrow(
-      /compiled with loss "meanSquaredError": compile it with loss: "categoricalCrossentropy"/,
-    );
-    // a student's model that ends without the softmax output layer
+    // the output layer against the labels: 5 units, 10 classes
     const layers = kerasLayers(1);
-    const noSoftmax = layers.sequential();
-    noSoftmax.add(layers.flatten({ inputShape: [28, 28, 1] }));
-    noSoftmax.add(layers.dense({ units: 10, activation: "relu" }));
-    noSoftmax.compile({ loss: "categoricalCrossentropy", optimizer: adadelta(), metrics: ["accuracy"] });
-    await expect(noSoftmax.fit(data.xTrain.slice(0, 10), data.yTrain.slice(0, 10), { epochs: 1, batchSize: 32, verbose: 0 })).rejects.toThrow(
-      /^The model's last layer is dense \(Dense, activation relu\)\. Training and evaluation here need the output layer to be Dense with activation "softmax" .*model\.add\(layers\.dense\(\{ units: 10, activation: "softmax" \}\)\)/,
+    const five = layers.sequential({ name: "five" });
+    five.add(layers.flatten({ inputShape: [28, 28, 1] }));
+    five.add(layers.dense({ units: 5, activation: "softmax" }));
+    five.compile({ loss: "categoricalCrossentropy", optimizer: adadelta() });
+    await expect(fit(five, x, y)).rejects.toThrow(
+      /^model\.fit: the output layer dense gives \[5\] per example, but the labels y are \[10\] per example \(10 classes\)\. Give the output layer units: 10\.$/,
     );
-    await expect(noSoftmax.fit(data.xTrain.slice(0, 10), data.yTrain.slice(0, 10), { epochs: 1, batchSize: 32, verbose: 0 })).rejects.toBeInstanceOf(UserError);
+    expect(() => five.evaluate(x, y)).toThrow(/^model\.evaluate: the output layer dense gives \[5\]/);
+    // the data against the first layer: flat vectors for a model of images
+    await expect(fit(compiled(), tf.reshape(x, [10, 784]), y)).rejects.toThrow(
+      /^model\.fit: the first layer, conv2d, takes examples of shape \[28, 28, 1\], but x holds examples of shape \[784\]\. Give the data that shape \(for MNIST images, data\.reshape\(\[28, 28, 1\]\)\)/,
+    );
+    // class numbers against one-hot: each loss names the other way
+    const sparse = buildConvNet({ name: "sparse" });
+    sparse.compile({ loss: "sparse_categorical_crossentropy", optimizer: adadelta() });
+    await expect(fit(sparse, x, y)).rejects.toThrow(/sparseCategoricalCrossentropy takes one class number per example, but y holds labels of shape \[10\] \(one-hot, it seems\)/);
+    await expect(fit(sparse, x, tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7, 8, 12]))).rejects.toThrow(/labels go up to class 12, but the output layer dense_1 has 10 units, one per class\. Give it units: 13/);
+    await expect(fit(compiled(), x, tf.argMax(y, -1))).rejects.toThrow(/y holds one class number per example.*data\.toCategorical\(10\)\), or compile with loss: "sparseCategoricalCrossentropy"/);
+    await expect(fit(five, x, y)).rejects.toBeInstanceOf(UserError);
+  });
+
+  it("trains with each of Keras's losses; evaluate gives each loss as Keras computes it from the predictions", async () => {
+    const [x, y] = [data.xTrain.slice(0, 1000), data.yTrain.slice(0, 1000)];
+    const classes = tf.argMax(y, -1);
+    const mean = (rows: number[]) => rows.reduce((a, b) => a + b, 0) / rows.length;
+    const clip = (p: number) => Math.min(Math.max(p, 1e-7), 1 - 1e-7);
+    // [loss, labels, the loss by hand, accuracy it reaches at least (squared error on a softmax learns slowest, as in Keras)]
+    const cases: Array<[string, Tensor, (p: number[], label: number) => number, number]> = [
+      ["sparseCategoricalCrossentropy", classes, (p, label) => -Math.log(p[label]!), 0.7],
+      ["meanSquaredError", y, (p, label) => mean(p.map((v, k) => (v - (k === label ? 1 : 0)) ** 2)), 0.3],
+      ["binaryCrossentropy", y, (p, label) => -mean(p.map((v, k) => (k === label ? Math.log(clip(v)) : Math.log(1 - clip(v))))), 0.5],
+    ];
+    for (const [loss, labels, byHandLoss, least] of cases) {
+      const model = buildConvNet({ seed: 4, name: loss });
+      model.compile({ loss, optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+      const history = await model.fit(x, labels, { epochs: 2, batchSize: 64, verbose: 0 });
+      expect(history.history.loss[1]!, loss).toBeLessThan(history.history.loss[0]!);
+      const [testLoss, accuracy] = model.evaluate(data.xTest.slice(0, 300), loss === "sparseCategoricalCrossentropy" ? tf.argMax(data.yTest.slice(0, 300), -1) : data.yTest.slice(0, 300));
+      expect(accuracy, loss).toBeGreaterThan(least);
+      const probabilities = (model.predict(data.xTest.slice(0, 300)) as Tensor).arraySync() as number[][];
+      const truth = tf.argMax(data.yTest.slice(0, 300), -1).arraySync() as number[];
+      expect(testLoss, loss).toBeCloseTo(mean(probabilities.map((p, i) => byHandLoss(p, truth[i]!))), 4);
+    }
+  });
+
+  it("says once, in the fit's output, which layers run on tfjs-layers' slower path", async () => {
+    const layers = kerasLayers(2);
+    const model = layers.sequential({ name: "with-padding" });
+    model.add(layers.conv2d({ filters: 4, kernelSize: 3, activation: "relu", inputShape: [28, 28, 1] }));
+    model.add(tf.layers.zeroPadding2d({ padding: 1, name: "zero_padding2d" }));
+    model.add(layers.flatten());
+    model.add(layers.dense({ units: 10, activation: "softmax" }));
+    model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta(), metrics: ["accuracy"] });
+    const shown: string[][] = [];
+    setProgressOutput(() => ({ finished }) => shown.push(finished));
+    try {
+      await model.fit(data.xTrain.slice(0, 256), data.yTrain.slice(0, 256), { epochs: 2, batchSize: 128 });
+      await compiled({ name: "seed-model" }).fit(data.xTrain.slice(0, 128), data.yTrain.slice(0, 128), { epochs: 1, batchSize: 128 });
+    } finally {
+      setProgressOutput(terminalOutput);
+    }
+    const lines = shown.flat();
+    const notices = [...new Set(lines.filter((l) => l.startsWith("Note:")))];
+    expect(notices).toEqual(["Note: zero_padding2d (ZeroPadding2D) runs on tfjs-layers' general path, which trains correctly but slower than the fast path the other layers take."]);
+    // first in the output, before the epochs; the seed's model, all on the fast path, gets none
+    expect(shown.at(0)).toEqual([notices[0]]);
+    expect(shown.filter((finished) => finished[0] === "Epoch 1/1").every((finished) => !finished.some((l) => l.startsWith("Note:")))).toBe(true);
   });
 
   it("projects constrained weights after every update, as Keras does (maxNorm on a Dense kernel)", async () => {

@@ -17,7 +17,7 @@
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import type { Layer, Network } from "../core/network";
-import { SeededDropout } from "../engine";
+import { SeededDropout, SeededSpatialDropout2D } from "../engine";
 import { checkDropoutRate } from "./rules";
 
 
@@ -38,9 +38,19 @@ export interface KerasLayers<M extends Network> {
   maxPooling2d(config?: Args<typeof tf.layers.maxPooling2d>): Layer;
   averagePooling2d(config?: Args<typeof tf.layers.averagePooling2d>): Layer;
   batchNormalization(config?: Args<typeof tf.layers.batchNormalization>): Layer;
+  globalAveragePooling2d(config?: Args<typeof tf.layers.globalAveragePooling2d>): Layer;
+  globalMaxPooling2d(config?: Args<typeof tf.layers.globalMaxPooling2d>): Layer;
   flatten(config?: Args<typeof tf.layers.flatten>): Layer;
+  reshape(config: Args<typeof tf.layers.reshape>): Layer;
+  activation(config: Args<typeof tf.layers.activation>): Layer;
+  reLU(config?: Args<typeof tf.layers.reLU>): Layer;
+  leakyReLU(config?: Args<typeof tf.layers.leakyReLU>): Layer;
+  elu(config?: Args<typeof tf.layers.elu>): Layer;
+  softmax(config?: Args<typeof tf.layers.softmax>): Layer;
   /** Dropout with masks that follow the seed (a plain "Dropout" when saved). */
   dropout(config: { rate: number }): Layer;
+  /** Keras's SpatialDropout2D: drops whole feature maps, with masks that follow the seed. */
+  spatialDropout2d(config: { rate: number }): Layer;
 }
 
 /**
@@ -97,10 +107,23 @@ export function layerFactory<M extends Network>(seed: number | undefined, newMod
     maxPooling2d: (config = {}) => tf.layers.maxPooling2d({ name: kerasName("max_pooling2d"), ...config }),
     averagePooling2d: (config = {}) => tf.layers.averagePooling2d({ name: kerasName("average_pooling2d"), ...config }),
     batchNormalization: (config = {}) => tf.layers.batchNormalization({ name: kerasName("batch_normalization"), ...config }),
+    globalAveragePooling2d: (config = {}) => tf.layers.globalAveragePooling2d({ name: kerasName("global_average_pooling2d"), ...config }),
+    globalMaxPooling2d: (config = {}) => tf.layers.globalMaxPooling2d({ name: kerasName("global_max_pooling2d"), ...config }),
     flatten: (config = {}) => tf.layers.flatten({ name: kerasName("flatten"), ...config }),
+    reshape: (config) => tf.layers.reshape({ name: kerasName("reshape"), ...config }),
+    activation: (config) => tf.layers.activation({ name: kerasName("activation"), ...config }),
+    reLU: (config = {}) => tf.layers.reLU({ name: kerasName("re_lu"), ...config }),
+    leakyReLU: (config = {}) => tf.layers.leakyReLU({ name: kerasName("leaky_re_lu"), ...config }),
+    elu: (config = {}) => tf.layers.elu({ name: kerasName("elu"), ...config }),
+    // Keras's Softmax takes the last axis; tfjs-layers' own defaults to axis 1
+    softmax: (config = {}) => tf.layers.softmax({ name: kerasName("softmax"), axis: -1, ...config }),
     dropout: ({ rate }) => {
       checkDropoutRate("Dropout rate", rate);
       return new SeededDropout({ rate, seed: nextSeed(), name: kerasName("dropout") });
+    },
+    spatialDropout2d: ({ rate }) => {
+      checkDropoutRate("SpatialDropout2D rate", rate);
+      return new SeededSpatialDropout2D({ rate, seed: nextSeed(), name: kerasName("spatial_dropout2d") });
     },
   };
 }

@@ -11,13 +11,15 @@
  *   const [loss, accuracy] = model.evaluate(xTest, yTest);
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
-import type { Sequential, Tensor } from "@tensorflow/tfjs-node";
+import type { ModelCompileArgs, Sequential, Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import { collectGarbage } from "../core/memory";
+import { planFor } from "../engine";
 import { layerFactory, type KerasLayers } from "../model/layers";
 import { kerasSummary } from "../model/summary";
 import { CallbackList, type Callback } from "./callbacks";
+import { lossForCompile } from "./dataChecks";
 import { writeFolderAtomic } from "./persistence";
 import { KerasProgress } from "./progress";
 import { evaluateNetwork, fitNetwork, TrainingInterrupted, type History } from "./training";
@@ -45,7 +47,7 @@ export interface EvaluateArgs {
 }
 
 // tfjs's own fit, evaluate and history are replaced with Keras's semantics (evaluate returns numbers).
-type SequentialBase = Omit<Sequential, "fit" | "evaluate" | "history" | "summary" | "save">;
+type SequentialBase = Omit<Sequential, "fit" | "evaluate" | "history" | "summary" | "save" | "compile">;
 const SequentialBase = tf.Sequential as unknown as new (args: { name: string }) => SequentialBase;
 
 const isWholeAbove0 = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
@@ -73,6 +75,11 @@ export class KerasSequential extends SequentialBase {
     super({ name });
   }
 
+  /** tfjs's `compile`, also taking Keras's spelling of a loss ("categorical_crossentropy", "mse"). */
+  compile(args: ModelCompileArgs): void {
+    tf.Sequential.prototype.compile.call(this, { ...args, loss: lossForCompile(args.loss) as ModelCompileArgs["loss"] });
+  }
+
   /**
    * Keras's `model.fit`: trains with the optimizer given to `compile` and
    * returns its History. Interrupting the kernel (or Ctrl-C) stops at the next
@@ -85,6 +92,11 @@ export class KerasSequential extends SequentialBase {
     const given = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
     const progress = verbose === 0 ? null : new KerasProgress(undefined, verbose);
     const callbacks = new CallbackList(progress === null ? given : [progress, ...given], this);
+    const slow = planFor(this).slow;
+    if (slow.length > 0) {
+      const names = slow.map((layer) => `${layer.name} (${layer.getClassName()})`).join(", ");
+      progress?.note(`Note: ${names} ${slow.length === 1 ? "runs" : "run"} on tfjs-layers' general path, which trains correctly but slower than the fast path the other layers take.`);
+    }
     const controller = new AbortController();
     const onInterrupt = () => controller.abort();
     // tslab runs a cell's synchronous start under vm's breakOnSigint; a SIGINT

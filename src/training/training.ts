@@ -14,6 +14,7 @@ import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
 import { applyConstraints, evaluationTotals, trainingStep } from "../engine";
 import type { CallbackList, Logs } from "./callbacks";
+import { checkData, compiledLoss } from "./dataChecks";
 
 export interface Metrics {
   loss: number;
@@ -49,15 +50,13 @@ export interface History {
   params: TrainingParams;
 }
 
-/** The model's loss, checked once per call to fit or evaluate: it is computed here, from the logits. */
+/** The model's optimizer and loss, checked once per call to fit: the loss is computed by the engine. */
 function checkCompiled(model: Network): Optimizer {
   const optimizer = model.optimizer as Optimizer | undefined;
   if (optimizer === undefined) {
     throw new UserError("The model has no optimizer yet: call model.compile({ optimizer, loss, metrics }) before training.");
   }
-  if (model.loss !== "categoricalCrossentropy") {
-    throw new UserError(`Training here uses categorical cross-entropy, but the model was compiled with loss ${JSON.stringify(model.loss)}: compile it with loss: "categoricalCrossentropy".`);
-  }
+  compiledLoss(model);
   return optimizer;
 }
 
@@ -75,9 +74,10 @@ function readTotals(totals: Tensor[]): [number, number] {
 }
 
 /** Mean loss and accuracy over `x`, in batches of `batchSize`, in inference mode (dropout off). */
-export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize: number): Metrics {
-  const n = checkPair(x, y, "evaluate");
-  if (n === 0) throw new UserError("evaluate: no examples to evaluate.");
+export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize: number, what = "model.evaluate"): Metrics {
+  const n = checkPair(x, y, what);
+  if (n === 0) throw new UserError(`${what}: no examples to evaluate.`);
+  if (model.loss !== undefined) checkData(model, compiledLoss(model), x, y, what);
   let loss = 0;
   let correct = 0;
   for (const [start, size] of batchRanges(n, batchSize)) {
@@ -138,8 +138,13 @@ export class TrainingInterrupted extends UserError {
 export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: FitLoopOptions, callbacks: CallbackList): Promise<History> {
   const { epochs, batchSize, validationSplit, validationData, signal } = options;
   const optimizer = checkCompiled(model);
-  const n = checkPair(x, y, "fit");
-  if (validationData !== undefined) checkPair(validationData[0], validationData[1], "validationData");
+  const n = checkPair(x, y, "model.fit");
+  const loss = compiledLoss(model);
+  checkData(model, loss, x, y, "model.fit");
+  if (validationData !== undefined) {
+    checkPair(validationData[0], validationData[1], "validationData");
+    checkData(model, loss, validationData[0], validationData[1], "validationData");
+  }
   const trainCount = validationData === undefined ? Math.floor(n * (1 - validationSplit)) : n;
   if (trainCount === 0) throw new UserError(`validationSplit ${validationSplit} leaves no training examples out of ${n}: use a smaller split or more examples.`);
   const [xVal, yVal] = validationData ?? (trainCount < n ? [x.slice(trainCount), y.slice(trainCount)] : [null, null]);
@@ -198,7 +203,7 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
       if (interrupted !== null || seen === 0) break;
       const logs: Logs = { loss: lossSum / seen, accuracy: correct / seen };
       if (xVal !== null && yVal !== null) {
-        const validation = evaluateNetwork(model, xVal, yVal, batchSize);
+        const validation = evaluateNetwork(model, xVal, yVal, batchSize, "validation");
         logs.val_loss = validation.loss;
         logs.val_accuracy = validation.accuracy;
       }
