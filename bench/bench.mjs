@@ -11,6 +11,8 @@
 // against the notebook's two fits, side by side, with both sides' test accuracy
 // (pair n seeded with 42 + n) and whether ours keeps up with Keras's over the seeds.
 // `npm run bench -- --reruns 12`: the kernel's memory over re-runs of model_1's cells (reruns.mjs).
+// `npm run bench -- --edits`: the students' edits of bench/edits.json, each trained on both sides
+// (each process trains every edit in turn), the ratio per edit; the goal is TS/Keras ≤ 1.0 for each.
 // A benchmark, not a test: these machines are shared and noisy, so only ratios
 // measured side by side in one run mean anything.
 import { spawnSync } from "node:child_process";
@@ -22,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pip } from "../scripts/pip.mjs";
 import { compileHelpers, root, venvPython } from "../scripts/project.mjs";
+import { editList } from "./edits.mjs";
 import { reruns } from "./reruns.mjs";
 
 const { values } = parseArgs({
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     e2e: { type: "boolean", default: false },
     isa: { type: "string" },
     reruns: { type: "string" },
+    edits: { type: "boolean", default: false },
   },
 });
 // --isa avx2 limits oneDNN, on both sides, to AVX2: an AVX-512 machine then shows a student laptop's case.
@@ -42,7 +46,9 @@ if (values.isa !== undefined && isaLimit === undefined) {
   process.exit(2);
 }
 const e2e = values.e2e;
-const [steps, warmup, pairs] = [values.steps, values.warmup, values.pairs ?? (e2e ? "1" : "11")].map(Number);
+const [steps, warmup, pairs] = [
+  values.edits && values.steps === "100" ? "30" : values.steps, values.edits && values.warmup === "10" ? "5" : values.warmup, values.pairs ?? (e2e ? "1" : values.edits ? "5" : "11"),
+].map(Number);
 if (![steps, warmup, pairs].every((n) => Number.isInteger(n) && n > 0)) {
   console.error("--steps, --warmup and --pairs must be whole numbers greater than 0.");
   process.exit(2);
@@ -167,6 +173,10 @@ if (values.reruns !== undefined) {
 }
 ensureKerasVenv();
 if (!compileHelpers()) process.exit(1);
+if (values.edits) {
+  benchEdits();
+  process.exit(0);
+}
 const host = machine();
 const loadBefore = os.loadavg();
 const unit = e2e ? "s for both fits" : "ms/step";
@@ -265,3 +275,70 @@ if (e2e) {
 }
 console.log(`\nratio = TS ${unit} ÷ Keras ${unit} per pair; below 1.0 the TypeScript path is faster. Wrote ${path.relative(process.cwd(), file)} and a line of ${path.relative(process.cwd(), history)}`);
 console.log(`verdict: ${report.verdict}`);
+
+/**
+ * `--edits`: every edit of bench/edits.json on both sides, in alternating pairs of fresh
+ * processes (each trains all edits in turn, `steps` timed steps after `warmup`). Per edit: each
+ * side's median ms/step, the ratio's spread over the pairs, and each side's loss and accuracy on
+ * the timed steps (the numbers must agree, not only the time). Goal: the median of the pairs at
+ * most 1.0 for every edit.
+ */
+function benchEdits() {
+  const host = machine();
+  if (isaLimit) host.isaLimit = `ONEDNN_MAX_CPU_ISA=${isaLimit}`;
+  if (process.env.DEEPCONV_KERNELS) host.kernelsForced = `DEEPCONV_KERNELS=${process.env.DEEPCONV_KERNELS}`;
+  const loadBefore = os.loadavg();
+  const edits = editList();
+  const listFile = path.join(root, "output", "bench-edits-list.json");
+  fs.mkdirSync(path.dirname(listFile), { recursive: true });
+  fs.writeFileSync(listFile, JSON.stringify(edits));
+  const args = (n, w) => ["--model", "1", "--steps", String(n), "--warmup", String(w), "--edits", listFile];
+  console.log(`${host.cpu} (${host.cpuFamilyModel ?? "?"}, ${host.isa}${isaLimit ? `, oneDNN limited to ${isaLimit}` : ""}), ${host.cores} cores; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`${edits.length} edits, each ${steps} steps of batch 128 after ${warmup} warm-up steps; ${pairs} alternating pairs of processes.`);
+  // untimed: the first fit of each new shape measures its kernels, cached for the pairs
+  const tuning = runCommand("ts", "edits", process.execPath, [path.join(root, "bench", "ts_side.mjs"), ...args(2, 1)]);
+  const chosen = tuning.kernels.filter((k) => k.how !== "only");
+  console.log(`TypeScript's kernels on this machine (${path.join("~", path.relative(os.homedir(), cacheFile()))}):\n${describeKernels(chosen)}`);
+  const runs = { ts: [], keras: [] };
+  for (let pair = 0; pair < pairs; pair++) {
+    for (const side of pair % 2 === 0 ? ["ts", "keras"] : ["keras", "ts"]) {
+      const [cmd, sideArgs] = side === "ts"
+        ? [process.execPath, [path.join(root, "bench", "ts_side.mjs"), ...args(steps, warmup)]]
+        : [python, [path.join(root, "bench", "keras_side.py"), ...args(steps, warmup), "--data", dataDir]];
+      const result = runCommand(side, "edits", cmd, sideArgs);
+      runs[side].push(result);
+      console.log(`  pair ${pair + 1}, ${side.padEnd(5)} ${edits.map((e) => result.edits[e.name].msPerStep.toFixed(0)).join(" ")} ms/step, peak RSS ${Math.round(result.peakRssMb)} MB`);
+    }
+  }
+  const perEdit = Object.fromEntries(edits.map(({ name }) => {
+    const [ts, keras] = ["ts", "keras"].map((side) => runs[side].map((r) => r.edits[name]));
+    const pairRatios = ts.map((t, i) => t.msPerStep / keras[i].msPerStep);
+    const side = (rs) => ({ median: median(rs.map((r) => r.msPerStep)), loss: median(rs.map((r) => r.loss)), accuracy: median(rs.map((r) => r.accuracy)) });
+    return [name, { ts: side(ts), keras: side(keras), pairRatios, ratio: spread(pairRatios) }];
+  }));
+  const width = Math.max(...edits.map((e) => e.name.length));
+  console.log(`\n${"edit".padEnd(width)}  TS ms/step  Keras   ratio: min median  max   loss TS / Keras   accuracy TS / Keras`);
+  for (const [name, e] of Object.entries(perEdit)) {
+    console.log(`${name.padEnd(width)}  ${e.ts.median.toFixed(1).padStart(9)}  ${e.keras.median.toFixed(1).padStart(5)}   ${e.ratio.min.toFixed(2).padStart(9)} ${e.ratio.median.toFixed(2).padStart(6)} ${e.ratio.max.toFixed(2).padStart(4)}   ${e.ts.loss.toFixed(3)} / ${e.keras.loss.toFixed(3)}     ${e.ts.accuracy.toFixed(3)} / ${e.keras.accuracy.toFixed(3)}`);
+  }
+  const slower = Object.entries(perEdit).filter(([, e]) => e.ratio.median > 1);
+  const met = slower.length === 0;
+  const verdict = `goal TS/Keras ≤ 1.00 (median of the pairs) for each of ${edits.length} edits ${met ? "met" : `NOT met: ${slower.map(([n, e]) => `${n} ${e.ratio.median.toFixed(2)}`).join(", ")}`}`;
+  const report = {
+    date: new Date().toISOString(),
+    machine: { ...host, loadAverage: { before: loadBefore, after: os.loadavg() } },
+    method: { mode: "edits", steps, warmup, pairs, batchSize: 128, keras: KERAS_PINS },
+    edits: perEdit,
+    kernels: runs.ts.at(-1).kernels,
+    goal: { ratioAtMost: 1, met },
+    verdict,
+  };
+  const file = path.join(root, "output", "bench-edits.json");
+  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+  fs.renameSync(`${file}.tmp`, file);
+  const history = path.join(root, "docs", "bench-history.jsonl");
+  const summary = Object.fromEntries(Object.entries(perEdit).map(([name, e]) => [name, { tsMedian: e.ts.median, kerasMedian: e.keras.median, ratioMedianOfPairs: e.ratio.median }]));
+  fs.appendFileSync(history, `${JSON.stringify({ date: report.date, machine: host, method: report.method, unit: "ms/step", edits: summary, verdict })}\n`);
+  console.log(`\nratio = TS ms/step ÷ Keras ms/step per pair; below 1.0 the TypeScript path is faster. Wrote ${path.relative(process.cwd(), file)} and a line of ${path.relative(process.cwd(), history)}`);
+  console.log(`verdict: ${verdict}`);
+}

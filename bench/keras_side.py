@@ -5,7 +5,9 @@ same layers, Adadelta(learning_rate=1.0), batch 128. Prints one JSON line:
 milliseconds per step over the timed run, and the process's peak RSS. With
 --e2e, the seed's whole training instead: both models, 6 epochs, validation
 split 0.2, all 60,000 images, seeded with --seed, the seconds their two fits
-took and each model's test loss and accuracy.
+took and each model's test loss and accuracy. With --edits FILE, each edit of
+that list (bench/edits.mjs writes it: kerasLayers' names and tfjs's arguments,
+mapped here to Keras's), its ms/step and the timed fit's loss and accuracy.
 """
 import argparse
 import json
@@ -45,6 +47,44 @@ def build(dropout, seed):
     return model
 
 
+# kerasLayers' names, and tfjs-layers' argument names, as Keras calls them
+KERAS_LAYERS = {
+    "conv2d": "Conv2D", "dense": "Dense", "maxPooling2d": "MaxPooling2D", "averagePooling2d": "AveragePooling2D",
+    "batchNormalization": "BatchNormalization", "dropout": "Dropout", "spatialDropout2d": "SpatialDropout2D",
+    "flatten": "Flatten", "globalAveragePooling2d": "GlobalAveragePooling2D", "globalMaxPooling2d": "GlobalMaxPooling2D",
+    "activation": "Activation", "reshape": "Reshape",
+}
+KERAS_ARGUMENTS = {"kernelSize": "kernel_size", "poolSize": "pool_size", "dilationRate": "dilation_rate", "useBias": "use_bias", "targetShape": "target_shape"}
+KERAS_LOSSES = {"categoricalCrossentropy": "categorical_crossentropy", "sparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
+                "meanSquaredError": "mean_squared_error", "binaryCrossentropy": "binary_crossentropy"}
+
+
+def build_edit(edit):
+    keras.utils.set_random_seed(42)
+    layers = [keras.Input(shape=(28, 28, 1))]
+    for kind, config in edit["layers"]:
+        layers.append(getattr(keras.layers, KERAS_LAYERS[kind])(**{KERAS_ARGUMENTS.get(k, k): v for k, v in config.items()}))
+    model = keras.Sequential(layers)
+    model.compile(loss=KERAS_LOSSES[edit["loss"]], optimizer=keras.optimizers.Adadelta(learning_rate=1.0), metrics=["accuracy"])
+    return model
+
+
+def train_edits(path, x, y, args):
+    with open(path) as f:
+        edits = json.load(f)
+    warm = args.warmup * args.batch_size
+    result = {}
+    for edit in edits:
+        model = build_edit(edit)
+        labels = np.argmax(y, axis=-1) if edit["loss"] == "sparseCategoricalCrossentropy" else y
+        model.fit(x[:warm], labels[:warm], batch_size=args.batch_size, epochs=1, verbose=0)
+        started = time.perf_counter()
+        history = model.fit(x, labels, batch_size=args.batch_size, epochs=1, verbose=0)
+        seconds = time.perf_counter() - started
+        result[edit["name"]] = {"msPerStep": seconds * 1000 / args.steps, "loss": history.history["loss"][0], "accuracy": history.history["accuracy"][0]}
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", choices=["1", "2", "both"], required=True)
@@ -54,6 +94,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data", required=True, help="folder with the MNIST IDX files")
+    parser.add_argument("--edits", help="a JSON list of edits to train (bench/edits.mjs)")
     args = parser.parse_args()
 
     n = None if args.e2e else args.steps * args.batch_size
@@ -71,6 +112,10 @@ def main():
             loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
             test.append({"loss": loss, "accuracy": accuracy})
         print(json.dumps({"seconds": sum(fits), "fits": fits, "test": test, "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        return
+    if args.edits:
+        edits = train_edits(args.edits, x, y, args)
+        print(json.dumps({"edits": edits, "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
         return
     model = build(dropout=args.model == "2", seed=42)
     warm = args.warmup * args.batch_size

@@ -1,20 +1,37 @@
 #!/usr/bin/env node
-// `npm run profile [-- --model 2 --steps 30 --by-shape]`: where one training step of the
+// `npm run profile [-- --model 2 | --edit "kernelSize 5"] [--steps 30 --by-shape]`: where one training step of the
 // notebook's path spends its time, per TensorFlow op (wall time of each native
 // call, summed per step), next to the step's total, and the step's arithmetic
 // (FLOPs of its convolutions and matrix products) with the rate reached, beside
 // the machine's sgemm rate from a probe of about a second (what two cores can
 // do here) and the share of it the convolutions reach. Used to choose what to
-// speed up.
+// speed up. --edit profiles one of bench/edits.json's students' edits instead.
 import { parseArgs } from "node:util";
+import { editList } from "./edits.mjs";
 import { helpers, prepare } from "./prepare.mjs";
 
 const { values } = parseArgs({
-  options: { model: { type: "string", default: "1" }, steps: { type: "string", default: "30" }, "by-shape": { type: "boolean", default: false } },
+  options: { model: { type: "string", default: "1" }, edit: { type: "string" }, steps: { type: "string", default: "30" }, "by-shape": { type: "boolean", default: false } },
 });
 const steps = Number(values.steps);
 const { tf } = helpers;
-const { data, model } = await prepare(values.model, 128 * steps);
+const prepared = await prepare(values.model, 128 * steps);
+const { data } = prepared;
+const model = values.edit === undefined ? prepared.model : buildEdit(values.edit);
+
+/** The edit of bench/edits.json named `name`, as the bench's TypeScript side builds it (sparse labels are not profiled). */
+function buildEdit(name) {
+  const edit = editList().find((e) => e.name === name);
+  if (edit === undefined || edit.loss === "sparseCategoricalCrossentropy") {
+    console.error(`--edit: one of ${editList().filter((e) => e.loss !== "sparseCategoricalCrossentropy").map((e) => JSON.stringify(e.name)).join(", ")}`);
+    process.exit(2);
+  }
+  const layers = helpers.kerasLayers(42);
+  const net = layers.sequential({ name: "edit" });
+  edit.layers.forEach(([kind, config], i) => net.add(layers[kind](i === 0 ? { ...config, inputShape: [28, 28, 1] } : config)));
+  net.compile({ loss: edit.loss, optimizer: helpers.adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+  return net;
+}
 await model.fit(data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { batchSize: 128, epochs: 1, verbose: 0 }); // warm-up
 
 /**
@@ -74,7 +91,7 @@ await model.fit(data.xTrain, data.yTrain, { batchSize: 128, epochs: 1, verbose: 
 const wall = (performance.now() - started) / steps;
 const rows = [...perOp].map(([name, e]) => [name, e.calls / steps, e.ms / steps]).sort((a, b) => b[2] - a[2]);
 const native = rows.reduce((sum, r) => sum + r[2], 0);
-console.log(`model ${values.model}, batch 128, ${steps} steps: ${wall.toFixed(1)} ms/step, of which ${native.toFixed(1)} ms in TensorFlow ops`);
+console.log(`${values.edit ?? `model ${values.model}`}, batch 128, ${steps} steps: ${wall.toFixed(1)} ms/step, of which ${native.toFixed(1)} ms in TensorFlow ops`);
 const flops = stepFlops(model, 128);
 const total = flops.conv + flops.dense;
 console.log(`${(total / 1e9).toFixed(2)} GFLOP per step (convolutions and matrix products): ${(total / 1e6 / wall).toFixed(0)} GFLOP/s over the whole step`);

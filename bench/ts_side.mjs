@@ -4,6 +4,7 @@
 // models, 6 epochs, validation split 0.2, all 60,000 images, seeded with --seed),
 // their seconds and each model's test loss and accuracy. Prints one JSON line,
 // with the process's peak RSS and the kernel chosen for each op.
+import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { helpers, prepare } from "./prepare.mjs";
 
@@ -11,6 +12,7 @@ const { values } = parseArgs({
   options: {
     model: { type: "string" }, steps: { type: "string" }, warmup: { type: "string" },
     "batch-size": { type: "string", default: "128" }, e2e: { type: "boolean", default: false }, seed: { type: "string", default: "42" },
+    edits: { type: "string" },
   },
 });
 const batchSize = Number(values["batch-size"]);
@@ -33,6 +35,24 @@ if (values.e2e) {
     test.push({ loss, accuracy });
   }
   result = { seconds: fits[0] + fits[1], fits, test, peakRssMb: peakRssMb() };
+} else if (values.edits) {
+  const steps = Number(values.steps);
+  const warm = Number(values.warmup) * batchSize;
+  const { data } = await prepare(1, steps * batchSize);
+  const classes = helpers.tf.argMax(data.yTrain, -1);
+  const edits = {};
+  for (const edit of JSON.parse(fs.readFileSync(values.edits, "utf8"))) {
+    const layers = helpers.kerasLayers(42);
+    const model = layers.sequential({ name: "edit" });
+    edit.layers.forEach(([kind, config], i) => model.add(layers[kind](i === 0 ? { ...config, inputShape: [28, 28, 1] } : config)));
+    model.compile({ loss: edit.loss, optimizer: helpers.adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+    const y = edit.loss === "sparseCategoricalCrossentropy" ? classes : data.yTrain;
+    await model.fit(data.xTrain.slice(0, warm), y.slice(0, warm), { batchSize, epochs: 1 });
+    const started = performance.now();
+    const history = await model.fit(data.xTrain, y, { batchSize, epochs: 1 });
+    edits[edit.name] = { msPerStep: (performance.now() - started) / steps, loss: history.history.loss[0], accuracy: history.history.accuracy[0] };
+  }
+  result = { edits, peakRssMb: peakRssMb() };
 } else {
   const steps = Number(values.steps);
   const warm = Number(values.warmup) * batchSize;
