@@ -159,7 +159,8 @@ function installBindingByDownload() {
 function ensureTensorflowFromWheel() {
   const target = path.join(cacheDir(), `${TF_WHEEL.name}-${TF_WHEEL.version}`);
   const complete = path.join(target, ".complete");
-  if (fs.existsSync(complete)) {
+  // the headers are checked too: a tool that follows deps/'s symlinks can empty them (patch-package did, making a patch)
+  if (fs.existsSync(complete) && fs.existsSync(path.join(target, "include", "tensorflow", "c", "c_api.h"))) {
     log(`TensorFlow C library: cached in ${target}`);
     return target;
   }
@@ -238,13 +239,33 @@ function buildBindingFromSource(tfDir) {
   }
 }
 
+/**
+ * Whether a binding this set-up compiled (against the wheel's library) is older than its
+ * source, which patches/ changes (it lets ops take lists of strings and types, as oneDNN's
+ * fused convolution wants): it is then compiled again. A binding from tfjs-node's own
+ * download is left as it is; the engine probes for what it needs.
+ */
+function sourceNewerThanBuild() {
+  const lib = path.join(tfjsNodeDir, "lib");
+  const built = fs.existsSync(lib) ? fs.readdirSync(lib).map((d) => path.join(lib, d, "tfjs_binding.node")).find((f) => fs.existsSync(f)) : undefined;
+  const fromWheel = path.join(tfjsNodeDir, "deps", "lib", "libtensorflow_cc.so.2");
+  if (built === undefined || !fs.existsSync(fromWheel)) return false;
+  return fs.statSync(path.join(tfjsNodeDir, "binding", "tfjs_backend.cc")).mtimeMs > fs.statSync(built).mtimeMs;
+}
+
 function ensureTensorflowBinding() {
   if (!fs.existsSync(tfjsNodeDir)) {
     throw new SetupError("node_modules/@tensorflow/tfjs-node is missing: run `npm install` first.");
   }
   const before = bindingProblem();
-  if (before === null) {
+  if (before === null && !sourceNewerThanBuild()) {
     log("TensorFlow binding: loads, backend 'tensorflow'");
+    return;
+  }
+  if (before === null) {
+    log("TensorFlow binding: its source was patched since it was compiled");
+    buildBindingFromSource(ensureTensorflowFromWheel());
+    checkBuiltBinding();
     return;
   }
   log(`TensorFlow binding not usable yet (${before})`);
@@ -258,6 +279,10 @@ function ensureTensorflowBinding() {
     if (process.platform !== "linux") throw new SetupError(OFFLINE_LINUX_ONLY);
     buildBindingFromSource(ensureTensorflowFromWheel());
   }
+  checkBuiltBinding();
+}
+
+function checkBuiltBinding() {
   const after = bindingProblem();
   if (after !== null) {
     throw new SetupError(
@@ -294,7 +319,8 @@ function ensureKernels() {
 
 // patches/ mends dependencies' bugs until their authors do (tslab 1.0.22: a failing
 // cell's error as Jupyter's protocol wants it, stop_on_error honoured, and outputs
-// sent as few messages, in order, never dropped, so that no output, reply or status is lost).
+// sent as few messages, in order, never dropped, so that no output, reply or status is lost;
+// tfjs-node 4.22.0's binding: ops take lists of strings and types as attributes).
 // patch-package applies each once and recognises a patch already applied. A package
 // patched by an older version of its patch (a clone updated with git pull) takes
 // neither, so its published files are restored from npm's cache and patched again.
@@ -367,8 +393,9 @@ try {
   buildHelpers();
   ensureVenv();
   ensureLabSettings();
-  ensureTensorflowBinding();
+  // patches first: one of them is to the binding's source, compiled next if it must be
   ensurePatches();
+  ensureTensorflowBinding();
   ensureKernels();
   if (process.argv.includes("--teacher")) ensureTeacherTools();
   log("done");

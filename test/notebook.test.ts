@@ -95,7 +95,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     }
     // which kernel trained each op, measured on this machine or read from its cache, in the notebook's metadata
     const kernels = (nb.metadata as { deep_convolution?: { kernels?: Array<{ op: string; shape: string; kernel: string; how: string }> } }).deep_convolution?.kernels ?? [];
-    expect(new Set(kernels.map((k) => k.op))).toEqual(new Set(["conv2d", "conv2dFilterGrad", "conv2dInputGrad", "maxPool", "matMul"]));
+    expect(new Set(kernels.map((k) => k.op))).toEqual(new Set(["conv2d", "conv2dRelu", "conv2dFilterGrad", "conv2dInputGrad", "maxPool", "matMul"]));
     expect(kernels.find((k) => k.op === "conv2dFilterGrad" && k.shape.startsWith("x [128,26,26,32]"))?.how).toMatch(/^(measured|cached)$/);
     const tables = outputs.filter((o) => o.data?.["text/html"]);
     expect(tables.length).toBe(5); // two histories, two per-class tables, the comparison

@@ -9,7 +9,7 @@ import { tf } from "../core/backend";
 export interface OpAttr {
   name: string;
   type: number;
-  value: number | number[] | string | boolean;
+  value: number | number[] | string | string[] | boolean;
 }
 
 export interface NativeBackend {
@@ -39,6 +39,9 @@ export function attributes({ binding }: NativeBackend) {
     ints: (name: string, value: number[]): OpAttr => ({ name, type: binding.TF_ATTR_INT, value }),
     int: (name: string, value: number): OpAttr => ({ name, type: binding.TF_ATTR_INT, value }),
     f32: (name: string, value: number): OpAttr => ({ name, type: binding.TF_ATTR_FLOAT, value }),
+    /** Lists of strings and of types: only a binding with patches/' change takes them (hasOp tells). */
+    strings: (name: string, value: string[]): OpAttr => ({ name, type: binding.TF_ATTR_STRING, value }),
+    types: (name: string, value: number[]): OpAttr => ({ name, type: binding.TF_ATTR_TYPE, value }),
     string: (name: string, value: string): OpAttr => ({ name, type: binding.TF_ATTR_STRING, value }),
     /** The label that selects oneDNN's kernel of an `_Mkl…` op. */
     oneDNN: { name: "_kernel", type: binding.TF_ATTR_STRING, value: "MklNameChangeOp" } as OpAttr,

@@ -55,6 +55,11 @@ function convStage(ops: NativeOps, layer: Layer, act: Activation, g: ConvGeometr
     layer,
     forward(x, [w, b = null]) {
       if (pool === null) {
+        // relu with a bias: one op where oneDNN adds both while writing the output
+        if (act.name === "relu" && b !== null) {
+          const y = ops.convRelu(x, w!, b, g);
+          return { y, saved: [x, y] };
+        }
         const z = ops.conv(x, w!, b, g);
         const y = act.forward(z);
         return { y, saved: [x, y, ...keepZ(z)] };

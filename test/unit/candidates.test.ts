@@ -14,8 +14,8 @@ describe.each(Object.entries(builds))("on %s", (build, all) => {
     const names = Object.fromEntries(Object.entries(all).map(([op, list]) => [op, (list as { name: string }[]).map((c) => c.name)]));
     // TensorFlow 2.21's pip build has oneDNN: every candidate is there
     expect(names).toEqual(build === "this build" ? KERNEL_CATALOGUE : {
-      conv2d: ["eigen"], conv2dFilterGrad: ["eigen", "transposed"], conv2dInputGrad: ["eigen", "padded"], maxPool: ["eigen"],
-      avgPool: ["eigen"], batchNorm: ["eigen"], matMul: ["adjoint", "transposed"],
+      conv2d: ["eigen"], conv2dRelu: ["eigen", "eigen-fused"], conv2dFilterGrad: ["eigen", "transposed"], conv2dInputGrad: ["eigen", "padded"], maxPool: ["eigen"],
+      avgPool: ["eigen", "broadcast"], batchNorm: ["eigen"], matMul: ["adjoint", "transposed"],
     });
     if (build !== "this build") expect(Object.values(all).flat().filter((c) => c.oneDNN)).toEqual([]);
   });
@@ -43,6 +43,7 @@ describe.each(Object.entries(builds))("on %s", (build, all) => {
       expect(maxAbsDiff(c.impl(x, w, null, g), y), c.name).toBeLessThan(1e-4);
       expect(maxAbsDiff(c.impl(x, w, b, g), tf.add(y, b)), `${c.name} with bias`).toBeLessThan(1e-4);
     }
+    for (const c of all.conv2dRelu) expect(maxAbsDiff(c.impl(x, w, b, g), tf.relu(tf.add(y, b))), `${c.name} with relu`).toBeLessThan(1e-4);
     // the reformulations are offered at stride 1 only (kernels.ts)
     for (const c of all.conv2dFilterGrad.filter((k) => unit || k.name !== "transposed")) {
       const got = c.impl(x, ws, dy, g);
@@ -95,7 +96,9 @@ describe.each(Object.entries(builds))("on %s", (build, all) => {
     }
     const average = avgPool(x);
     const dAverage = tf.grad(avgPool)(x, dy);
-    for (const c of all.avgPool) {
+    // the broadcast is offered only for windows that tile the image exactly (kernels.ts)
+    const tiles = window.padding === "valid" && window.size.every((n, i) => window.strides[i] === n && shape[i + 1]! % n === 0);
+    for (const c of all.avgPool.filter((k) => tiles || k.name !== "broadcast")) {
       expect(maxAbsDiff(c.impl.forward(x, window), average), c.name).toBeLessThan(1e-6);
       expect(maxAbsDiff(c.impl.backward(shape, dy, window), dAverage), c.name).toBeLessThan(1e-6);
     }

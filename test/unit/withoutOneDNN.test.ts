@@ -45,7 +45,7 @@ describe("without oneDNN (DEEPCONV_KERNELS=no-onednn)", () => {
     expect(called).toContain("ReluGrad");
     expect(called).toContain("MaxPoolGrad");
     const choices = kernelChoices();
-    expect(new Set(choices.map((c) => c.op))).toEqual(new Set(["conv2d", "conv2dFilterGrad", "conv2dInputGrad", "maxPool", "matMul"]));
+    expect(new Set(choices.map((c) => c.op))).toEqual(new Set(["conv2d", "conv2dRelu", "conv2dFilterGrad", "conv2dInputGrad", "maxPool", "matMul"]));
     expect(choices.filter((c) => c.kernel === "onednn")).toEqual([]);
     const { loss, val_accuracy: accuracy } = history.history;
     expect(loss.every(Number.isFinite)).toBe(true);
