@@ -75,8 +75,13 @@ function sigmoidCrossEntropy(z: Tensor, labels: Tensor): Tensor {
   return tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))), -1);
 }
 
+/** Labels of one value per example for a one-unit output, as Keras takes them: [n] becomes [n, 1]. */
+const matching = (head: Head, z: Tensor, labels: Tensor) =>
+  head.loss !== "sparseCategoricalCrossentropy" && labels.rank === z.rank - 1 ? tf.expandDims(labels, -1) : labels;
+
 /** Each example's loss from the head's input, on tfjs's tape (the taped step and evaluation). */
-export function exampleLosses(head: Head, ops: NativeOps | null, z: Tensor, labels: Tensor): Tensor {
+export function exampleLosses(head: Head, ops: NativeOps | null, z: Tensor, given: Tensor): Tensor {
+  const labels = matching(head, z, given);
   if (head.input === "sigmoid logits") return sigmoidCrossEntropy(z, labels);
   if (head.input === "output") return fromOutput(head.loss, z, labels);
   const sparse = head.loss === "sparseCategoricalCrossentropy";
@@ -95,7 +100,8 @@ export function exampleLosses(head: Head, ops: NativeOps | null, z: Tensor, labe
 }
 
 /** Each example's loss and the gradient of their sum by the head's input, with no tape where TensorFlow has the op. */
-export function lossAndGradient(head: Head, ops: NativeOps, z: Tensor, labels: Tensor): [losses: Tensor, gradient: Tensor] {
+export function lossAndGradient(head: Head, ops: NativeOps, z: Tensor, given: Tensor): [losses: Tensor, gradient: Tensor] {
+  const labels = matching(head, z, given);
   if (head.input === "softmax logits") {
     return head.loss === "sparseCategoricalCrossentropy" ? ops.sparseSoftmaxCrossEntropy(z, classIndices(labels)) : ops.softmaxCrossEntropy(z, labels);
   }

@@ -93,6 +93,8 @@ export function checkData(model: Network, loss: LossName, x: Tensor, y: Tensor, 
         + 'Make the labels one-hot (data.toCategorical(10)), or compile with loss: "sparseCategoricalCrossentropy".',
     );
   }
+  // one value per example for a one-unit output, as Keras takes it
+  if (labels.length === 0 && output.shape.length === 1 && units === 1) return;
   if (labels.length !== output.shape.length || output.shape.some((d, i) => d !== null && d !== labels[i])) {
     const classes = labels[labels.length - 1];
     throw new UserError(

@@ -57,6 +57,15 @@ describe("losses as Keras computes them", () => {
     Array.from(losses.dataSync()).forEach((v) => expect(v).toBeCloseTo(100, 3));
   });
 
+  it("takes one label per example for a one-unit output, as Keras does ([n] as [n, 1])", () => {
+    const head = headFor("binaryCrossentropy", "sigmoid");
+    const logits = tf.tensor2d([[2], [-1], [0.5]]);
+    const [flat] = lossAndGradient(head, ops, logits, tf.tensor1d([1, 0, 0]));
+    const [column] = lossAndGradient(head, ops, logits, tf.tensor2d([[1], [0], [0]]));
+    expect(flat.shape).toEqual([3]);
+    expect(Array.from(flat.dataSync())).toEqual(Array.from(column.dataSync()));
+  });
+
   it("takes Keras's and tfjs's spellings of each loss", () => {
     expect(lossNamed("categorical_crossentropy")).toBe("categoricalCrossentropy");
     expect(lossNamed("sparse_categorical_crossentropy")).toBe("sparseCategoricalCrossentropy");
