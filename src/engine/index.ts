@@ -6,9 +6,9 @@
  * test/unit/architecture.test.ts holds it to that.
  */
 export { trainingStep, evaluationTotals, applyConstraints, type StepResult, type BatchTotals } from "./step";
-export { lossInput, predictions } from "./forward";
+export { predictions } from "./forward";
 export { planFor } from "./stages";
-export { lossNamed, LOSSES, type LossName } from "./losses";
+export { lossNamed, type LossName } from "./losses";
 export { adadelta, KerasAdadelta, type AdadeltaOptions } from "./adadelta";
 export { SeededDropout, SeededSpatialDropout2D } from "./dropout";
 export { kernelChoices } from "./kernels";

@@ -12,7 +12,7 @@ import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import type { NativeOps } from "./kernels";
 
-export const LOSSES = ["categoricalCrossentropy", "sparseCategoricalCrossentropy", "binaryCrossentropy", "meanSquaredError"] as const;
+const LOSSES = ["categoricalCrossentropy", "sparseCategoricalCrossentropy", "binaryCrossentropy", "meanSquaredError"] as const;
 export type LossName = (typeof LOSSES)[number];
 
 /** Keras's spellings (and tfjs's) of each loss, as `compile` may be given them. */

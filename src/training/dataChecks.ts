@@ -9,7 +9,7 @@ import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import { LOSSES, lossNamed, type LossName } from "../engine";
+import { lossNamed, type LossName } from "../engine";
 
 const LOSS_CHOICES = `"categoricalCrossentropy" (one-hot labels), "sparseCategoricalCrossentropy" (one class number per example), "binaryCrossentropy" or "meanSquaredError"`;
 
@@ -26,7 +26,7 @@ export function lossForCompile(loss: unknown): unknown {
   if (typeof loss !== "string") return loss;
   const named = lossNamed(loss);
   if (named === null) throw new UserError(`model.compile: loss ${JSON.stringify(loss)} is not one training here computes. Use one of ${LOSS_CHOICES}.`);
-  return named satisfies (typeof LOSSES)[number];
+  return named;
 }
 
 const shapeText = (shape: (number | null)[]) => `[${shape.map((d) => d ?? "any").join(", ")}]`;
