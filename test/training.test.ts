@@ -183,6 +183,35 @@ describe("model.fit", () => {
     }
   });
 
+  it("logs each metric given to compile under its name, with its val_ twin, and evaluate returns them after loss and accuracy, as Keras does", async () => {
+    const model = buildConvNet({ seed: 6, name: "with-metrics" });
+    model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy", "mse", "mae", "acc"] });
+    const shown: string[][] = [];
+    setProgressOutput(() => ({ finished }) => shown.push(finished));
+    let history;
+    try {
+      history = await model.fit(data.xTrain.slice(0, 512), data.yTrain.slice(0, 512), { epochs: 1, batchSize: 128, validationSplit: 0.25 });
+    } finally {
+      setProgressOutput(terminalOutput);
+    }
+    expect(Object.keys(history.history).sort()).toEqual(["acc", "accuracy", "loss", "mae", "mse", "seconds", "val_acc", "val_accuracy", "val_loss", "val_mae", "val_mse"]);
+    expect(history.history.acc).toEqual(history.history.accuracy);
+    // Keras's progress line: training figures in compile's order, then the val_ ones
+    expect(shown.flat().at(-1)).toMatch(/ - loss: [\d.]+ - accuracy: [\d.]+ - mse: [\d.]+ - mae: [\d.]+ - acc: [\d.]+ - val_loss: [\d.]+ - val_accuracy: [\d.]+ - val_mse: [\d.]+ - val_mae: [\d.]+ - val_acc: [\d.]+$/);
+    const [x, y] = [data.xTest.slice(0, 300), data.yTest.slice(0, 300)];
+    const [loss, accuracy, mse, mae, acc] = model.evaluate(x, y);
+    const p = (model.predict(x) as Tensor).arraySync() as number[][];
+    const labels = y.arraySync() as number[][];
+    const mean = (f: (row: number[], i: number) => number) => p.reduce((sum, row, i) => sum + f(row, i), 0) / p.length;
+    expect(mse).toBeCloseTo(mean((row, i) => row.reduce((s, v, k) => s + (v - labels[i]![k]!) ** 2, 0) / row.length), 5);
+    expect(mae).toBeCloseTo(mean((row, i) => row.reduce((s, v, k) => s + Math.abs(v - labels[i]![k]!), 0) / row.length), 5);
+    expect(acc).toBe(accuracy);
+    expect(loss).toBeCloseTo(byHand(model, x, y).loss, 4);
+    expect(() => buildConvNet({ name: "auc" }).compile({ loss: "categoricalCrossentropy", optimizer: adadelta(), metrics: ["AUC"] })).toThrow(
+      /^model\.compile: metric "AUC" is not one computed here\. Use any of "accuracy", "mse", "mae"/,
+    );
+  });
+
   it("says once, in the fit's output, which layers run on tfjs-layers' slower path", async () => {
     const layers = kerasLayers(2);
     const model = layers.sequential({ name: "with-padding" });

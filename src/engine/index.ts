@@ -8,7 +8,7 @@
 export { trainingStep, evaluationTotals, applyConstraints, type StepResult, type BatchTotals } from "./step";
 export { predictions } from "./forward";
 export { planFor } from "./stages";
-export { lossNamed, type LossName } from "./losses";
+export { lossNamed, metricNamed, METRIC_NAMES, type LossName, type Metric } from "./losses";
 export { adadelta, KerasAdadelta, type AdadeltaOptions } from "./adadelta";
 export { SeededDropout, SeededSpatialDropout2D } from "./dropout";
 export { kernelChoices } from "./kernels";

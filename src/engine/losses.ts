@@ -130,16 +130,7 @@ export function accuracyKind(outputShape: number[], labelShape: number[]): Accur
 
 /** How many of the batch's examples the head's input gets right, as Keras's accuracy counts them (a fraction per example for binary). */
 export function correctCount(head: Head, z: Tensor, labels: Tensor): Tensor {
-  return tf.tidy(() => {
-    const kind = accuracyKind(z.shape, labels.shape);
-    if (kind === "binary") {
-      // Keras thresholds the probability at 0.5, which is the sigmoid's logit at 0
-      const predicted = head.input === "sigmoid logits" ? tf.greater(z, 0) : tf.greater(outputFromHead(head, z), 0.5);
-      return tf.sum(tf.mean(tf.cast(tf.equal(tf.cast(predicted, "float32"), tf.reshape(tf.cast(labels, "float32"), z.shape)), "float32"), -1));
-    }
-    const truth = kind === "sparse categorical" ? classIndices(labels) : tf.argMax(labels, -1);
-    return tf.sum(tf.cast(tf.equal(tf.argMax(z, -1), truth), "float32"));
-  });
+  return tf.tidy(() => tf.sum(accuracyPerExample(null, head, z, labels)));
 }
 
 /** The model's output from the head's input: the softmax or sigmoid the loss took the logits of, applied. */
@@ -147,4 +138,55 @@ export function outputFromHead(head: Head, z: Tensor): Tensor {
   if (head.input === "softmax logits") return tf.softmax(z);
   if (head.input === "sigmoid logits") return tf.sigmoid(z);
   return z;
+}
+
+/** A metric as Keras computes it: one value per example, averaged over the examples; logged under the name it was given. */
+export interface Metric {
+  readonly name: string;
+  perExample(head: Head, z: Tensor, labels: Tensor): Tensor;
+}
+
+/** Each example's 1 or 0 (binary: the fraction of units right) under one of Keras's accuracies. */
+function accuracyPerExample(kind: AccuracyKind | null, head: Head, z: Tensor, given: Tensor): Tensor {
+  const labels = matching(head, z, given);
+  const k = kind ?? accuracyKind(z.shape, labels.shape);
+  if (k === "binary") {
+    const predicted = head.input === "sigmoid logits" ? tf.greater(z, 0) : tf.greater(outputFromHead(head, z), 0.5);
+    return tf.mean(tf.cast(tf.equal(tf.cast(predicted, "float32"), tf.cast(labels, "float32")), "float32"), -1);
+  }
+  const truth = k === "sparse categorical" ? classIndices(labels) : tf.argMax(labels, -1);
+  return tf.cast(tf.equal(tf.argMax(z, -1), truth), "float32");
+}
+
+const fromProbabilities = (loss: LossName) => (head: Head, z: Tensor, labels: Tensor) =>
+  fromOutput(loss, outputFromHead(head, z), matching({ loss, input: "output" }, z, labels));
+
+/** Keras's stateless metrics by each name Keras and tfjs accept. */
+const METRICS: Record<string, (head: Head, z: Tensor, labels: Tensor) => Tensor> = {
+  accuracy: (head, z, labels) => accuracyPerExample(null, head, z, labels),
+  acc: (head, z, labels) => accuracyPerExample(null, head, z, labels),
+  binary_accuracy: (head, z, labels) => accuracyPerExample("binary", head, z, labels),
+  categorical_accuracy: (head, z, labels) => accuracyPerExample("categorical", head, z, labels),
+  sparse_categorical_accuracy: (head, z, labels) => accuracyPerExample("sparse categorical", head, z, labels),
+  mean_squared_error: fromProbabilities("meanSquaredError"),
+  mean_absolute_error: (head, z, labels) => tf.mean(tf.abs(tf.sub(matching({ loss: "meanSquaredError", input: "output" }, z, labels), outputFromHead(head, z))), -1),
+  categorical_crossentropy: fromProbabilities("categoricalCrossentropy"),
+  sparse_categorical_crossentropy: fromProbabilities("sparseCategoricalCrossentropy"),
+  binary_crossentropy: fromProbabilities("binaryCrossentropy"),
+};
+const METRIC_ALIASES: Record<string, string> = {
+  mse: "mean_squared_error", MSE: "mean_squared_error", meanSquaredError: "mean_squared_error",
+  mae: "mean_absolute_error", MAE: "mean_absolute_error", meanAbsoluteError: "mean_absolute_error",
+  binaryAccuracy: "binary_accuracy", categoricalAccuracy: "categorical_accuracy", sparseCategoricalAccuracy: "sparse_categorical_accuracy",
+  categoricalCrossentropy: "categorical_crossentropy", sparseCategoricalCrossentropy: "sparse_categorical_crossentropy", binaryCrossentropy: "binary_crossentropy",
+};
+
+/** The names `metricNamed` knows, for an error that lists them. */
+export const METRIC_NAMES = ["accuracy", "mse", "mae", ...Object.keys(METRICS).filter((n) => n !== "accuracy" && n !== "acc" && !n.startsWith("mean_"))];
+
+/** The metric `compile` was given by name, or null for one computed here not at all (stateful ones: AUC, precision, recall). */
+export function metricNamed(name: unknown): Metric | null {
+  if (typeof name !== "string") return null;
+  const f = METRICS[name] ?? METRICS[METRIC_ALIASES[name] ?? ""];
+  return f === undefined ? null : { name, perExample: f };
 }

@@ -12,7 +12,7 @@ import type { Network } from "../core/network";
 import { tf } from "../core/backend";
 import { lossInput } from "./forward";
 import { nativeOps } from "./kernels";
-import { correctCount, exampleLosses, lossAndGradient, type Head } from "./losses";
+import { correctCount, exampleLosses, lossAndGradient, type Head, type Metric } from "./losses";
 import { planFor, weightsOf, type Stage } from "./stages";
 
 export interface BatchTotals {
@@ -20,6 +20,8 @@ export interface BatchTotals {
   lossSum: Tensor;
   /** How many of the batch's examples the model classified right. */
   correct: Tensor;
+  /** Per metric asked for, the sum of its per-example values. */
+  metricSums: Tensor[];
 }
 
 export interface StepResult extends BatchTotals {
@@ -38,33 +40,39 @@ function regularization(model: Network): Scalar | null {
  * regularization once per batch, which as a sum over the batch's examples
  * counts once per example.
  */
-function totals(model: Network, head: Head, z: Tensor, labels: Tensor): BatchTotals {
+function totals(model: Network, head: Head, z: Tensor, labels: Tensor, metrics: Metric[]): BatchTotals {
   const sum = tf.sum(exampleLosses(head, nativeOps(), z, labels));
   const penalty = regularization(model);
   const lossSum = penalty === null ? sum : tf.add(sum, tf.mul(penalty, labels.shape[0]!));
-  return { lossSum, correct: correctCount(head, z, labels) };
+  return { lossSum, correct: correctCount(head, z, labels), metricSums: metricSums(head, z, labels, metrics) };
 }
 
-/** A batch's summed loss and correct count in inference mode (Keras's `evaluate`); call inside tf.tidy. */
-export function evaluationTotals(model: Network, x: Tensor, y: Tensor): BatchTotals {
-  return totals(model, planFor(model).head, lossInput(model, x, false), y);
+/** The sums of the metrics' per-example values. */
+function metricSums(head: Head, z: Tensor, labels: Tensor, metrics: Metric[]): Tensor[] {
+  return metrics.map((m) => tf.sum(m.perExample(head, z, labels)));
+}
+
+/** A batch's summed loss, correct count and metric sums in inference mode (Keras's `evaluate`); call inside tf.tidy. */
+export function evaluationTotals(model: Network, x: Tensor, y: Tensor, metrics: Metric[] = []): BatchTotals {
+  return totals(model, planFor(model).head, lossInput(model, x, false), y, metrics);
 }
 
 /** The training step through tfjs's tape, for models with a layer that is not a stage. */
-function tapedStep(model: Network, head: Head, x: Tensor, y: Tensor, trainable: Variable[]): StepResult {
+function tapedStep(model: Network, head: Head, x: Tensor, y: Tensor, trainable: Variable[], metrics: Metric[]): StepResult {
   let batch: BatchTotals | undefined;
   const { grads } = tf.variableGrads(() => {
-    batch = totals(model, head, lossInput(model, x, true), y);
+    batch = totals(model, head, lossInput(model, x, true), y, metrics);
     // Kept past variableGrads's own tidy; the caller's tidy frees them.
     tf.keep(batch.lossSum);
     tf.keep(batch.correct);
+    batch.metricSums.forEach((t) => tf.keep(t));
     return tf.div(batch.lossSum, x.shape[0]!) as Scalar;
   }, trainable);
   return { ...batch!, gradients: grads };
 }
 
 /** The training step with every layer a stage: forward, then each stage's backward in reverse. */
-function stagedStep(model: Network, head: Head, stages: Stage[], inputGradient: boolean[], x: Tensor, y: Tensor, trainable: Variable[]): StepResult {
+function stagedStep(model: Network, head: Head, stages: Stage[], inputGradient: boolean[], x: Tensor, y: Tensor, trainable: Variable[], metrics: Metric[]): StepResult {
   const ops = nativeOps()!;
   let h = x;
   const records = stages.map((stage) => {
@@ -91,7 +99,7 @@ function stagedStep(model: Network, head: Head, stages: Stage[], inputGradient: 
   }
   // In the model's order of weights, as tf.variableGrads gives them.
   const gradients: NamedTensorMap = Object.fromEntries(trainable.map((v) => [v.name, byName.get(v.name)!]));
-  return { lossSum, correct: correctCount(head, h, y), gradients };
+  return { lossSum, correct: correctCount(head, h, y), metricSums: metricSums(head, h, y, metrics), gradients };
 }
 
 /**
@@ -99,11 +107,11 @@ function stagedStep(model: Network, head: Head, stages: Stage[], inputGradient: 
  * training mode (dropout on, batch statistics). Call inside tf.tidy: the
  * caller applies the gradients and reads the totals.
  */
-export function trainingStep(model: Network, x: Tensor, y: Tensor): StepResult {
+export function trainingStep(model: Network, x: Tensor, y: Tensor, metrics: Metric[] = []): StepResult {
   const plan = planFor(model);
   const trainable = model.trainableWeights.map((w) => w.read() as Variable);
-  if (!plan.native) return tapedStep(model, plan.head, x, y, trainable);
-  return stagedStep(model, plan.head, plan.steps.map((step) => step.stage!), plan.inputGradient, x, y, trainable);
+  if (!plan.native) return tapedStep(model, plan.head, x, y, trainable, metrics);
+  return stagedStep(model, plan.head, plan.steps.map((step) => step.stage!), plan.inputGradient, x, y, trainable, metrics);
 }
 
 /**

@@ -22,10 +22,11 @@ function seconds(s: number): string {
     : `${Math.round(s)}s`;
 }
 
+/** Keras's order: the training figures (loss, accuracy, then other metrics as compiled), then their val_ twins. */
 function metrics(logs: Logs): string {
-  const keys = ["loss", "accuracy", "val_loss", "val_accuracy"];
-  return keys
-    .filter((k) => logs[k] !== undefined)
+  const keys = Object.keys(logs).filter((k) => k !== "batch" && k !== "size");
+  const training = keys.filter((k) => !k.startsWith("val_"));
+  return [...training, ...keys.filter((k) => k.startsWith("val_"))]
     .map((k) => ` - ${k}: ${logs[k]!.toFixed(4)}`)
     .join("");
 }

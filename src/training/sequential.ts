@@ -15,7 +15,7 @@ import type { ModelCompileArgs, Sequential, Tensor } from "@tensorflow/tfjs-node
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import { collectGarbage } from "../core/memory";
-import { planFor } from "../engine";
+import { metricNamed, METRIC_NAMES, planFor, type Metric } from "../engine";
 import { layerFactory, type KerasLayers } from "../model/layers";
 import { kerasSummary } from "../model/summary";
 import { CallbackList, type Callback } from "./callbacks";
@@ -75,9 +75,28 @@ export class KerasSequential extends SequentialBase {
     super({ name });
   }
 
-  /** tfjs's `compile`, also taking Keras's spelling of a loss ("categorical_crossentropy", "mse"). */
+  /** The metrics given to compile besides "accuracy" (always reported), in their order. */
+  private kerasMetrics: Metric[] = [];
+
+  /**
+   * tfjs's `compile`, also taking Keras's spelling of a loss ("categorical_crossentropy",
+   * "mse"). Metrics are Keras's stateless ones, by Keras's or tfjs's names ("mse", "mae",
+   * "categorical_accuracy", …): fit logs each under the name given, and evaluate returns
+   * them after loss and accuracy, as Keras does.
+   */
   compile(args: ModelCompileArgs): void {
-    tf.Sequential.prototype.compile.call(this, { ...args, loss: lossForCompile(args.loss) as ModelCompileArgs["loss"] });
+    const given = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
+    const metrics = given.filter((m) => m !== "accuracy").map((m) => {
+      const metric = metricNamed(m);
+      if (metric === null) {
+        const name = typeof m === "string" ? JSON.stringify(m) : "a metric function";
+        throw new UserError(`model.compile: metric ${name} is not one computed here. Use any of ${METRIC_NAMES.map((n) => JSON.stringify(n)).join(", ")} (stateful metrics such as AUC, precision and recall are not).`);
+      }
+      return metric;
+    });
+    // tfjs-layers' own metrics are not used (fit and evaluate compute Keras's), so none is handed to it
+    tf.Sequential.prototype.compile.call(this, { ...args, loss: lossForCompile(args.loss) as ModelCompileArgs["loss"], metrics: undefined });
+    this.kerasMetrics = metrics;
   }
 
   /**
@@ -106,7 +125,7 @@ export class KerasSequential extends SequentialBase {
     process.on("SIGINT", onInterrupt);
     try {
       return await fitNetwork(this, x, y, {
-        epochs, batchSize, validationSplit, validationData, shuffle, seed: this.seed, signal: controller.signal,
+        epochs, batchSize, validationSplit, validationData, shuffle, seed: this.seed, signal: controller.signal, metrics: this.kerasMetrics,
         onHistory: (history) => (this.history = history),
       }, callbacks);
     } catch (error) {
@@ -120,11 +139,14 @@ export class KerasSequential extends SequentialBase {
     }
   }
 
-  /** Keras's `model.evaluate`: `[loss, accuracy]` over `x`, as numbers, in inference mode (dropout off). */
-  evaluate(x: Tensor, y: Tensor, { batchSize = 128 }: EvaluateArgs = {}): [loss: number, accuracy: number] {
+  /**
+   * Keras's `model.evaluate`: `[loss, accuracy]` over `x`, then each further metric given to
+   * compile, as numbers, in inference mode (dropout off).
+   */
+  evaluate(x: Tensor, y: Tensor, { batchSize = 128 }: EvaluateArgs = {}): [loss: number, accuracy: number, ...metrics: number[]] {
     if (!isWholeAbove0(batchSize)) throw new UserError(`model.evaluate: batchSize must be a whole number greater than 0; got ${batchSize}.`);
-    const { loss, accuracy } = evaluateNetwork(this, x, y, batchSize);
-    return [loss, accuracy];
+    const { loss, accuracy, metrics } = evaluateNetwork(this, x, y, batchSize, "model.evaluate", this.kerasMetrics);
+    return [loss, accuracy, ...this.kerasMetrics.map((m) => metrics[m.name]!)];
   }
 
   /**

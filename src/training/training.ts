@@ -12,13 +12,18 @@ import { tf } from "../core/backend";
 import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import { applyConstraints, evaluationTotals, trainingStep } from "../engine";
+import { applyConstraints, evaluationTotals, trainingStep, type Metric } from "../engine";
 import type { CallbackList, Logs } from "./callbacks";
 import { checkData, compiledLoss } from "./dataChecks";
 
 export interface Metrics {
   loss: number;
   accuracy: number;
+}
+
+/** An evaluation's loss and accuracy, and each further metric given to compile, by the name it was given ("mse", "mae", …). */
+export interface Evaluation extends Metrics {
+  metrics: Record<string, number>;
 }
 
 /** What `fit` hands its callbacks' `setParams`, as tfjs-layers does. */
@@ -46,6 +51,8 @@ export interface History {
     val_loss?: number[];
     val_accuracy?: number[];
     seconds: number[];
+    /** Each further metric given to compile, and its val_ twin, as Keras logs them. */
+    [metric: string]: number[] | undefined;
   };
   params: TrainingParams;
 }
@@ -66,30 +73,29 @@ function checkPair(x: Tensor, y: Tensor, what: string): number {
   return n;
 }
 
-/** A batch's [loss sum, correct count] as numbers; the tensors are freed. */
-function readTotals(totals: Tensor[]): [number, number] {
-  const values: [number, number] = [totals[0]!.dataSync()[0]!, totals[1]!.dataSync()[0]!];
+/** A batch's [loss sum, correct count, ...metric sums] as numbers; the tensors are freed. */
+function readTotals(totals: Tensor[]): number[] {
+  const values = totals.map((t) => t.dataSync()[0]!);
   tf.dispose(totals);
   return values;
 }
 
+const byName = (metrics: Metric[], sums: number[], n: number) => Object.fromEntries(metrics.map((m, i) => [m.name, sums[i]! / n]));
+
 /** Mean loss and accuracy over `x`, in batches of `batchSize`, in inference mode (dropout off). */
-export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize: number, what = "model.evaluate"): Metrics {
+export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize: number, what = "model.evaluate", metrics: Metric[] = []): Evaluation {
   const n = checkPair(x, y, what);
   if (n === 0) throw new UserError(`${what}: no examples to evaluate.`);
   if (model.loss !== undefined) checkData(model, compiledLoss(model), x, y, what);
-  let loss = 0;
-  let correct = 0;
+  const sums = [0, 0, ...metrics.map(() => 0)];
   for (const [start, size] of batchRanges(n, batchSize)) {
     const totals = tf.tidy(() => {
-      const t = evaluationTotals(model, x.slice(start, size), y.slice(start, size));
-      return [t.lossSum, t.correct];
+      const t = evaluationTotals(model, x.slice(start, size), y.slice(start, size), metrics);
+      return [t.lossSum, t.correct, ...t.metricSums];
     });
-    const [batchLoss, batchCorrect] = readTotals(totals);
-    loss += batchLoss;
-    correct += batchCorrect;
+    readTotals(totals).forEach((v, i) => (sums[i]! += v));
   }
-  return { loss: loss / n, accuracy: correct / n };
+  return { loss: sums[0]! / n, accuracy: sums[1]! / n, metrics: byName(metrics, sums.slice(2), n) };
 }
 
 function shuffled(count: number, random: () => number): Int32Array {
@@ -115,6 +121,8 @@ export interface FitLoopOptions {
   signal?: AbortSignal;
   /** Keeps the history up to date epoch by epoch (the model's `history`). */
   onHistory?: (history: History) => void;
+  /** Metrics given to compile besides "accuracy", logged under their names. */
+  metrics?: Metric[];
 }
 
 /** Thrown when training was interrupted: the model keeps its weights, `model.history` the finished epochs. */
@@ -136,7 +144,7 @@ export class TrainingInterrupted extends UserError {
  * `model.stopTraining` ends training after the current batch, as in Keras.
  */
 export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: FitLoopOptions, callbacks: CallbackList): Promise<History> {
-  const { epochs, batchSize, validationSplit, validationData, signal } = options;
+  const { epochs, batchSize, validationSplit, validationData, signal, metrics = [] } = options;
   const optimizer = checkCompiled(model);
   const n = checkPair(x, y, "model.fit");
   const loss = compiledLoss(model);
@@ -164,6 +172,10 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
   }
   const history: History = { epoch: [], history: { loss: [], accuracy: [], seconds: [] }, params };
   if (xVal !== null) Object.assign(history.history, { val_loss: [], val_accuracy: [] });
+  for (const m of metrics) {
+    history.history[m.name] = [];
+    if (xVal !== null) history.history[`val_${m.name}`] = [];
+  }
   options.onHistory?.(history);
   const random = seedrandom(String(options.seed ?? Math.random()));
   model.stopTraining = false;
@@ -178,6 +190,7 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
       let seen = 0;
       let lossSum = 0;
       let correct = 0;
+      const metricSums = metrics.map(() => 0);
       for (let step = 0; step < params.steps && !model.stopTraining; step++) {
         if (signal?.aborted) {
           interrupted = new TrainingInterrupted(epoch, step, history);
@@ -187,33 +200,31 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
         await callbacks.onBatchBegin(step, { batch: step, size: indices.length });
         const totals = tf.tidy(() => {
           const index = tf.tensor1d(indices, "int32");
-          const result = trainingStep(model, tf.gather(x, index), tf.gather(y, index));
+          const result = trainingStep(model, tf.gather(x, index), tf.gather(y, index), metrics);
           optimizer.applyGradients(result.gradients);
           applyConstraints(model);
-          return [result.lossSum, result.correct];
+          return [result.lossSum, result.correct, ...result.metricSums];
         });
-        const [batchLoss, batchCorrect] = readTotals(totals);
-        lossSum += batchLoss;
-        correct += batchCorrect;
+        const [batchLoss, batchCorrect, ...batchMetrics] = readTotals(totals);
+        lossSum += batchLoss!;
+        correct += batchCorrect!;
+        batchMetrics.forEach((v, i) => (metricSums[i]! += v));
         seen += indices.length;
         // Running means over the epoch so far, as Keras 3 reports them.
-        await callbacks.onBatchEnd(step, { batch: step, size: indices.length, loss: lossSum / seen, accuracy: correct / seen });
+        await callbacks.onBatchEnd(step, { batch: step, size: indices.length, loss: lossSum / seen, accuracy: correct / seen, ...byName(metrics, metricSums, seen) });
         await nextTurn();
       }
       if (interrupted !== null || seen === 0) break;
-      const logs: Logs = { loss: lossSum / seen, accuracy: correct / seen };
+      const logs: Logs = { loss: lossSum / seen, accuracy: correct / seen, ...byName(metrics, metricSums, seen) };
       if (xVal !== null && yVal !== null) {
-        const validation = evaluateNetwork(model, xVal, yVal, batchSize, "validation");
+        const validation = evaluateNetwork(model, xVal, yVal, batchSize, "validation", metrics);
         logs.val_loss = validation.loss;
         logs.val_accuracy = validation.accuracy;
+        for (const [name, value] of Object.entries(validation.metrics)) logs[`val_${name}`] = value;
       }
-      const h = history.history;
       history.epoch.push(epoch);
-      h.loss.push(logs.loss!);
-      h.accuracy.push(logs.accuracy!);
-      h.val_loss?.push(logs.val_loss!);
-      h.val_accuracy?.push(logs.val_accuracy!);
-      h.seconds.push((performance.now() - started) / 1000);
+      for (const [name, value] of Object.entries(logs)) history.history[name]?.push(value!);
+      history.history.seconds.push((performance.now() - started) / 1000);
       await callbacks.onEpochEnd(epoch, logs);
     }
   } finally {
