@@ -13,7 +13,7 @@ import type { Layer } from "../core/network";
 import type { NativeOps } from "./kernels";
 
 export interface Activation {
-  /** Keras's name, for the fit's notice and the tests. */
+  /** Keras's name ("relu" lets the convolution stage apply it inside oneDNN's fused op). */
   readonly name: string;
   forward(z: Tensor): Tensor;
   /** dL/dz from dL/dy, given z (when `readsInput`) and y = forward(z). */

@@ -81,10 +81,11 @@ const edits: Array<[string, () => Network]> = [
     l.dense({ units: 12, activation: "tanh" }),
     l.dense({ units: 11, activation: "softmax" }),
   ], { flat: true })],
-  ["activations tfjs-layers computes (swish, hardSigmoid, gelu, mish)", around(5, (l) => [
+  ["activations tfjs-layers computes (swish, hardSigmoid, gelu, gelu_new, mish)", around(5, (l) => [
     l.conv2d({ filters: 4, kernelSize: 3, activation: "swish", ...input }),
     l.conv2d({ filters: 4, kernelSize: 3, activation: "hardSigmoid" }),
     l.conv2d({ filters: 4, kernelSize: 1, activation: "gelu" }),
+    l.conv2d({ filters: 4, kernelSize: 1, activation: "gelu_new" }),
     l.conv2d({ filters: 4, kernelSize: 1, activation: "mish" }),
   ])],
   ["activation layers: Activation, ReLU (capped at 6 and not), LeakyReLU, ELU, Softmax", around(6, (l) => [
