@@ -27,8 +27,8 @@ export interface Activation {
 export const LINEAR: Activation = { name: "linear", forward: (z) => z, backward: (dy) => dy, readsInput: false, monotone: true };
 
 /** An activation TensorFlow has as one op with a gradient op; `gradient(dy, z, y)` calls the latter. */
-function nativeActivation(ops: NativeOps, name: string, op: string, gradient: (dy: Tensor, z: Tensor | null, y: Tensor) => Tensor, readsInput = false, attrs: ReturnType<NativeOps["attrs"]["f32"]>[] = []): Activation {
-  return { name, forward: (z) => ops.float(op, [z], attrs), backward: gradient, readsInput, monotone: true };
+function nativeActivation(ops: NativeOps, name: string, op: string, gradient: (dy: Tensor, z: Tensor | null, y: Tensor) => Tensor, readsInput = false): Activation {
+  return { name, forward: (z) => ops.float(op, [z]), backward: gradient, readsInput, monotone: true };
 }
 
 /** Softmax over the last axis: dz = y·(dy − Σ dy·y). */
@@ -125,9 +125,9 @@ export function activationOfLayer(ops: NativeOps, layer: Layer): Activation | nu
 /**
  * The activation an activation layer applies (Activation, ReLU, LeakyReLU,
  * ELU, Softmax), or null for another kind of layer or a softmax over another
- * axis than the last.
+ * axis than the last; `rank` is that of the layer's input.
  */
-export function activationLayer(ops: NativeOps, layer: Layer): Activation | null {
+export function activationLayer(ops: NativeOps, layer: Layer, rank: number | null): Activation | null {
   const c = layer.getConfig();
   switch (layer.getClassName()) {
     case "Activation":
@@ -155,19 +155,9 @@ export function activationLayer(ops: NativeOps, layer: Layer): Activation | null
     case "Softmax": {
       // tfjs-layers' Softmax layer defaults to axis 1, Keras's (and kerasLayers') to the last
       const axis = Array.isArray(c["axis"]) && c["axis"].length === 1 ? c["axis"][0] : c["axis"];
-      const rank = inputRank;
-      return axis === -1 || (typeof axis === "number" && axis === rank(layer) - 1) ? activationNamed(ops, "softmax") : null;
+      return axis === -1 || (typeof axis === "number" && rank !== null && axis === rank - 1) ? activationNamed(ops, "softmax") : null;
     }
     default:
       return null;
-  }
-}
-
-function inputRank(layer: Layer): number {
-  try {
-    const input = layer.input;
-    return Array.isArray(input) ? -1 : input.shape.length;
-  } catch {
-    return -1;
   }
 }

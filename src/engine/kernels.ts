@@ -213,22 +213,26 @@ export function candidates(backend: NativeBackend, withoutOneDNN = false): Candi
     },
   });
 
+  const conv2d = only<Conv>([
+    [true, { name: "eigen", oneDNN: false, impl: (x, w, b, g) => (b === null ? run("Conv2D", convAttrs(g), [x, w]) : biasAdd(run("Conv2D", convAttrs(g), [x, w]), b)) }],
+    // with a bias, oneDNN adds it while writing the output, where BiasAdd would read it all again
+    [oneDNNConv, {
+      name: "onednn", oneDNN: true,
+      impl: (x, w, b, g) => (b === null ? run("_MklNativeConv2D", mklConv(g), [x, w])
+        : oneDNNBias ? run("_MklNativeConv2DWithBias", mklConv(g), [x, w, b]) : biasAdd(run("_MklNativeConv2D", mklConv(g), [x, w]), b)),
+    }],
+  ]);
+
   return {
-    conv2d: only<Conv>([
-      [true, { name: "eigen", oneDNN: false, impl: (x, w, b, g) => (b === null ? run("Conv2D", convAttrs(g), [x, w]) : biasAdd(run("Conv2D", convAttrs(g), [x, w]), b)) }],
-      // with a bias, oneDNN adds it while writing the output, where BiasAdd would read it all again
-      [oneDNNConv, {
-        name: "onednn", oneDNN: true,
-        impl: (x, w, b, g) => (b === null ? run("_MklNativeConv2D", mklConv(g), [x, w])
-          : oneDNNBias ? run("_MklNativeConv2DWithBias", mklConv(g), [x, w, b]) : biasAdd(run("_MklNativeConv2D", mklConv(g), [x, w]), b)),
-      }],
-    ]),
-    conv2dRelu: only<ConvRelu>([
-      [true, { name: "eigen", oneDNN: false, impl: (x, w, b, g) => run("Relu", [T], [biasAdd(run("Conv2D", convAttrs(g), [x, w]), b)]) }],
-      [oneDNNConv, { name: "onednn", oneDNN: true, impl: (x, w, b, g) => run("Relu", [T], [oneDNNBias ? run("_MklNativeConv2DWithBias", mklConv(g), [x, w, b]) : biasAdd(run("_MklNativeConv2D", mklConv(g), [x, w]), b)]) }],
-      [oneDNNFused, { name: "fused", oneDNN: true, impl: (x, w, b, g) => run("_MklNativeFusedConv2D", mklFused(g), [x, w, b]) }],
-      [eigenFused, { name: "eigen-fused", oneDNN: false, impl: (x, w, b, g) => run("_FusedConv2D", fusedAttrs(g), [x, w, b]) }],
-    ]),
+    conv2d,
+    conv2dRelu: [
+      // each convolution above, then Relu as a pass of its own
+      ...conv2d.map((c): Candidate<ConvRelu> => ({ ...c, impl: (x, w, b, g) => run("Relu", [T], [c.impl(x, w, b, g)]) })),
+      ...only<ConvRelu>([
+        [oneDNNFused, { name: "fused", oneDNN: true, impl: (x, w, b, g) => run("_MklNativeFusedConv2D", mklFused(g), [x, w, b]) }],
+        [eigenFused, { name: "eigen-fused", oneDNN: false, impl: (x, w, b, g) => run("_FusedConv2D", fusedAttrs(g), [x, w, b]) }],
+      ]),
+    ],
     conv2dFilterGrad: only<FilterGrad>([
       [true, { name: "eigen", oneDNN: false, impl: (x, shape, dy, g) => run("Conv2DBackpropFilter", convAttrs(g), [x, intVector(shape), dy]) }],
       [oneDNNFilter, { name: "onednn", oneDNN: true, impl: (x, shape, dy, g) => run("_MklNativeConv2DBackpropFilter", [...convAttrs(g), mkl], [x, intVector(shape), dy]) }],

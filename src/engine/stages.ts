@@ -303,7 +303,7 @@ function stageOf(ops: NativeOps, layer: Layer, next: Layer | undefined, activati
     const lastAxis = axis.length === 1 && (axis[0] === -1 || axis[0] === (rank ?? 0) - 1);
     return (rank === 2 || rank === 4) && lastAxis ? { stage: batchNormStage(ops, layer as BatchNormLayer), covers: 1 } : null;
   }
-  const act = activation ?? activationLayer(ops, layer);
+  const act = activation ?? activationLayer(ops, layer, inputRank(layer));
   return act === null ? null : { stage: activationStage(act), covers: 1 };
 }
 
