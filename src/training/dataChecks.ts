@@ -31,23 +31,12 @@ export function lossForCompile(loss: unknown): unknown {
 
 const shapeText = (shape: (number | null)[]) => `[${shape.map((d) => d ?? "any").join(", ")}]`;
 
-/** The first layer and the shape of one example it takes (null entries: any size). */
-function expectedInput(model: Network): { name: string; shape: (number | null)[] } | null {
+/** The model's first (or last) layer and the shape of one example at its input (or output); null entries: any size. */
+function exampleShape(model: Network, side: "inputs" | "outputs"): { name: string; shape: (number | null)[] } | null {
   try {
-    const first = model.layers[0];
-    const shape = model.inputs[0]?.shape;
-    return first && shape ? { name: first.name, shape: shape.slice(1) } : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The last layer and the shape of its output for one example. */
-function outputOf(model: Network): { name: string; shape: (number | null)[] } | null {
-  try {
-    const last = model.layers[model.layers.length - 1];
-    const shape = model.outputs[0]?.shape;
-    return last && shape ? { name: last.name, shape: shape.slice(1) } : null;
+    const layer = model.layers[side === "inputs" ? 0 : model.layers.length - 1];
+    const shape = model[side][0]?.shape;
+    return layer && shape ? { name: layer.name, shape: shape.slice(1) } : null;
   } catch {
     return null;
   }
@@ -59,7 +48,7 @@ function outputOf(model: Network): { name: string; shape: (number | null)[] } | 
  * `what` names the call ("model.fit", "validationData").
  */
 export function checkData(model: Network, loss: LossName, x: Tensor, y: Tensor, what: string): void {
-  const input = expectedInput(model);
+  const input = exampleShape(model, "inputs");
   const example = x.shape.slice(1);
   if (input !== null && (example.length !== input.shape.length || input.shape.some((d, i) => d !== null && d !== example[i]))) {
     throw new UserError(
@@ -67,7 +56,7 @@ export function checkData(model: Network, loss: LossName, x: Tensor, y: Tensor, 
         + `Give the data that shape (for MNIST images, data.reshape([28, 28, 1])), or change inputShape in the first layer to ${shapeText(example)}.`,
     );
   }
-  const output = outputOf(model);
+  const output = exampleShape(model, "outputs");
   if (output === null) return;
   const units = output.shape[output.shape.length - 1];
   const labels = y.shape.slice(1);

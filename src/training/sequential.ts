@@ -19,7 +19,7 @@ import { metricNamed, METRIC_NAMES, planFor, type Metric } from "../engine";
 import { layerFactory, type KerasLayers } from "../model/layers";
 import { kerasSummary } from "../model/summary";
 import { CallbackList, type Callback } from "./callbacks";
-import { lossForCompile } from "./dataChecks";
+import { checkData, compiledLoss, lossForCompile } from "./dataChecks";
 import { writeFolderAtomic } from "./persistence";
 import { KerasProgress } from "./progress";
 import { evaluateNetwork, fitNetwork, TrainingInterrupted, type History } from "./training";
@@ -145,6 +145,7 @@ export class KerasSequential extends SequentialBase {
    */
   evaluate(x: Tensor, y: Tensor, { batchSize = 128 }: EvaluateArgs = {}): [loss: number, accuracy: number, ...metrics: number[]] {
     if (!isWholeAbove0(batchSize)) throw new UserError(`model.evaluate: batchSize must be a whole number greater than 0; got ${batchSize}.`);
+    if (this.loss !== undefined) checkData(this, compiledLoss(this), x, y, "model.evaluate");
     const { loss, accuracy, metrics } = evaluateNetwork(this, x, y, batchSize, "model.evaluate", this.kerasMetrics);
     return [loss, accuracy, ...this.kerasMetrics.map((m) => metrics[m.name]!)];
   }

@@ -12,7 +12,7 @@ import { tf } from "../core/backend";
 import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import { applyConstraints, evaluationTotals, trainingStep, type Metric } from "../engine";
+import { applyConstraints, evaluationTotals, trainingStep, type LossName, type Metric } from "../engine";
 import type { CallbackList, Logs } from "./callbacks";
 import { checkData, compiledLoss } from "./dataChecks";
 
@@ -58,13 +58,12 @@ export interface History {
 }
 
 /** The model's optimizer and loss, checked once per call to fit: the loss is computed by the engine. */
-function checkCompiled(model: Network): Optimizer {
+function checkCompiled(model: Network): { optimizer: Optimizer; loss: LossName } {
   const optimizer = model.optimizer as Optimizer | undefined;
   if (optimizer === undefined) {
     throw new UserError("The model has no optimizer yet: call model.compile({ optimizer, loss, metrics }) before training.");
   }
-  compiledLoss(model);
-  return optimizer;
+  return { optimizer, loss: compiledLoss(model) };
 }
 
 function checkPair(x: Tensor, y: Tensor, what: string): number {
@@ -82,11 +81,14 @@ function readTotals(totals: Tensor[]): number[] {
 
 const byName = (metrics: Metric[], sums: number[], n: number) => Object.fromEntries(metrics.map((m, i) => [m.name, sums[i]! / n]));
 
-/** Mean loss and accuracy over `x`, in batches of `batchSize`, in inference mode (dropout off). */
+/**
+ * Mean loss, accuracy and metrics over `x`, in batches of `batchSize`, in inference mode
+ * (dropout off). The data's fit to the model is checked by the caller, once: fit before its
+ * first epoch (validation included), evaluate before it starts.
+ */
 export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize: number, what = "model.evaluate", metrics: Metric[] = []): Evaluation {
   const n = checkPair(x, y, what);
   if (n === 0) throw new UserError(`${what}: no examples to evaluate.`);
-  if (model.loss !== undefined) checkData(model, compiledLoss(model), x, y, what);
   const sums = [0, 0, ...metrics.map(() => 0)];
   for (const [start, size] of batchRanges(n, batchSize)) {
     const totals = tf.tidy(() => {
@@ -145,9 +147,8 @@ export class TrainingInterrupted extends UserError {
  */
 export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: FitLoopOptions, callbacks: CallbackList): Promise<History> {
   const { epochs, batchSize, validationSplit, validationData, signal, metrics = [] } = options;
-  const optimizer = checkCompiled(model);
+  const { optimizer, loss } = checkCompiled(model);
   const n = checkPair(x, y, "model.fit");
-  const loss = compiledLoss(model);
   checkData(model, loss, x, y, "model.fit");
   if (validationData !== undefined) {
     checkPair(validationData[0], validationData[1], "validationData");
