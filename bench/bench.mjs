@@ -122,6 +122,15 @@ function machine() {
     platform: `${os.platform()} ${os.release()}`,
   };
 }
+/** This run's machine with its settings (oneDNN's ISA limit, forced kernels) and load, printed as one line. */
+function hostOfRun() {
+  const host = machine();
+  if (isaLimit) host.isaLimit = `ONEDNN_MAX_CPU_ISA=${isaLimit}`;
+  if (process.env.DEEPCONV_KERNELS) host.kernelsForced = `DEEPCONV_KERNELS=${process.env.DEEPCONV_KERNELS}`;
+  const loadBefore = os.loadavg();
+  console.log(`${host.cpu} (${host.cpuFamilyModel ?? "?"}, ${host.isa}${isaLimit ? `, oneDNN limited to ${isaLimit}` : ""}), ${host.cores} cores; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
+  return { host, loadBefore };
+}
 const spread = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -177,13 +186,9 @@ if (values.edits) {
   benchEdits();
   process.exit(0);
 }
-const host = machine();
-const loadBefore = os.loadavg();
+const { host, loadBefore } = hostOfRun();
 const unit = e2e ? "s for both fits" : "ms/step";
 const measure = (r) => (e2e ? r.seconds : r.msPerStep);
-if (isaLimit) host.isaLimit = `ONEDNN_MAX_CPU_ISA=${isaLimit}`;
-if (process.env.DEEPCONV_KERNELS) host.kernelsForced = `DEEPCONV_KERNELS=${process.env.DEEPCONV_KERNELS}`;
-console.log(`${host.cpu} (${host.cpuFamilyModel ?? "?"}, ${host.isa}${isaLimit ? `, oneDNN limited to ${isaLimit}` : ""}), ${host.cores} cores; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
 console.log(e2e
   ? `The seed's whole training (both models, 6 epochs, validation split 0.2, all 60,000 images), ${pairs} alternating pair(s).`
   : `Training ${steps} steps of batch 128 after ${warmup} warm-up steps; ${pairs} alternating pairs per model.`);
@@ -284,16 +289,12 @@ console.log(`verdict: ${report.verdict}`);
  * most 1.0 for every edit.
  */
 function benchEdits() {
-  const host = machine();
-  if (isaLimit) host.isaLimit = `ONEDNN_MAX_CPU_ISA=${isaLimit}`;
-  if (process.env.DEEPCONV_KERNELS) host.kernelsForced = `DEEPCONV_KERNELS=${process.env.DEEPCONV_KERNELS}`;
-  const loadBefore = os.loadavg();
+  const { host, loadBefore } = hostOfRun();
   const edits = editList();
   const listFile = path.join(root, "output", "bench-edits-list.json");
   fs.mkdirSync(path.dirname(listFile), { recursive: true });
   fs.writeFileSync(listFile, JSON.stringify(edits));
   const args = (n, w) => ["--model", "1", "--steps", String(n), "--warmup", String(w), "--edits", listFile];
-  console.log(`${host.cpu} (${host.cpuFamilyModel ?? "?"}, ${host.isa}${isaLimit ? `, oneDNN limited to ${isaLimit}` : ""}), ${host.cores} cores; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`${edits.length} edits, each ${steps} steps of batch 128 after ${warmup} warm-up steps; ${pairs} alternating pairs of processes.`);
   // untimed: the first fit of each new shape measures its kernels, cached for the pairs
   const tuning = runCommand("ts", "edits", process.execPath, [path.join(root, "bench", "ts_side.mjs"), ...args(2, 1)]);

@@ -15,3 +15,12 @@ export function editList() {
     return { name: edit.name, layers, loss: edit.loss ?? "categoricalCrossentropy" };
   });
 }
+
+/** One edit as a compiled model, built through kerasLayers(42) as a notebook cell would (the bench's TS side, the profiler). */
+export function buildEdit(helpers, edit) {
+  const layers = helpers.kerasLayers(42);
+  const model = layers.sequential({ name: "edit" });
+  edit.layers.forEach(([kind, config], i) => model.add(layers[kind](i === 0 ? { ...config, inputShape: [28, 28, 1] } : config)));
+  model.compile({ loss: edit.loss, optimizer: helpers.adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+  return model;
+}

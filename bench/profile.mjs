@@ -7,7 +7,7 @@
 // do here) and the share of it the convolutions reach. Used to choose what to
 // speed up. --edit profiles one of bench/edits.json's students' edits instead.
 import { parseArgs } from "node:util";
-import { editList } from "./edits.mjs";
+import { buildEdit, editList } from "./edits.mjs";
 import { helpers, prepare } from "./prepare.mjs";
 
 const { values } = parseArgs({
@@ -17,20 +17,16 @@ const steps = Number(values.steps);
 const { tf } = helpers;
 const prepared = await prepare(values.model, 128 * steps);
 const { data } = prepared;
-const model = values.edit === undefined ? prepared.model : buildEdit(values.edit);
+const model = values.edit === undefined ? prepared.model : editNamed(values.edit);
 
 /** The edit of bench/edits.json named `name`, as the bench's TypeScript side builds it (sparse labels are not profiled). */
-function buildEdit(name) {
+function editNamed(name) {
   const edit = editList().find((e) => e.name === name);
   if (edit === undefined || edit.loss === "sparseCategoricalCrossentropy") {
     console.error(`--edit: one of ${editList().filter((e) => e.loss !== "sparseCategoricalCrossentropy").map((e) => JSON.stringify(e.name)).join(", ")}`);
     process.exit(2);
   }
-  const layers = helpers.kerasLayers(42);
-  const net = layers.sequential({ name: "edit" });
-  edit.layers.forEach(([kind, config], i) => net.add(layers[kind](i === 0 ? { ...config, inputShape: [28, 28, 1] } : config)));
-  net.compile({ loss: edit.loss, optimizer: helpers.adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
-  return net;
+  return buildEdit(helpers, edit);
 }
 await model.fit(data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { batchSize: 128, epochs: 1, verbose: 0 }); // warm-up
 

@@ -6,6 +6,7 @@
 // with the process's peak RSS and the kernel chosen for each op.
 import fs from "node:fs";
 import { parseArgs } from "node:util";
+import { buildEdit } from "./edits.mjs";
 import { helpers, prepare } from "./prepare.mjs";
 
 const { values } = parseArgs({
@@ -42,10 +43,7 @@ if (values.e2e) {
   const classes = helpers.tf.argMax(data.yTrain, -1);
   const edits = {};
   for (const edit of JSON.parse(fs.readFileSync(values.edits, "utf8"))) {
-    const layers = helpers.kerasLayers(42);
-    const model = layers.sequential({ name: "edit" });
-    edit.layers.forEach(([kind, config], i) => model.add(layers[kind](i === 0 ? { ...config, inputShape: [28, 28, 1] } : config)));
-    model.compile({ loss: edit.loss, optimizer: helpers.adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+    const model = buildEdit(helpers, edit);
     const y = edit.loss === "sparseCategoricalCrossentropy" ? classes : data.yTrain;
     await model.fit(data.xTrain.slice(0, warm), y.slice(0, warm), { batchSize, epochs: 1 });
     const started = performance.now();
