@@ -76,12 +76,12 @@ function sigmoidCrossEntropy(z: Tensor, labels: Tensor): Tensor {
 }
 
 /** Labels of one value per example for a one-unit output, as Keras takes them: [n] becomes [n, 1]. */
-const matching = (head: Head, z: Tensor, labels: Tensor) =>
-  head.loss !== "sparseCategoricalCrossentropy" && labels.rank === z.rank - 1 ? tf.expandDims(labels, -1) : labels;
+const matching = (loss: LossName, z: Tensor, labels: Tensor) =>
+  loss !== "sparseCategoricalCrossentropy" && labels.rank === z.rank - 1 ? tf.expandDims(labels, -1) : labels;
 
 /** Each example's loss from the head's input, on tfjs's tape (the taped step and evaluation). */
 export function exampleLosses(head: Head, ops: NativeOps | null, z: Tensor, given: Tensor): Tensor {
-  const labels = matching(head, z, given);
+  const labels = matching(head.loss, z, given);
   if (head.input === "sigmoid logits") return sigmoidCrossEntropy(z, labels);
   if (head.input === "output") return fromOutput(head.loss, z, labels);
   const sparse = head.loss === "sparseCategoricalCrossentropy";
@@ -101,7 +101,7 @@ export function exampleLosses(head: Head, ops: NativeOps | null, z: Tensor, give
 
 /** Each example's loss and the gradient of their sum by the head's input, with no tape where TensorFlow has the op. */
 export function lossAndGradient(head: Head, ops: NativeOps, z: Tensor, given: Tensor): [losses: Tensor, gradient: Tensor] {
-  const labels = matching(head, z, given);
+  const labels = matching(head.loss, z, given);
   if (head.input === "softmax logits") {
     return head.loss === "sparseCategoricalCrossentropy" ? ops.sparseSoftmaxCrossEntropy(z, classIndices(labels)) : ops.softmaxCrossEntropy(z, labels);
   }
@@ -148,7 +148,7 @@ export interface Metric {
 
 /** Each example's 1 or 0 (binary: the fraction of units right) under one of Keras's accuracies. */
 function accuracyPerExample(kind: AccuracyKind | null, head: Head, z: Tensor, given: Tensor): Tensor {
-  const labels = matching(head, z, given);
+  const labels = matching(head.loss, z, given);
   const k = kind ?? accuracyKind(z.shape, labels.shape);
   if (k === "binary") {
     const predicted = head.input === "sigmoid logits" ? tf.greater(z, 0) : tf.greater(outputFromHead(head, z), 0.5);
@@ -159,7 +159,7 @@ function accuracyPerExample(kind: AccuracyKind | null, head: Head, z: Tensor, gi
 }
 
 const fromProbabilities = (loss: LossName) => (head: Head, z: Tensor, labels: Tensor) =>
-  fromOutput(loss, outputFromHead(head, z), matching({ loss, input: "output" }, z, labels));
+  fromOutput(loss, outputFromHead(head, z), matching(loss, z, labels));
 
 /** Keras's stateless metrics by each name Keras and tfjs accept. */
 const METRICS: Record<string, (head: Head, z: Tensor, labels: Tensor) => Tensor> = {
@@ -169,7 +169,7 @@ const METRICS: Record<string, (head: Head, z: Tensor, labels: Tensor) => Tensor>
   categorical_accuracy: (head, z, labels) => accuracyPerExample("categorical", head, z, labels),
   sparse_categorical_accuracy: (head, z, labels) => accuracyPerExample("sparse categorical", head, z, labels),
   mean_squared_error: fromProbabilities("meanSquaredError"),
-  mean_absolute_error: (head, z, labels) => tf.mean(tf.abs(tf.sub(matching({ loss: "meanSquaredError", input: "output" }, z, labels), outputFromHead(head, z))), -1),
+  mean_absolute_error: (head, z, labels) => tf.mean(tf.abs(tf.sub(matching("meanSquaredError", z, labels), outputFromHead(head, z))), -1),
   categorical_crossentropy: fromProbabilities("categoricalCrossentropy"),
   sparse_categorical_crossentropy: fromProbabilities("sparseCategoricalCrossentropy"),
   binary_crossentropy: fromProbabilities("binaryCrossentropy"),
