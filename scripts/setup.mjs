@@ -242,7 +242,8 @@ function buildBindingFromSource(tfDir) {
 /**
  * Whether a binding this set-up compiled (against the wheel's library) is older than its
  * source, which patches/ changes (it lets ops take lists of strings and types, as oneDNN's
- * fused convolution wants): it is then compiled again. A binding from tfjs-node's own
+ * fused convolution wants, and registers graphs as functions, for the training step run
+ * as one function): it is then compiled again. A binding from tfjs-node's own
  * download is left as it is; the engine probes for what it needs.
  */
 function sourceNewerThanBuild() {
@@ -250,7 +251,8 @@ function sourceNewerThanBuild() {
   const built = fs.existsSync(lib) ? fs.readdirSync(lib).map((d) => path.join(lib, d, "tfjs_binding.node")).find((f) => fs.existsSync(f)) : undefined;
   const fromWheel = path.join(tfjsNodeDir, "deps", "lib", "libtensorflow_cc.so.2");
   if (built === undefined || !fs.existsSync(fromWheel)) return false;
-  return fs.statSync(path.join(tfjsNodeDir, "binding", "tfjs_backend.cc")).mtimeMs > fs.statSync(built).mtimeMs;
+  const sources = fs.readdirSync(path.join(tfjsNodeDir, "binding")).map((f) => path.join(tfjsNodeDir, "binding", f));
+  return Math.max(...sources.map((f) => fs.statSync(f).mtimeMs)) > fs.statSync(built).mtimeMs;
 }
 
 function ensureTensorflowBinding() {
