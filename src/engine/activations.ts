@@ -35,7 +35,7 @@ function nativeActivation(ops: NativeOps, name: string, op: string, gradient: (d
 function softmax(ops: NativeOps): Activation {
   return {
     name: "softmax",
-    forward: (z) => ops.float("Softmax", [z]),
+    forward: (z) => ops.softmax(z),
     backward: (dy, _, y) => tf.tidy(() => tf.mul(y, tf.sub(dy, tf.sum(tf.mul(dy, y), -1, true)))),
     readsInput: false,
     monotone: false,

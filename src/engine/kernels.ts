@@ -93,6 +93,8 @@ export interface NativeOps {
   /** a·b, either side transposed. */
   matMul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor;
   reshape(x: Tensor, shape: number[]): Tensor;
+  /** Softmax over the last axis. */
+  softmax(x: Tensor): Tensor;
   /** Each example's cross-entropy between one-hot `labels` and softmax(`logits`), and its gradient by the logits. */
   softmaxCrossEntropy(logits: Tensor, labels: Tensor): [losses: Tensor, gradient: Tensor];
   /** The same with integer class labels, one per example. */
@@ -327,6 +329,10 @@ function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings)
   const run = (op: string, opAttrs: OpAttr[], inputs: Tensor[]) => backend.executeSingleOutput(op, opAttrs, inputs);
   const nhwc = string("data_format", "NHWC");
   const all = candidates(backend, settings.withoutOneDNN);
+  // A step run as one function (compiled.ts) gets oneDNN's softmax from TensorFlow's graph pass; eager
+  // steps take it too, so that both give the same numbers.
+  const mklSoftmax = [T, attrs.oneDNN];
+  const oneDNNSoftmax = !settings.withoutOneDNN && hasOp(() => run("_MklSoftmax", mklSoftmax, [tf.zeros([1, 2])]));
   // the reformulations hold at stride 1 and dilation 1 only
   const forGeometry = <I>(list: Candidate<I>[], g: ConvGeometry) => (unitSteps(g) ? list : list.filter((c) => c.name === "eigen" || c.name === "onednn"));
   const pool = (x: Tensor, p: PoolGeometry) => tuner.choose("maxPool", `x ${shapeOf(x)} ${describePool(p)}`, all.maxPool, (k) => {
@@ -366,7 +372,9 @@ function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings)
     convInputGrad: (inputShape, w, dy, g = UNIT_CONV) =>
       tuner.choose("conv2dInputGrad", `w ${shapeOf(w)} dy ${shapeOf(dy)}${describeConv(g)}`, forGeometry(all.conv2dInputGrad, g), (f) => f(inputShape, w, dy, g))(inputShape, w, dy, g),
     biasAdd: (x, b) => run("BiasAdd", [T, nhwc], [x, b]),
-    biasGrad: (dy) => run("BiasAddGrad", [T, nhwc], [dy]),
+    // On images, as rows of channels: the same sum, bit for bit, and in a step run as a function
+    // oneDNN's graph pass no longer merges it with the filter's gradient (a slower kernel, rounding otherwise).
+    biasGrad: (dy) => run("BiasAddGrad", [T, nhwc], [dy.rank === 2 ? dy : run("Reshape", [T, type("Tshape", backend.binding.TF_INT32)], [dy, intVector([-1, dy.shape[dy.rank - 1]!])])]),
     maxPool: (x, p) => pool(x, p).forward(x, p),
     // the kernel that pooled: a workspace only comes from oneDNN's
     maxPoolGrad: (x, pooled, dy, p) => byWorkspace(pooled).backward(x, pooled, dy, p),
@@ -376,6 +384,7 @@ function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings)
     matMul: (a, b, ta, tb) =>
       tuner.choose("matMul", `a ${shapeOf(a)}${ta ? "ᵀ" : ""} b ${shapeOf(b)}${tb ? "ᵀ" : ""}`, ta || tb ? all.matMul : all.matMul.slice(0, 1), (f) => f(a, b, ta, tb))(a, b, ta, tb),
     reshape: (x, shape) => run("Reshape", [T, type("Tshape", backend.binding.TF_INT32)], [x, intVector(shape)]),
+    softmax: (x) => (oneDNNSoftmax ? run("_MklSoftmax", mklSoftmax, [x]) : run("Softmax", [T], [x])),
     softmaxCrossEntropy: (logits, labels) => {
       // The op wants float labels; tf.oneHot gives int32 ones.
       const y = labels.dtype === "float32" ? labels : tf.cast(labels, "float32");
