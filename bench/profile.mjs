@@ -5,7 +5,9 @@
 // (FLOPs of its convolutions and matrix products) with the rate reached, beside
 // the machine's sgemm rate from a probe of about a second (what two cores can
 // do here) and the share of it the convolutions reach. Used to choose what to
-// speed up. --edit profiles one of bench/edits.json's students' edits instead.
+// speed up. --edit profiles one of bench/edits.json's students' edits instead. The ops are
+// timed with the step run op by op (compile's runEagerly); the last line times the step as fit
+// runs it, one TensorFlow function.
 import { parseArgs } from "node:util";
 import { buildEdit, editList } from "./edits.mjs";
 import { helpers, prepare } from "./prepare.mjs";
@@ -28,6 +30,8 @@ function editNamed(name) {
   }
   return buildEdit(helpers, edit);
 }
+// Op by op, so that each op's time shows; fit runs the step as one TensorFlow function (the last line).
+model.runEagerly = true;
 await model.fit(data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { batchSize: 128, epochs: 1, verbose: 0 }); // warm-up
 
 /**
@@ -105,3 +109,10 @@ console.log(
 );
 console.log("   ms/step  calls/step  op");
 for (const [name, calls, ms] of rows.slice(0, 20)) console.log(`${ms.toFixed(2).padStart(10)}  ${String(calls).padStart(10)}  ${name}`);
+
+for (const method of ["executeSingleOutput", "executeMultipleOutputs"]) delete backend[method];
+model.runEagerly = false;
+await model.fit(data.xTrain.slice(0, 640), data.yTrain.slice(0, 640), { batchSize: 128, epochs: 1, verbose: 0 });
+const asFunction = performance.now();
+await model.fit(data.xTrain, data.yTrain, { batchSize: 128, epochs: 1, verbose: 0 });
+console.log(`the step as one TensorFlow function, as fit runs it: ${((performance.now() - asFunction) / steps).toFixed(1)} ms/step`);

@@ -15,12 +15,23 @@ export interface OpAttr {
 export interface NativeBackend {
   binding: {
     TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number;
-    TF_FLOAT: number; TF_INT32: number;
+    TF_FLOAT: number; TF_INT32: number; TF_BOOL: number; TF_UINT8: number; TF_RESOURCE: number;
     /** The TensorFlow C library's version, e.g. "2.21.0". */
     TF_Version: string;
+    tensorDataSync(id: number): ArrayLike<number>;
+    /** Registers a GraphDef as a function (graph.ts); only a binding compiled with patches/' change has it. */
+    addGraphFunction?(name: string, graphDef: Uint8Array, inputs: string[], outputs: string[], controlOutputs: string[]): void;
+    /** Every op TensorFlow has registered, as a serialized OpList (patches/' change too). */
+    getAllOpList?(): Uint8Array;
+  };
+  /** What TensorFlow holds for each tensor: its handle's id, or its values not yet uploaded, and its TensorFlow dtype. */
+  tensorMap: {
+    get(dataId: object): { id: number; values: ArrayLike<number> | null; dtype: number; shape: number[] } | undefined;
+    has(dataId: object): boolean;
   };
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: Tensor[]): Tensor;
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], count: number): Tensor[];
+  readSync(dataId: object): unknown;
 }
 
 export function native(): NativeBackend | null {

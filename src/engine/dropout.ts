@@ -35,7 +35,7 @@ export class SeededDropout extends tf.layers.Layer {
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     if (kwargs["training"] !== true) return x.clone();
-    return dropout(x, this.rate, this.nextMaskSeed(), this.maskShape(x.shape));
+    return dropout(x, this.rate, () => this.nextMaskSeed(), this.maskShape(x.shape));
   }
 
   /** The seed of the next training call's mask: (seed, n) for call n, or random without a seed. */

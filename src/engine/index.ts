@@ -5,7 +5,8 @@
  * imports). The rest of src/ uses only what this file exports;
  * test/unit/architecture.test.ts holds it to that.
  */
-export { trainingStep, evaluationTotals, applyConstraints, type StepResult, type BatchTotals } from "./step";
+export { trainingStep, trainingSteps, evaluationTotals, applyConstraints, type StepResult, type BatchTotals } from "./step";
+export type { CompiledStep } from "./compiled";
 export { predictions } from "./forward";
 export { planFor } from "./stages";
 export { lossNamed, metricNamed, METRIC_NAMES, type LossName, type Metric } from "./losses";

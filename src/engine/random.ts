@@ -7,9 +7,19 @@
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { attributes, constant, floatScalar, intVector, native, TF_UINT8, type NativeBackend } from "./binding";
+import { stepInput } from "./compiled";
 
-function withSeed(seed: [number, number], f: (seed: Tensor) => Tensor): Tensor {
-  const seedTensor = tf.tensor1d(seed, "int32");
+/**
+ * Two int32 words, or what draws them afresh at each call (a dropout layer's
+ * next mask seed): a step run as one TensorFlow function (compiled.ts) draws
+ * it for every call.
+ */
+export type Seed = [number, number] | (() => [number, number]);
+
+const draw = (seed: Seed): [number, number] => (typeof seed === "function" ? seed() : seed);
+
+function withSeed(seed: Seed, f: (seed: Tensor) => Tensor): Tensor {
+  const seedTensor = stepInput(() => tf.tensor1d(draw(seed), "int32"));
   try {
     return f(seedTensor);
   } finally {
@@ -18,9 +28,12 @@ function withSeed(seed: [number, number], f: (seed: Tensor) => Tensor): Tensor {
 }
 
 /** Uniform [0, 1) floats that depend only on `shape` and `seed` (two int32 words). */
-export function statelessUniform(shape: number[], seed: [number, number]): Tensor {
+export function statelessUniform(shape: number[], seed: Seed): Tensor {
   const backend = native();
-  if (backend === null) return tf.randomUniform(shape, 0, 1, "float32", seed[0] * 1_000_003 + seed[1]);
+  if (backend === null) {
+    const [a, b] = draw(seed);
+    return tf.randomUniform(shape, 0, 1, "float32", a * 1_000_003 + b);
+  }
   const { type } = attributes(backend);
   const { TF_FLOAT, TF_INT32 } = backend.binding;
   return withSeed(seed, (seedTensor) => backend.executeSingleOutput("StatelessRandomUniform", [
@@ -34,7 +47,7 @@ export function statelessUniform(shape: number[], seed: [number, number]): Tenso
  * cost of random numbers here, so four bytes per word make a mask in about a
  * quarter of the time of one float per unit.
  */
-function randomBytesAtLeast(backend: NativeBackend, shape: number[], seed: [number, number], threshold: number): Tensor {
+function randomBytesAtLeast(backend: NativeBackend, shape: number[], seed: Seed, threshold: number): Tensor {
   const { type, bool } = attributes(backend);
   const { TF_INT32 } = backend.binding;
   const count = shape.reduce((a, b) => a * b, 1);
@@ -60,7 +73,7 @@ function randomBytesAtLeast(backend: NativeBackend, shape: number[], seed: [numb
  * by one random byte per unit; any other rate compares a uniform float with
  * it, as Keras does.
  */
-export function keepMask(shape: number[], rate: number, seed: [number, number]): Tensor {
+export function keepMask(shape: number[], rate: number, seed: Seed): Tensor {
   const backend = native();
   const threshold = rate * 256;
   if (backend !== null && Number.isInteger(threshold) && threshold <= 255) return randomBytesAtLeast(backend, shape, seed, threshold);
@@ -68,7 +81,7 @@ export function keepMask(shape: number[], rate: number, seed: [number, number]):
 }
 
 /** Inverted dropout's multiplier: 1/(1−rate) for the units `keepMask` keeps, 0 for the others. */
-export function dropoutMask(shape: number[], rate: number, seed: [number, number]): Tensor {
+export function dropoutMask(shape: number[], rate: number, seed: Seed): Tensor {
   const backend = native();
   const scale = 1 / (1 - rate);
   return tf.tidy(() => {
@@ -80,6 +93,6 @@ export function dropoutMask(shape: number[], rate: number, seed: [number, number
 }
 
 /** Inverted dropout with a mask drawn from `seed` (of `maskShape`, broadcast over x): kept units are scaled by 1/(1−rate). */
-export function dropout(x: Tensor, rate: number, seed: [number, number], maskShape: number[] = x.shape): Tensor {
+export function dropout(x: Tensor, rate: number, seed: Seed, maskShape: number[] = x.shape): Tensor {
   return tf.tidy(() => tf.mul(x, dropoutMask(maskShape, rate, seed)));
 }

@@ -168,7 +168,7 @@ function dropoutStage(layer: SeededDropout): Stage {
     layer: null,
     forward(x, _, training) {
       if (!training) return { y: x, saved: [] };
-      const mask = dropoutMask(layer.maskShape(x.shape), layer.rate, layer.nextMaskSeed());
+      const mask = dropoutMask(layer.maskShape(x.shape), layer.rate, () => layer.nextMaskSeed());
       return { y: tf.mul(x, mask), saved: [mask] };
     },
     backward(dy, [mask], _, inputGradient) {

@@ -7,9 +7,11 @@
  * layers alike. The loss is the compiled one as Keras computes it
  * (losses.ts), plus any layer's regularization.
  */
-import type { NamedTensorMap, Scalar, Tensor, Variable } from "@tensorflow/tfjs-node";
+import type { NamedTensorMap, Optimizer, Scalar, Tensor, Variable } from "@tensorflow/tfjs-node";
 import type { Network } from "../core/network";
 import { tf } from "../core/backend";
+import { native } from "./binding";
+import { CompiledStep, onEveryCall } from "./compiled";
 import { lossInput } from "./forward";
 import { nativeOps } from "./kernels";
 import { correctCount, exampleLosses, lossAndGradient, type Head, type Metric } from "./losses";
@@ -124,4 +126,43 @@ export function applyConstraints(model: Network): void {
   for (const weight of model.trainableWeights) {
     if (weight.constraint) (weight.read() as Variable).assign(weight.constraint.apply(weight.read()));
   }
+}
+
+/** The optimizer's count of its steps, advanced by `applyGradients` (saved with its weights). */
+type Counting = Optimizer & { incrementIterations(): void };
+
+/**
+ * One training step on the examples `index` picks from x and y: the step's
+ * numbers, its gradients applied by the optimizer, the weights' constraints
+ * after. Returns [loss sum, correct count, ...metric sums].
+ */
+function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], [x, y, index]: Tensor[]): Tensor[] {
+  const result = trainingStep(model, tf.gather(x!, index!), tf.gather(y!, index!), metrics);
+  const before = optimizer.iterations;
+  optimizer.applyGradients(result.gradients);
+  const counted = optimizer.iterations - before;
+  onEveryCall(() => {
+    for (let i = 0; i < counted; i++) (optimizer as Counting).incrementIterations();
+  });
+  applyConstraints(model);
+  return [result.lossSum, result.correct, ...result.metricSums];
+}
+
+const stepsOfModels = new WeakMap<Network, { key: unknown[]; steps: CompiledStep }>();
+
+/**
+ * The model's training step, `optimizerStep`, run as one TensorFlow function
+ * once it can be (compiled.ts), unless `eager` (Keras's `run_eagerly`). Kept
+ * per model while its plan, optimizer, metrics and trainable weights stay
+ * the same, so a later fit starts with the function.
+ */
+export function trainingSteps(model: Network, optimizer: Optimizer, metrics: Metric[], eager: boolean): CompiledStep {
+  const key = [planFor(model), optimizer, eager, metrics.map((m) => m.name).join(), model.trainableWeights.map((w) => w.name).join()];
+  const kept = stepsOfModels.get(model);
+  if (kept !== undefined && kept.key.every((k, i) => k === key[i])) return kept.steps;
+  // One function serves any number of examples: only a batch's size and an example's shape shape it.
+  const shapeKey = ([x, y, index]: Tensor[]) => `batch ${index!.shape[0]}, x [${x!.shape.slice(1).join(",")}], y [${y!.shape.slice(1).join(",")}]`;
+  const steps = new CompiledStep(eager ? null : native(), (inputs) => optimizerStep(model, optimizer, metrics, inputs), shapeKey);
+  stepsOfModels.set(model, { key, steps });
+  return steps;
 }

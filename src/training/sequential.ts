@@ -79,12 +79,19 @@ export class KerasSequential extends SequentialBase {
   private kerasMetrics: Metric[] = [];
 
   /**
+   * Keras's `run_eagerly`: when true, fit runs each training step op by op
+   * instead of as one TensorFlow function, slower, and useful only to look
+   * into a step. Set by compile's `runEagerly`, or directly.
+   */
+  runEagerly = false;
+
+  /**
    * tfjs's `compile`, also taking Keras's spelling of a loss ("categorical_crossentropy",
    * "mse"). Metrics are Keras's stateless ones, by Keras's or tfjs's names ("mse", "mae",
    * "categorical_accuracy", …): fit logs each under the name given, and evaluate returns
-   * them after loss and accuracy, as Keras does.
+   * them after loss and accuracy, as Keras does. `runEagerly: true` is Keras's `run_eagerly`.
    */
-  compile(args: ModelCompileArgs): void {
+  compile({ runEagerly = false, ...args }: ModelCompileArgs & { runEagerly?: boolean }): void {
     const given = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
     const metrics = given.filter((m) => m !== "accuracy").map((m) => {
       const metric = metricNamed(m);
@@ -97,6 +104,7 @@ export class KerasSequential extends SequentialBase {
     // tfjs-layers' own metrics are not used (fit and evaluate compute Keras's), so none is handed to it
     tf.Sequential.prototype.compile.call(this, { ...args, loss: lossForCompile(args.loss) as ModelCompileArgs["loss"], metrics: undefined });
     this.kerasMetrics = metrics;
+    this.runEagerly = runEagerly;
   }
 
   /**
@@ -125,7 +133,7 @@ export class KerasSequential extends SequentialBase {
     process.on("SIGINT", onInterrupt);
     try {
       return await fitNetwork(this, x, y, {
-        epochs, batchSize, validationSplit, validationData, shuffle, seed: this.seed, signal: controller.signal, metrics: this.kerasMetrics,
+        epochs, batchSize, validationSplit, validationData, shuffle, seed: this.seed, signal: controller.signal, metrics: this.kerasMetrics, runEagerly: this.runEagerly,
         onHistory: (history) => (this.history = history),
       }, callbacks);
     } catch (error) {

@@ -12,7 +12,7 @@ import { tf } from "../core/backend";
 import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import { applyConstraints, evaluationTotals, trainingStep, type LossName, type Metric } from "../engine";
+import { evaluationTotals, trainingSteps, type LossName, type Metric } from "../engine";
 import type { CallbackList, Logs } from "./callbacks";
 import { checkData, compiledLoss } from "./dataChecks";
 
@@ -125,6 +125,8 @@ export interface FitLoopOptions {
   onHistory?: (history: History) => void;
   /** Metrics given to compile besides "accuracy", logged under their names. */
   metrics?: Metric[];
+  /** Keras's `run_eagerly`: every step op by op, never as one TensorFlow function (slower; for debugging). */
+  runEagerly?: boolean;
 }
 
 /** Thrown when training was interrupted: the model keeps its weights, `model.history` the finished epochs. */
@@ -179,6 +181,7 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
   }
   options.onHistory?.(history);
   const random = seedrandom(String(options.seed ?? Math.random()));
+  const steps = trainingSteps(model, optimizer, metrics, options.runEagerly ?? false);
   model.stopTraining = false;
 
   let interrupted: TrainingInterrupted | null = null;
@@ -186,6 +189,8 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
     await callbacks.onTrainBegin({});
     for (let epoch = 0; epoch < epochs && !model.stopTraining && interrupted === null; epoch++) {
       await callbacks.onEpochBegin(epoch, {});
+      // A callback may have changed what the step computes: its first step is recorded and compared again.
+      steps.recheck();
       const started = performance.now();
       const order = options.shuffle ? shuffled(trainCount, random) : Int32Array.from({ length: trainCount }, (_, i) => i);
       let seen = 0;
@@ -199,13 +204,7 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
         }
         const indices = order.subarray(step * batchSize, Math.min((step + 1) * batchSize, trainCount));
         await callbacks.onBatchBegin(step, { batch: step, size: indices.length });
-        const totals = tf.tidy(() => {
-          const index = tf.tensor1d(indices, "int32");
-          const result = trainingStep(model, tf.gather(x, index), tf.gather(y, index), metrics);
-          optimizer.applyGradients(result.gradients);
-          applyConstraints(model);
-          return [result.lossSum, result.correct, ...result.metricSums];
-        });
+        const totals = tf.tidy(() => steps.run([x, y, tf.tensor1d(indices, "int32")]));
         const [batchLoss, batchCorrect, ...batchMetrics] = readTotals(totals);
         lossSum += batchLoss!;
         correct += batchCorrect!;
