@@ -15,7 +15,9 @@ export interface OpAttr {
 export interface NativeBackend {
   binding: {
     TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number;
-    TF_FLOAT: number; TF_INT32: number; TF_BOOL: number; TF_UINT8: number; TF_RESOURCE: number;
+    TF_FLOAT: number; TF_INT32: number; TF_BOOL: number; TF_RESOURCE: number;
+    /** TensorFlow's uint8: tfjs-node labels such tensors int32, so only native ops may touch them. */
+    TF_UINT8: number;
     /** The TensorFlow C library's version, e.g. "2.21.0". */
     TF_Version: string;
     tensorDataSync(id: number): ArrayLike<number>;
@@ -38,8 +40,6 @@ export function native(): NativeBackend | null {
   return tf.getBackend() === "tensorflow" ? (tf.backend() as unknown as NativeBackend) : null;
 }
 
-/** TensorFlow's uint8 (TF_DataType 4); tfjs-node labels such tensors int32, so only native ops may touch them. */
-export const TF_UINT8 = 4;
 
 /** Builders for the attributes ops take. */
 export function attributes({ binding }: NativeBackend) {

@@ -6,7 +6,7 @@
  */
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
-import { attributes, constant, floatScalar, intVector, native, TF_UINT8, type NativeBackend } from "./binding";
+import { attributes, constant, floatScalar, intVector, native, type NativeBackend } from "./binding";
 import { stepInput } from "./compiled";
 
 /**
@@ -49,7 +49,7 @@ export function statelessUniform(shape: number[], seed: Seed): Tensor {
  */
 function randomBytesAtLeast(backend: NativeBackend, shape: number[], seed: Seed, threshold: number): Tensor {
   const { type, bool } = attributes(backend);
-  const { TF_INT32 } = backend.binding;
+  const { TF_INT32, TF_UINT8 } = backend.binding;
   const count = shape.reduce((a, b) => a * b, 1);
   return tf.tidy(() => {
     const words = withSeed(seed, (seedTensor) => backend.executeSingleOutput("StatelessRandomUniformFullInt", [
