@@ -1,4 +1,4 @@
-import type { Tensor } from "@tensorflow/tfjs-node";
+import type { Optimizer, Tensor } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { adadelta } from "../../src/engine/adadelta";
@@ -16,11 +16,11 @@ function randomData(seed: number, size = 12) {
 }
 
 /** The same model trained twice from the same weights, op by op and as one function: its weights, history and status. */
-async function bothWays(make: () => KerasSequential, loss: string, data: { x: Tensor; y: Tensor }, metrics: string[] = []) {
+async function bothWays(make: () => KerasSequential, loss: string, data: { x: Tensor; y: Tensor }, metrics: string[] = [], optimizer = () => adadelta({ learningRate: 1.0 }) as Optimizer) {
   const runs = [];
   for (const runEagerly of [true, false]) {
     const model = make();
-    model.compile({ loss, optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy", ...metrics], runEagerly });
+    model.compile({ loss, optimizer: optimizer(), metrics: ["accuracy", ...metrics], runEagerly });
     const history = await model.fit(data.x, data.y, { batchSize: 16, epochs: 2, verbose: 0 });
     const steps = trainingSteps(model, model.optimizer, metrics.map((name) => ({ name }) as Metric), runEagerly);
     runs.push({ weights: model.getWeights().map((w) => Array.from(w.dataSync())), history: history.history, iterations: model.optimizer.iterations, status: steps.status() });
@@ -74,6 +74,13 @@ describe("a training step run as one TensorFlow function", () => {
       expect(maxDiff(eager.weights, compiled.weights)).toBeLessThan(1e-6);
       expect(compiled.history.mae![1]).toBeCloseTo(eager.history.mae![1]!, 6);
     }
+  }, 60_000);
+
+  it("runs tfjs's own optimizers' updates in the function too (Adam): same weights, same count of iterations", async () => {
+    const { eager, compiled } = await bothWays(edited(8), "categoricalCrossentropy", randomData(6), [], () => tf.train.adam(0.01));
+    expect(Object.values(compiled.status).every((s) => s.compiled)).toBe(true);
+    expect(maxDiff(eager.weights, compiled.weights)).toBeLessThan(1e-6);
+    expect(compiled.iterations).toBe(24);
   }, 60_000);
 
   it("also runs the step through tfjs's tape (a layer no stage knows) as a function", async () => {
