@@ -148,21 +148,44 @@ function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], 
   return [result.lossSum, result.correct, ...result.metricSums];
 }
 
-const stepsOfModels = new WeakMap<Network, { key: unknown[]; steps: CompiledStep }>();
+/** The step functions of each model, by purpose, with what they were made for. */
+const stepsOfModels = new WeakMap<Network, Map<string, { key: unknown[]; steps: CompiledStep }>>();
+
+// One function serves any number of examples: only a batch's size and an example's shape shape it.
+const shapeKey = ([x, y, index]: Tensor[]) => `batch ${index!.shape[0]}, x [${x!.shape.slice(1).join(",")}], y [${y!.shape.slice(1).join(",")}]`;
+
+/** The model's `purpose` step, kept while `key` (what it was made for) stays the same, so a later call starts with its function. */
+function keptSteps(model: Network, purpose: string, key: unknown[], eager: boolean, body: (inputs: Tensor[]) => Tensor[]): CompiledStep {
+  let byPurpose = stepsOfModels.get(model);
+  if (byPurpose === undefined) stepsOfModels.set(model, (byPurpose = new Map()));
+  const kept = byPurpose.get(purpose);
+  if (kept !== undefined && kept.key.every((k, i) => k === key[i]) && kept.key.length === key.length) return kept.steps;
+  const steps = new CompiledStep(eager ? null : native(), body, shapeKey);
+  byPurpose.set(purpose, { key, steps });
+  return steps;
+}
 
 /**
  * The model's training step, `optimizerStep`, run as one TensorFlow function
  * once it can be (compiled.ts), unless `eager` (Keras's `run_eagerly`). Kept
  * per model while its plan, optimizer, metrics and trainable weights stay
- * the same, so a later fit starts with the function.
+ * the same. Takes [x, y, index].
  */
 export function trainingSteps(model: Network, optimizer: Optimizer, metrics: Metric[], eager: boolean): CompiledStep {
   const key = [planFor(model), optimizer, eager, metrics.map((m) => m.name).join(), model.trainableWeights.map((w) => w.name).join()];
-  const kept = stepsOfModels.get(model);
-  if (kept !== undefined && kept.key.every((k, i) => k === key[i])) return kept.steps;
-  // One function serves any number of examples: only a batch's size and an example's shape shape it.
-  const shapeKey = ([x, y, index]: Tensor[]) => `batch ${index!.shape[0]}, x [${x!.shape.slice(1).join(",")}], y [${y!.shape.slice(1).join(",")}]`;
-  const steps = new CompiledStep(eager ? null : native(), (inputs) => optimizerStep(model, optimizer, metrics, inputs), shapeKey);
-  stepsOfModels.set(model, { key, steps });
-  return steps;
+  return keptSteps(model, "training", key, eager, (inputs) => optimizerStep(model, optimizer, metrics, inputs));
+}
+
+/**
+ * The model's evaluation of a batch, `evaluationTotals` on the examples
+ * `index` picks from x and y (inference mode), run as one TensorFlow function
+ * once it can be, unless `eager`. Takes [x, y, index]; returns
+ * [loss sum, correct count, ...metric sums].
+ */
+export function evaluationSteps(model: Network, metrics: Metric[], eager: boolean): CompiledStep {
+  const key = [planFor(model), eager, metrics.map((m) => m.name).join()];
+  return keptSteps(model, "evaluation", key, eager, ([x, y, index]) => {
+    const t = evaluationTotals(model, tf.gather(x!, index!), tf.gather(y!, index!), metrics);
+    return [t.lossSum, t.correct, ...t.metricSums];
+  });
 }

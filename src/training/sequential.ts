@@ -79,8 +79,8 @@ export class KerasSequential extends SequentialBase {
   private kerasMetrics: Metric[] = [];
 
   /**
-   * Keras's `run_eagerly`: when true, fit runs each training step op by op
-   * instead of as one TensorFlow function, slower, and useful only to look
+   * Keras's `run_eagerly`: when true, fit and evaluate run each batch op by
+   * op instead of as one TensorFlow function, slower, and useful only to look
    * into a step. Set by compile's `runEagerly`, or directly.
    */
   runEagerly = false;
@@ -154,7 +154,7 @@ export class KerasSequential extends SequentialBase {
   evaluate(x: Tensor, y: Tensor, { batchSize = 128 }: EvaluateArgs = {}): [loss: number, accuracy: number, ...metrics: number[]] {
     if (!isWholeAbove0(batchSize)) throw new UserError(`model.evaluate: batchSize must be a whole number greater than 0; got ${batchSize}.`);
     if (this.loss !== undefined) checkData(this, compiledLoss(this), x, y, "model.evaluate");
-    const { loss, accuracy, metrics } = evaluateNetwork(this, x, y, batchSize, "model.evaluate", this.kerasMetrics);
+    const { loss, accuracy, metrics } = evaluateNetwork(this, x, y, batchSize, "model.evaluate", this.kerasMetrics, this.runEagerly);
     return [loss, accuracy, ...this.kerasMetrics.map((m) => metrics[m.name]!)];
   }
 

@@ -12,7 +12,7 @@ import { tf } from "../core/backend";
 import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import { evaluationTotals, trainingSteps, type LossName, type Metric } from "../engine";
+import { evaluationSteps, trainingSteps, type LossName, type Metric } from "../engine";
 import type { CallbackList, Logs } from "./callbacks";
 import { checkData, compiledLoss } from "./dataChecks";
 
@@ -83,18 +83,20 @@ const byName = (metrics: Metric[], sums: number[], n: number) => Object.fromEntr
 
 /**
  * Mean loss, accuracy and metrics over `x`, in batches of `batchSize`, in inference mode
- * (dropout off). The data's fit to the model is checked by the caller, once: fit before its
- * first epoch (validation included), evaluate before it starts.
+ * (dropout off), each batch one TensorFlow function once it can be (unless `runEagerly`).
+ * The data's fit to the model is checked by the caller, once: fit before its first epoch
+ * (validation included), evaluate before it starts.
  */
-export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize: number, what = "model.evaluate", metrics: Metric[] = []): Evaluation {
+export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize: number, what = "model.evaluate", metrics: Metric[] = [], runEagerly = false): Evaluation {
   const n = checkPair(x, y, what);
   if (n === 0) throw new UserError(`${what}: no examples to evaluate.`);
   const sums = [0, 0, ...metrics.map(() => 0)];
+  const steps = evaluationSteps(model, metrics, runEagerly);
+  // What the step's JavaScript reads may have changed since the last call: its first batch is recorded and compared again.
+  steps.recheck();
   for (const [start, size] of batchRanges(n, batchSize)) {
-    const totals = tf.tidy(() => {
-      const t = evaluationTotals(model, x.slice(start, size), y.slice(start, size), metrics);
-      return [t.lossSum, t.correct, ...t.metricSums];
-    });
+    // The batch picked by its indices, an input of the function (a slice would bake its start in).
+    const totals = tf.tidy(() => steps.run([x, y, tf.range(start, start + size, 1, "int32")]));
     readTotals(totals).forEach((v, i) => (sums[i]! += v));
   }
   return { loss: sums[0]! / n, accuracy: sums[1]! / n, metrics: byName(metrics, sums.slice(2), n) };
@@ -217,7 +219,7 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
       if (interrupted !== null || seen === 0) break;
       const logs: Logs = { loss: lossSum / seen, accuracy: correct / seen, ...byName(metrics, metricSums, seen) };
       if (xVal !== null && yVal !== null) {
-        const validation = evaluateNetwork(model, xVal, yVal, batchSize, "validation", metrics);
+        const validation = evaluateNetwork(model, xVal, yVal, batchSize, "validation", metrics, options.runEagerly);
         logs.val_loss = validation.loss;
         logs.val_accuracy = validation.accuracy;
         for (const [name, value] of Object.entries(validation.metrics)) logs[`val_${name}`] = value;

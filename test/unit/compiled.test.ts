@@ -2,7 +2,7 @@ import type { Optimizer, Tensor } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { adadelta } from "../../src/engine/adadelta";
-import { trainingSteps } from "../../src/engine/step";
+import { evaluationSteps, trainingSteps } from "../../src/engine/step";
 import type { Metric } from "../../src/engine/losses";
 import { buildConvNet } from "../../src/training/models";
 import { kerasLayers, type KerasSequential } from "../../src/training/sequential";
@@ -134,6 +134,22 @@ describe("a training step run as one TensorFlow function", () => {
       if (Custom === Counts) expect(count).toBe(2 * 24);
       else expect(maxDiff(eager.weights, compiled.weights)).toBeLessThan(1e-6);
     }
+  }, 60_000);
+
+  it("evaluates as one function too, to the same loss, accuracy and metrics", async () => {
+    const data = randomData(7);
+    const model = edited(9)();
+    model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy", "mse"] });
+    await model.fit(data.x, data.y, { batchSize: 16, epochs: 1, verbose: 0 });
+    model.runEagerly = true;
+    const eager = model.evaluate(data.x, data.y, { batchSize: 16 });
+    model.runEagerly = false;
+    const compiled = model.evaluate(data.x, data.y, { batchSize: 16 });
+    // to rounding: where the tuner chose an Eigen kernel for a shape, TensorFlow's graph pass puts oneDNN's in the function
+    expect(eager).toHaveLength(3);
+    compiled.forEach((value, i) => expect(value).toBeCloseTo(eager[i]!, 6));
+    const steps = evaluationSteps(model, [{ name: "mse" } as Metric], false);
+    expect(steps.status()["batch 16, x [12,12,1], y [10]"]).toEqual({ compiled: true, refused: null });
   }, 60_000);
 
   it("records again after a new compile, and keeps its function across fits otherwise", async () => {
