@@ -154,12 +154,6 @@ function node(name: string, op: string, inputs: string[], attrs: Record<string, 
   return n;
 }
 
-function typeValue(dtype: number): proto.AttrValue {
-  const value = new proto.AttrValue();
-  value.setType(dtype);
-  return value;
-}
-
 const registered = new Set<string>();
 
 /**
@@ -167,6 +161,7 @@ const registered = new Set<string>();
  * the hash of its graph: the same graph is registered once per process.
  */
 export function registerFunction(backend: NativeBackend, spec: GraphSpec): string {
+  const typeValue = (dtype: number) => attrValue(backend, { name: "dtype", type: backend.binding.TF_ATTR_TYPE, value: dtype });
   const sourceName = (s: Source) => (s.kind === "op" ? `n${s.node}:${s.output}` : s.kind === "argument" ? `a${s.index}:0` : `c${s.index}:0`);
   const typeOf = (s: Source) => (s.kind === "op" ? spec.nodes[s.node]!.outputTypes[s.output]! : s.kind === "argument" ? spec.argumentTypes[s.index]! : spec.constants[s.index]!.dtype);
   const nodes = [

@@ -159,7 +159,7 @@ function keptSteps(model: Network, purpose: string, key: unknown[], eager: boole
   let byPurpose = stepsOfModels.get(model);
   if (byPurpose === undefined) stepsOfModels.set(model, (byPurpose = new Map()));
   const kept = byPurpose.get(purpose);
-  if (kept !== undefined && kept.key.every((k, i) => k === key[i]) && kept.key.length === key.length) return kept.steps;
+  if (kept !== undefined && kept.key.every((k, i) => k === key[i])) return kept.steps;
   const steps = new CompiledStep(eager ? null : native(), body, shapeKey);
   byPurpose.set(purpose, { key, steps });
   return steps;
