@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { adadelta } from "../../src/engine/adadelta";
 import { evaluationSteps, trainingSteps } from "../../src/engine/step";
-import type { Metric } from "../../src/engine/losses";
+import { metricNamed } from "../../src/engine/losses";
 import { buildConvNet } from "../../src/training/models";
 import { kerasLayers, type KerasSequential } from "../../src/training/sequential";
 
@@ -22,7 +22,7 @@ async function bothWays(make: () => KerasSequential, loss: string, data: { x: Te
     const model = make();
     model.compile({ loss, optimizer: optimizer(), metrics: ["accuracy", ...metrics], runEagerly });
     const history = await model.fit(data.x, data.y, { batchSize: 16, epochs: 2, verbose: 0 });
-    const steps = trainingSteps(model, model.optimizer, metrics.map((name) => ({ name }) as Metric), runEagerly);
+    const steps = trainingSteps(model, model.optimizer, metrics.map((name) => metricNamed(name)!), runEagerly);
     runs.push({ weights: model.getWeights().map((w) => Array.from(w.dataSync())), history: history.history, iterations: model.optimizer.iterations, status: steps.status() });
   }
   const [eager, compiled] = runs as [(typeof runs)[0], (typeof runs)[0]];
@@ -148,7 +148,7 @@ describe("a training step run as one TensorFlow function", () => {
     // to rounding: where the tuner chose an Eigen kernel for a shape, TensorFlow's graph pass puts oneDNN's in the function
     expect(eager).toHaveLength(3);
     compiled.forEach((value, i) => expect(value).toBeCloseTo(eager[i]!, 6));
-    const steps = evaluationSteps(model, [{ name: "mse" } as Metric], false);
+    const steps = evaluationSteps(model, [metricNamed("mse")!], false);
     expect(steps.status()["batch 16, x [12,12,1], y [10]"]).toEqual({ compiled: true, refused: null });
   }, 60_000);
 
