@@ -10,7 +10,7 @@
 import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import type { Shape, Tensor, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
-import { dropout } from "./random";
+import { dropout, SeedSequence } from "./random";
 
 export class SeededDropout extends tf.layers.Layer {
   static get className(): string {
@@ -18,13 +18,12 @@ export class SeededDropout extends tf.layers.Layer {
   }
 
   readonly rate: number;
-  private readonly seed: number | undefined;
-  private calls = 0;
+  private readonly seeds: SeedSequence;
 
   constructor(config: { rate: number; seed?: number | null; name: string }) {
     super({ name: config.name });
     this.rate = config.rate;
-    this.seed = config.seed ?? undefined;
+    this.seeds = new SeedSequence(config.seed ?? undefined);
   }
 
   /** The shape of the mask for an input of `shape`: one unit per value. */
@@ -40,8 +39,7 @@ export class SeededDropout extends tf.layers.Layer {
 
   /** The seed of the next training call's mask: (seed, n) for call n, or random without a seed. */
   nextMaskSeed(): [number, number] {
-    const random = () => Math.floor(Math.random() * 2 ** 31);
-    return this.seed === undefined ? [random(), random()] : [this.seed, this.calls++];
+    return this.seeds.next();
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
@@ -49,7 +47,7 @@ export class SeededDropout extends tf.layers.Layer {
   }
 
   override getConfig(): serialization.ConfigDict {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed ?? null };
+    return { ...super.getConfig(), rate: this.rate, seed: this.seeds.seed ?? null };
   }
 }
 

@@ -12,6 +12,10 @@ export { planFor } from "./stages";
 export { lossNamed, metricNamed, METRIC_NAMES, type LossName, type Metric } from "./losses";
 export { adadelta, KerasAdadelta, type AdadeltaOptions } from "./adadelta";
 export { SeededDropout, SeededSpatialDropout2D } from "./dropout";
+export {
+  RandomRotation, RandomTranslation, RandomZoom, RandomFlip, RandomContrast, isRandomImageLayer,
+  type RandomRotationArgs, type RandomTranslationArgs, type RandomZoomArgs, type RandomFlipArgs, type RandomContrastArgs,
+} from "./randomLayers";
 export { kernelChoices } from "./kernels";
 export type { KernelChoice } from "./tuner";
 

@@ -16,6 +16,22 @@ import { stepInput } from "./compiled";
  */
 export type Seed = [number, number] | (() => [number, number]);
 
+/**
+ * The seeds of a layer's random draws, one per training call: call n draws
+ * from (seed, n), so runs repeat exactly and draws still differ from call to
+ * call; without a seed, random ones.
+ */
+export class SeedSequence {
+  private calls = 0;
+
+  constructor(readonly seed: number | undefined) {}
+
+  next(): [number, number] {
+    const random = () => Math.floor(Math.random() * 2 ** 31);
+    return this.seed === undefined ? [random(), random()] : [this.seed, this.calls++];
+  }
+}
+
 const draw = (seed: Seed): [number, number] => (typeof seed === "function" ? seed() : seed);
 
 function withSeed(seed: Seed, f: (seed: Tensor) => Tensor): Tensor {

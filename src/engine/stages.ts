@@ -17,6 +17,7 @@ import { nativeOps, type ConvGeometry, type NativeOps, type Padding, type PoolGe
 import { headFor, lossNamed, type Head } from "./losses";
 import { dropoutMask } from "./random";
 import { SeededDropout } from "./dropout";
+import { isRandomImageLayer } from "./randomLayers";
 
 /** A stage's output, and the tensors its gradient needs. */
 export interface Forward {
@@ -177,6 +178,19 @@ function dropoutStage(layer: SeededDropout): Stage {
   };
 }
 
+/** A random image layer (randomLayers.ts): its draw in training, the images as they are in inference. It has no gradient: planFor keeps it before every layer with weights. */
+function augmentationStage(layer: { augment(x: Tensor): Tensor }): Stage {
+  return {
+    layer: null,
+    forward(x, _, training) {
+      return { y: training ? layer.augment(x) : x, saved: [] };
+    },
+    backward() {
+      return { dx: null, weightGradients: [] };
+    },
+  };
+}
+
 type BatchNormLayer = Layer & {
   momentum: number; epsilon: number; scale: boolean; center: boolean;
   movingMean: { read(): Tensor; write(t: Tensor): void };
@@ -297,6 +311,7 @@ function stageOf(ops: NativeOps, layer: Layer, next: Layer | undefined, activati
   if (className === "Flatten" && channelsLast(c)) return { stage: reshapeStage(ops, null), covers: 1 };
   if (className === "Reshape") return { stage: reshapeStage(ops, c["targetShape"] as number[]), covers: 1 };
   if (layer instanceof SeededDropout) return { stage: dropoutStage(layer), covers: 1 };
+  if (isRandomImageLayer(layer)) return { stage: augmentationStage(layer), covers: 1 };
   if (className === "BatchNormalization") {
     const rank = inputRank(layer);
     const axis = Array.isArray(c["axis"]) ? c["axis"] : [c["axis"]];
@@ -314,6 +329,22 @@ function lastActivation(layer: Layer): { name: string; ownLayer: boolean } | nul
   if (className === "Dense" || className === "Conv2D" || className === "Activation") return { name: String(c["activation"]), ownLayer: className === "Activation" };
   if (className === "Softmax") return { name: "softmax", ownLayer: true };
   return null;
+}
+
+/**
+ * Refuses a random image layer after a layer with weights: the transform has
+ * no gradient here, so the layers before it could not learn.
+ */
+function checkAugmentationFirst(layers: Layer[]): void {
+  const weighted = layers.findIndex((layer) => layer.weights.length > 0);
+  const late = layers.find((layer, i) => weighted >= 0 && i > weighted && isRandomImageLayer(layer));
+  if (late !== undefined) {
+    throw new UserError(
+      `${late.name} (${late.getClassName()}) comes after ${layers[weighted]!.name}, a layer with weights. `
+        + "Augmentation layers change the input images: add them first, before any layer with weights, e.g. "
+        + "model.add(layers.randomRotation({ factor: 0.05, inputShape: [28, 28, 1] })) as the first layer.",
+    );
+  }
 }
 
 /** Refuses a model whose output layer gets images, naming the fix. */
@@ -357,6 +388,7 @@ export function planFor(model: Network): Plan {
   const cached = plans.get(model);
   if (cached && cached.loss === model.loss && cached.layers.length === layers.length && cached.layers.every((l, i) => l === layers[i])) return cached;
   checkOutput(layers);
+  checkAugmentationFirst(layers);
   const ops = nativeOps();
   const outputActivation = lastActivation(layers[layers.length - 1]!);
   // an uncompiled model is evaluated as the seed's (categorical cross-entropy)

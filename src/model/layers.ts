@@ -17,7 +17,10 @@
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import type { Layer, Network } from "../core/network";
-import { SeededDropout, SeededSpatialDropout2D } from "../engine";
+import {
+  RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, SeededDropout, SeededSpatialDropout2D,
+  type RandomContrastArgs, type RandomFlipArgs, type RandomRotationArgs, type RandomTranslationArgs, type RandomZoomArgs,
+} from "../engine";
 import { checkDropoutRate } from "./rules";
 
 
@@ -51,6 +54,21 @@ export interface KerasLayers<M extends Network> {
   dropout(config: { rate: number }): Layer;
   /** Keras's SpatialDropout2D: drops whole feature maps, with masks that follow the seed. */
   spatialDropout2d(config: { rate: number }): Layer;
+  /**
+   * Keras's random image layers: in training each batch's images are changed
+   * afresh (draws that follow the seed), in evaluate and predict they pass
+   * through. Put them first, e.g.
+   * `layers.randomRotation({ factor: 0.05, inputShape: [28, 28, 1] })` turns by up to ±18°.
+   */
+  randomRotation(config: RandomRotationArgs): Layer;
+  /** Shifts by up to a fraction of the height and width: `{ heightFactor: 0.1, widthFactor: 0.1 }`. */
+  randomTranslation(config: RandomTranslationArgs): Layer;
+  /** Zooms in or out by up to a fraction: `{ heightFactor: 0.1 }` (positive zooms out). */
+  randomZoom(config: RandomZoomArgs): Layer;
+  /** Flips with probability 1/2: `{ mode: "horizontal" }` (no use for digits, whose mirror image is no digit). */
+  randomFlip(config?: RandomFlipArgs): Layer;
+  /** Scales contrast about each image's mean: `{ factor: 0.2, valueRange: [0, 1] }` for images scaled to 1. */
+  randomContrast(config: RandomContrastArgs): Layer;
 }
 
 /**
@@ -80,6 +98,9 @@ export function layerFactory<M extends Network>(seed: number | undefined, newMod
     biasInitializer: "zeros" as const,
     ...config,
   });
+
+  // The model's seed for a random layer's draws, unless the cell gave one.
+  const seeded = <C extends { seed?: number | null }>(config: C) => ({ seed: nextSeed(), ...config });
 
   return {
     sequential({ name } = {}) {
@@ -125,5 +146,10 @@ export function layerFactory<M extends Network>(seed: number | undefined, newMod
       checkDropoutRate("SpatialDropout2D rate", rate);
       return new SeededSpatialDropout2D({ rate, seed: nextSeed(), name: kerasName("spatial_dropout2d") });
     },
+    randomRotation: (config) => new RandomRotation({ name: kerasName("random_rotation"), ...seeded(config) }),
+    randomTranslation: (config) => new RandomTranslation({ name: kerasName("random_translation"), ...seeded(config) }),
+    randomZoom: (config) => new RandomZoom({ name: kerasName("random_zoom"), ...seeded(config) }),
+    randomFlip: (config = {}) => new RandomFlip({ name: kerasName("random_flip"), ...seeded(config) }),
+    randomContrast: (config) => new RandomContrast({ name: kerasName("random_contrast"), ...seeded(config) }),
   };
 }
