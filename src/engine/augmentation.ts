@@ -29,10 +29,11 @@ export interface Sampling {
  * One affine map per image, each parameter a [n] tensor or left out (its
  * identity). The map takes an output pixel p to the input point
  * A·(p − c) + c + R·shift, with c the image's centre and
- * A = R(angle)·Shear(shear)·diag(zoomX, zoomY)·diag(flip, 1): the composition
+ * A = R(angle)·Shear(shear)·diag(zoomX, zoomY)·diag(flipX, flipY): the composition
  * of Keras's ImageDataGenerator, and of each random layer alone.
  * Angles in radians; zoom above 1 shows more of the image (zooms out);
- * shift in pixels, of the input point; flip −1 mirrors left and right.
+ * shift in pixels, of the input point; flipX −1 mirrors left and right,
+ * flipY −1 top and bottom.
  */
 export interface Affine {
   angle?: Tensor;
@@ -41,7 +42,8 @@ export interface Affine {
   zoomY?: Tensor;
   shiftX?: Tensor;
   shiftY?: Tensor;
-  flip?: Tensor;
+  flipX?: Tensor;
+  flipY?: Tensor;
 }
 
 /** The [n, 8] rows ImageProjectiveTransformV3 takes (a0 a1 a2 b0 b1 b2 0 0, x across, y down) for images of `height`×`width`. */
@@ -52,8 +54,8 @@ export function affineRows(n: number, height: number, width: number, p: Affine):
     const angle = p.angle ?? zero;
     const turned = p.shear === undefined ? angle : tf.add(angle, p.shear);
     const [cos, sin] = [tf.cos(angle), tf.sin(angle)];
-    const zoomX = p.flip === undefined ? (p.zoomX ?? one) : tf.mul(p.zoomX ?? one, p.flip);
-    const zoomY = p.zoomY ?? one;
+    const zoomX = p.flipX === undefined ? (p.zoomX ?? one) : tf.mul(p.zoomX ?? one, p.flipX);
+    const zoomY = p.flipY === undefined ? (p.zoomY ?? one) : tf.mul(p.zoomY ?? one, p.flipY);
     const a0 = tf.mul(zoomX, cos);
     const a1 = tf.neg(tf.mul(zoomY, tf.sin(turned)));
     const b0 = tf.mul(zoomX, sin);
@@ -113,5 +115,34 @@ export function uniformDraws(n: number, ranges: Array<[low: number, high: number
       const [low, high] = ranges[i]!;
       return tf.add(tf.mul(row, high - low), low);
     });
+  });
+}
+
+/** The ranges of ImageDataGenerator's draws, per image: degrees, pixels, zoom factors; flips with probability 1/2. */
+export interface AffineRanges {
+  degrees: [number, number];
+  shearDegrees: [number, number];
+  shiftX: [number, number];
+  shiftY: [number, number];
+  zoomX: [number, number];
+  zoomY: [number, number];
+  flipX: boolean;
+  flipY: boolean;
+}
+
+/** Each image of `x` under its own random affine map (Keras's ImageDataGenerator), all draws from one `seed`. */
+export function randomAffine(x: Tensor, r: AffineRanges, seed: Seed, sampling: Sampling): Tensor {
+  return tf.tidy(() => {
+    const [n, height, width] = [x.shape[0]!, x.shape[1]!, x.shape[2]!];
+    const [degrees, shear, shiftX, shiftY, zoomX, zoomY, coinX, coinY] = uniformDraws(n, [
+      r.degrees, r.shearDegrees, r.shiftX, r.shiftY, r.zoomX, r.zoomY, [0, 1], [0, 1],
+    ], seed) as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+    const sign = (coin: Tensor) => tf.sub(1, tf.mul(tf.cast(tf.less(coin, 0.5), "float32"), 2));
+    const radians = (t: Tensor) => tf.mul(t, Math.PI / 180);
+    const rows = affineRows(n, height, width, {
+      angle: radians(degrees), shear: radians(shear), shiftX, shiftY, zoomX, zoomY,
+      flipX: r.flipX ? sign(coinX) : undefined, flipY: r.flipY ? sign(coinY) : undefined,
+    });
+    return transformImages(x, rows, sampling);
   });
 }

@@ -5,7 +5,7 @@
  * imports). The rest of src/ uses only what this file exports;
  * test/unit/architecture.test.ts holds it to that.
  */
-export { trainingStep, trainingSteps, evaluationSteps, evaluationTotals, applyConstraints, type StepResult, type BatchTotals } from "./step";
+export { trainingStep, trainingSteps, evaluationSteps, evaluationTotals, applyConstraints, type StepResult, type BatchTotals, type BatchAugmentation } from "./step";
 export type { CompiledStep } from "./compiled";
 export { predictions } from "./forward";
 export { planFor } from "./stages";
@@ -16,6 +16,8 @@ export {
   RandomRotation, RandomTranslation, RandomZoom, RandomFlip, RandomContrast, isRandomImageLayer,
   type RandomRotationArgs, type RandomTranslationArgs, type RandomZoomArgs, type RandomFlipArgs, type RandomContrastArgs,
 } from "./randomLayers";
+export { randomAffine, FILL_MODES, type AffineRanges, type FillMode } from "./augmentation";
+export { SeedSequence } from "./random";
 export { kernelChoices } from "./kernels";
 export type { KernelChoice } from "./tuner";
 

@@ -131,13 +131,18 @@ export function applyConstraints(model: Network): void {
 /** The optimizer's count of its steps, advanced by `applyGradients` (saved with its weights). */
 type Counting = Optimizer & { incrementIterations(): void };
 
+/** What a training step does to its batch of x before the model sees it (an ImageDataGenerator's transforms). */
+export type BatchAugmentation = (x: Tensor) => Tensor;
+
 /**
- * One training step on the examples `index` picks from x and y: the step's
- * numbers, its gradients applied by the optimizer, the weights' constraints
- * after. Returns [loss sum, correct count, ...metric sums].
+ * One training step on the examples `index` picks from x and y (augmented
+ * first, if asked): the step's numbers, its gradients applied by the
+ * optimizer, the weights' constraints after. Returns [loss sum, correct
+ * count, ...metric sums].
  */
-function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], [x, y, index]: Tensor[]): Tensor[] {
-  const result = trainingStep(model, tf.gather(x!, index!), tf.gather(y!, index!), metrics);
+function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], augment: BatchAugmentation | null, [x, y, index]: Tensor[]): Tensor[] {
+  const batch = tf.gather(x!, index!);
+  const result = trainingStep(model, augment === null ? batch : augment(batch), tf.gather(y!, index!), metrics);
   const before = optimizer.iterations;
   optimizer.applyGradients(result.gradients);
   const counted = optimizer.iterations - before;
@@ -169,11 +174,11 @@ function keptSteps(model: Network, purpose: string, key: unknown[], eager: boole
  * The model's training step, `optimizerStep`, run as one TensorFlow function
  * once it can be (compiled.ts), unless `eager` (Keras's `run_eagerly`). Kept
  * per model while its plan, optimizer, metrics and trainable weights stay
- * the same. Takes [x, y, index].
+ * the same. Takes [x, y, index]; `augment` changes each batch of x first.
  */
-export function trainingSteps(model: Network, optimizer: Optimizer, metrics: Metric[], eager: boolean): CompiledStep {
-  const key = [planFor(model), optimizer, eager, metrics.map((m) => m.name).join(), model.trainableWeights.map((w) => w.name).join()];
-  return keptSteps(model, "training", key, eager, (inputs) => optimizerStep(model, optimizer, metrics, inputs));
+export function trainingSteps(model: Network, optimizer: Optimizer, metrics: Metric[], eager: boolean, augment: BatchAugmentation | null = null): CompiledStep {
+  const key = [planFor(model), optimizer, eager, metrics.map((m) => m.name).join(), model.trainableWeights.map((w) => w.name).join(), augment];
+  return keptSteps(model, "training", key, eager, (inputs) => optimizerStep(model, optimizer, metrics, augment, inputs));
 }
 
 /**

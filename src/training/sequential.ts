@@ -22,6 +22,7 @@ import { CallbackList, type Callback } from "./callbacks";
 import { checkData, compiledLoss, lossForCompile } from "./dataChecks";
 import { writeFolderAtomic } from "./persistence";
 import { KerasProgress } from "./progress";
+import { ImageFlow } from "./generator";
 import { evaluateNetwork, fitNetwork, TrainingInterrupted, type History } from "./training";
 
 export interface FitArgs {
@@ -65,6 +66,15 @@ function checkFitArgs(args: FitArgs): void {
     problems.push("validationData must be [x, y], two tensors, e.g. validationData: [data.xTest, data.yTest].");
   }
   if (problems.length > 0) throw new UserError(`model.fit: ${problems.join(" ")}`);
+}
+
+/** What a flow decides itself, or Keras refuses with one, named with the fix. */
+function checkFlowArgs(args: FitArgs): void {
+  if (args.batchSize !== undefined) throw new UserError("model.fit: with datagen.flow(…), give the batch size to flow, e.g. datagen.flow(x, y, { batchSize: 128 }), not to fit.");
+  if (args.shuffle !== undefined) throw new UserError("model.fit: with datagen.flow(…), give shuffle to flow, e.g. datagen.flow(x, y, { shuffle: false }), not to fit.");
+  if (args.validationSplit) {
+    throw new UserError("model.fit: validationSplit cannot split a datagen.flow(…), as in Keras; hold the validation images out yourself and give them as validationData: [xVal, yVal].");
+  }
 }
 
 export class KerasSequential extends SequentialBase {
@@ -112,10 +122,22 @@ export class KerasSequential extends SequentialBase {
    * returns its History. Interrupting the kernel (or Ctrl-C) stops at the next
    * batch boundary; fit then throws, the model keeps its weights and
    * `model.history` the finished epochs. Shuffling follows the model's seed.
+   * Keras's `fit(datagen.flow(x, y, batch_size=…))` is `fit(datagen.flow(x, y, { batchSize }), args)`:
+   * each batch is transformed afresh, and the flow's batch size, shuffling and seed are used.
    */
-  async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+  async fit(x: Tensor, y: Tensor, args?: FitArgs): Promise<History>;
+  async fit(flow: ImageFlow, args?: FitArgs): Promise<History>;
+  async fit(xOrFlow: Tensor | ImageFlow, yOrArgs?: Tensor | FitArgs, maybeArgs: FitArgs = {}): Promise<History> {
+    const flow = xOrFlow instanceof ImageFlow ? xOrFlow : null;
+    if (flow !== null && yOrArgs instanceof tf.Tensor) {
+      throw new UserError("model.fit: a datagen.flow(x, y) already holds the labels; give fit the flow and its options, e.g. model.fit(datagen.flow(x, y, { batchSize: 128 }), { epochs: 6 }).");
+    }
+    const args = flow === null ? maybeArgs : ((yOrArgs ?? {}) as FitArgs);
     checkFitArgs(args);
-    const { batchSize = 32, epochs = 1, verbose = 1, validationSplit = 0, validationData, shuffle = true } = args;
+    if (flow !== null) checkFlowArgs(args);
+    const [x, y] = flow === null ? [xOrFlow as Tensor, yOrArgs as Tensor] : [flow.x, flow.y];
+    const { epochs = 1, verbose = 1, validationSplit = 0, validationData } = args;
+    const { batchSize = 32, shuffle = true } = flow ?? args;
     const given = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
     const progress = verbose === 0 ? null : new KerasProgress(undefined, verbose);
     const callbacks = new CallbackList(progress === null ? given : [progress, ...given], this);
@@ -133,8 +155,8 @@ export class KerasSequential extends SequentialBase {
     process.on("SIGINT", onInterrupt);
     try {
       return await fitNetwork(this, x, y, {
-        epochs, batchSize, validationSplit, validationData, shuffle, seed: this.seed, signal: controller.signal, metrics: this.kerasMetrics, runEagerly: this.runEagerly,
-        onHistory: (history) => (this.history = history),
+        epochs, batchSize, validationSplit, validationData, shuffle, seed: flow?.seed ?? this.seed, signal: controller.signal, metrics: this.kerasMetrics, runEagerly: this.runEagerly,
+        augment: flow?.augment, onHistory: (history) => (this.history = history),
       }, callbacks);
     } catch (error) {
       // In a kernel the interrupt ends the cell at once (tslab's own "Interrupted

@@ -12,7 +12,7 @@ import { tf } from "../core/backend";
 import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import { evaluationSteps, trainingSteps, type LossName, type Metric } from "../engine";
+import { evaluationSteps, trainingSteps, type BatchAugmentation, type LossName, type Metric } from "../engine";
 import type { CallbackList, Logs } from "./callbacks";
 import { checkData, compiledLoss } from "./dataChecks";
 
@@ -129,6 +129,8 @@ export interface FitLoopOptions {
   metrics?: Metric[];
   /** Keras's `run_eagerly`: every step op by op, never as one TensorFlow function (slower; for debugging). */
   runEagerly?: boolean;
+  /** Changes each training batch of x before the model sees it (an ImageDataGenerator's flow); validation is left as it is. */
+  augment?: BatchAugmentation;
 }
 
 /** Thrown when training was interrupted: the model keeps its weights, `model.history` the finished epochs. */
@@ -183,7 +185,7 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
   }
   options.onHistory?.(history);
   const random = seedrandom(String(options.seed ?? Math.random()));
-  const steps = trainingSteps(model, optimizer, metrics, options.runEagerly ?? false);
+  const steps = trainingSteps(model, optimizer, metrics, options.runEagerly ?? false, options.augment ?? null);
   model.stopTraining = false;
 
   let interrupted: TrainingInterrupted | null = null;
