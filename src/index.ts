@@ -16,7 +16,7 @@ export { earlyStopping, modelCheckpoint, tensorBoard, type Callback, type Logs, 
 export { historyTable, comparisonTable, classTable, type ModelResult } from "./report/tables";
 export { plotHistory, confusionFigure, type Figure, type HistoryPlot } from "./report/charts";
 export { describeGeneralisation, generalisation } from "./report/analysis";
-export { sampleGrid, testReport, mistakeGallery } from "./report/gallery";
+export { sampleGrid, augmentedGrid, testReport, mistakeGallery } from "./report/gallery";
 export { filterGrid, featureMaps, filterPatterns, classActivation } from "./report/convnet";
 export { writeMetrics } from "./report/outputs";
 export { show } from "./notebook/display";

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { tf } from "../src/core/backend";
+import type { RandomRotation, RandomZoom } from "../src/engine/randomLayers";
 import { loadMnist } from "../src/data/mnist";
-import { mistakeGallery, sampleGrid, type TestReport } from "../src/report/gallery";
+import { augmentedGrid, mistakeGallery, sampleGrid, type TestReport } from "../src/report/gallery";
 import { tileGrid } from "../src/report/images";
+import { imageDataGenerator } from "../src/training/generator";
+import { kerasLayers } from "../src/training/sequential";
 
 describe("the notebook's pictures of the data", () => {
   it("know how bright a full pixel is, before and after rescaling", async () => {
@@ -39,5 +42,37 @@ describe("the notebook's pictures of the data", () => {
     })), { rows: 28, cols: 28, columns: 2, maxValue: 1 }, "the 2 most confident mistakes");
     expect(gallery.title).toBe("the 2 most confident mistakes");
     expect(Buffer.from(gallery.png).equals(Buffer.from(expected.png))).toBe(true);
+  });
+
+  it("show one training image as it is, then as the model's augmentation layers or a flow change it, each draw its own", async () => {
+    const data = await loadMnist({ limit: 20 });
+    data.reshape([28, 28, 1]);
+    data.rescale(255);
+    const model = (seed: number) => {
+      const layers = kerasLayers(seed);
+      const m = layers.sequential({ name: `augmented_${seed}` });
+      m.add(layers.randomRotation({ factor: 0.1, inputShape: [28, 28, 1] }));
+      m.add(layers.randomZoom({ heightFactor: 0.2 }));
+      m.add(layers.flatten());
+      m.add(layers.dense({ units: 10, activation: "softmax" }));
+      return m;
+    };
+    const grid = augmentedGrid(model(5), data, 3, 4, 5);
+    // the same draws by hand, from a model built alike
+    const [rotation, zoom] = model(5).layers as [RandomRotation, RandomZoom];
+    const image = data.xTrain.slice(3, 1);
+    const changed = zoom.augment(rotation.augment(tf.tile(image, [4, 1, 1, 1])));
+    const tiles = [image, ...tf.split(changed, 4)].map((t, i) => ({ pixels: t.dataSync(), caption: [i === 0 ? "AS IS" : `DRAW ${i}`] }));
+    expect(grid.title).toBe("training image 3 as it is, then 4 times augmented");
+    expect(Buffer.from(grid.png).equals(Buffer.from(tileGrid(tiles, { rows: 28, cols: 28, columns: 5, maxValue: 1 }, grid.title).png))).toBe(true);
+    const values = tiles.map((t) => Array.from(t.pixels).join());
+    expect(new Set(values).size).toBe(5);
+
+    const flow = imageDataGenerator({ rotationRange: 20 }).flow(data.xTrain, data.yTrain, { seed: 1 });
+    expect(augmentedGrid(flow, data, 0, 3).title).toBe("training image 0 as it is, then 3 times augmented");
+    const layers = kerasLayers(1);
+    const plain = layers.sequential({ name: "plain" });
+    plain.add(layers.flatten({ inputShape: [28, 28, 1] }));
+    expect(() => augmentedGrid(plain, data)).toThrow(/augmentedGrid: plain does not start with augmentation layers; add them first/);
   });
 });

@@ -1,9 +1,14 @@
 /**
  * The notebook's pictures of the data: a grid of training examples with
- * their labels, and a model's most confident mistakes on the test set.
+ * their labels, one training image as augmentation changes it, and a
+ * model's most confident mistakes on the test set.
  */
+import type { Tensor } from "@tensorflow/tfjs-node";
 import type { Network } from "../core/network";
 import { tf } from "../core/backend";
+import { UserError } from "../core/errors";
+import { isRandomImageLayer } from "../engine";
+import { ImageFlow } from "../training/generator";
 import { confidentMistakes, confusionMatrix, argMaxRows, predictProbabilities } from "./analysis";
 import type { MnistData } from "../data/mnist";
 import { tileGrid, type PngImage } from "./images";
@@ -23,6 +28,32 @@ export function sampleGrid(data: MnistData, count = 24, columns = 8): PngImage {
   const maxValue = data.pixelMax;
   const tiles = Array.from({ length: n }, (_, i) => ({ pixels: pixelsOf(pixels, i, size), caption: [data.classNames[labels[i]!]!] }));
   return tileGrid(tiles, { rows: data.rows, cols: data.cols, columns, maxValue }, `the first ${n} training images`);
+}
+
+/**
+ * Training image `index` as it is, then `count` times as training sees it:
+ * through the model's augmentation layers (the random layers it starts with),
+ * or a datagen.flow(…)'s transforms. Each copy has draws of its own.
+ */
+export function augmentedGrid(source: Network | ImageFlow, data: MnistData, index = 0, count = 15, columns = 8): PngImage {
+  const augment = augmentationOf(source);
+  const size = data.rows * data.cols;
+  const pixels = tf.tidy(() => {
+    const image = data.xTrain.slice(index, 1);
+    return tf.concat([image, augment(tf.tile(image, [count, 1, 1, 1]))]).dataSync() as Float32Array;
+  });
+  const tiles = Array.from({ length: count + 1 }, (_, i) => ({ pixels: pixelsOf(pixels, i, size), caption: [i === 0 ? "AS IS" : `DRAW ${i}`] }));
+  return tileGrid(tiles, { rows: data.rows, cols: data.cols, columns, maxValue: data.pixelMax }, `training image ${index} as it is, then ${count} times augmented`);
+}
+
+function augmentationOf(source: Network | ImageFlow): (x: Tensor) => Tensor {
+  if (source instanceof ImageFlow) return source.augment;
+  const first = source.layers.findIndex((layer) => !isRandomImageLayer(layer));
+  const leading = source.layers.slice(0, first < 0 ? source.layers.length : first);
+  if (leading.length === 0) {
+    throw new UserError(`augmentedGrid: ${source.name} does not start with augmentation layers; add them first, e.g. model.add(layers.randomRotation({ factor: 0.05, inputShape: [28, 28, 1] })), or pass a datagen.flow(…).`);
+  }
+  return (x) => leading.reduce((h, layer) => layer.apply(h, { training: true }) as Tensor, x);
 }
 
 export interface TestReport {
