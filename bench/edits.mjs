@@ -1,18 +1,21 @@
 // The students' edits of bench/edits.json as layer lists, shared by the bench's TypeScript side
-// (keras_side.py reads the same file): `set` merges arguments into a base layer, `replace` swaps
-// it, `after` inserts layers after it; `loss` changes the loss.
+// (keras_side.py reads the same file): `base` names the seed's model edited (model 1 unless given),
+// `set` merges arguments into a base layer, `replace` swaps it, `after` inserts layers after it,
+// `before` puts layers in front of the first; `loss` changes the loss; `goal` is the edit's TS/Keras goal.
 import fs from "node:fs";
 
 const file = new URL("./edits.json", import.meta.url);
 
 export function editList() {
-  const { base, edits } = JSON.parse(fs.readFileSync(file, "utf8"));
+  const { bases, edits } = JSON.parse(fs.readFileSync(file, "utf8"));
   return edits.map((edit) => {
-    const layers = base.flatMap(([kind, config], i) => [
+    const base = bases[edit.base ?? "model 1"];
+    if (base === undefined) throw new Error(`bench/edits.json: edit "${edit.name}" names base "${edit.base}"; the bases are ${Object.keys(bases).join(", ")}.`);
+    const layers = [...(edit.before ?? []), ...base.flatMap(([kind, config], i) => [
       edit.replace?.[i] ?? [kind, { ...config, ...edit.set?.[i] }],
       ...(edit.after?.[i] ?? []),
-    ]);
-    return { name: edit.name, layers, loss: edit.loss ?? "categoricalCrossentropy" };
+    ])];
+    return { name: edit.name, layers, loss: edit.loss ?? "categoricalCrossentropy", goal: edit.goal ?? 1 };
   });
 }
 

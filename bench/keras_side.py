@@ -3,9 +3,10 @@
 Same data (the first N MNIST training images, from the project's IDX files),
 same layers, Adadelta(learning_rate=1.0), batch 128. Prints one JSON line:
 milliseconds per step over the timed run, and the process's peak RSS. With
---e2e, the seed's whole training instead: both models, 6 epochs, validation
-split 0.2, all 60,000 images, seeded with --seed, the seconds their two fits
-took and each model's test loss and accuracy. With --edits FILE, each edit of
+--e2e, the seed's whole training instead: both models (or those --models lists;
+3 is model 2 with augmentation in front), 6 epochs, validation split 0.2, all
+60,000 images, seeded with --seed, the seconds their fits took and each model's
+test loss and accuracy. With --edits FILE, each edit of
 that list (bench/edits.mjs writes it: kerasLayers' names and tfjs's arguments,
 mapped here to Keras's), its ms/step and the timed fit's loss and accuracy.
 """
@@ -28,10 +29,12 @@ def read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
 
 
-def build(dropout, seed):
+def build(dropout, seed, augment=False):
     keras.utils.set_random_seed(seed)
-    layers = [
-        keras.Input(shape=(28, 28, 1)),
+    layers = [keras.Input(shape=(28, 28, 1))]
+    if augment:  # the notebook's model 3
+        layers += [keras.layers.RandomRotation(0.05), keras.layers.RandomTranslation(0.1, 0.1), keras.layers.RandomZoom(0.1)]
+    layers += [
         keras.layers.Conv2D(32, (3, 3), activation="relu"),
         keras.layers.Conv2D(64, (3, 3), activation="relu"),
         keras.layers.MaxPool2D((2, 2)),
@@ -53,8 +56,11 @@ KERAS_LAYERS = {
     "batchNormalization": "BatchNormalization", "dropout": "Dropout", "spatialDropout2d": "SpatialDropout2D",
     "flatten": "Flatten", "globalAveragePooling2d": "GlobalAveragePooling2D", "globalMaxPooling2d": "GlobalMaxPooling2D",
     "activation": "Activation", "reshape": "Reshape",
+    "randomRotation": "RandomRotation", "randomTranslation": "RandomTranslation", "randomZoom": "RandomZoom",
+    "randomFlip": "RandomFlip", "randomContrast": "RandomContrast",
 }
-KERAS_ARGUMENTS = {"kernelSize": "kernel_size", "poolSize": "pool_size", "dilationRate": "dilation_rate", "useBias": "use_bias", "targetShape": "target_shape"}
+KERAS_ARGUMENTS = {"kernelSize": "kernel_size", "poolSize": "pool_size", "dilationRate": "dilation_rate", "useBias": "use_bias", "targetShape": "target_shape",
+                   "heightFactor": "height_factor", "widthFactor": "width_factor", "fillMode": "fill_mode", "fillValue": "fill_value", "valueRange": "value_range"}
 KERAS_LOSSES = {"categoricalCrossentropy": "categorical_crossentropy", "sparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
                 "meanSquaredError": "mean_squared_error", "binaryCrossentropy": "binary_crossentropy"}
 
@@ -95,6 +101,7 @@ def main():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data", required=True, help="folder with the MNIST IDX files")
     parser.add_argument("--edits", help="a JSON list of edits to train (bench/edits.mjs)")
+    parser.add_argument("--models", default="1,2", help="with --e2e, the models to train: 1, 2, 3 (2 with augmentation)")
     args = parser.parse_args()
 
     n = None if args.e2e else args.steps * args.batch_size
@@ -104,8 +111,8 @@ def main():
         x_test = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte")).reshape(-1, 28, 28, 1).astype("float32") / 255
         y_test = keras.utils.to_categorical(read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte")), 10)
         fits, test = [], []
-        for dropout in (False, True):
-            model = build(dropout=dropout, seed=args.seed)
+        for number in args.models.split(","):
+            model = build(dropout=number in ("2", "3"), seed=args.seed, augment=number == "3")
             started = time.perf_counter()
             model.fit(x, y, batch_size=args.batch_size, epochs=6, verbose=0, validation_split=0.2)
             fits.append(time.perf_counter() - started)

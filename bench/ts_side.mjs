@@ -1,8 +1,8 @@
 // One side of `npm run bench`: the project's own training path (model.fit, as the
 // notebook calls it, with its progress bar). Step mode: model 1 or 2 on the first N MNIST images,
-// milliseconds per step over the timed run. --e2e: the notebook's two fits (both
-// models, 6 epochs, validation split 0.2, all 60,000 images, seeded with --seed),
-// their seconds and each model's test loss and accuracy. Prints one JSON line,
+// milliseconds per step over the timed run. --e2e: the notebook's fits (models 1 and 2,
+// or those --models lists, e.g. 3; 6 epochs, validation split 0.2, all 60,000 images,
+// seeded with --seed), their seconds and each model's test loss and accuracy. Prints one JSON line,
 // with the process's peak RSS and the kernel chosen for each op.
 import fs from "node:fs";
 import { parseArgs } from "node:util";
@@ -13,7 +13,7 @@ const { values } = parseArgs({
   options: {
     model: { type: "string" }, steps: { type: "string" }, warmup: { type: "string" },
     "batch-size": { type: "string", default: "128" }, e2e: { type: "boolean", default: false }, seed: { type: "string", default: "42" },
-    edits: { type: "string" },
+    edits: { type: "string" }, models: { type: "string", default: "1,2" },
   },
 });
 const batchSize = Number(values["batch-size"]);
@@ -27,7 +27,7 @@ if (values.e2e) {
   const seed = Number(values.seed);
   const fits = [];
   const test = [];
-  for (const model of [1, 2]) {
+  for (const model of values.models.split(",")) {
     const prepared = await prepare(model, null, seed);
     const started = performance.now();
     await prepared.model.fit(prepared.data.xTrain, prepared.data.yTrain, { batchSize, epochs: 6, validationSplit: 0.2 });

@@ -1,6 +1,6 @@
 /**
- * The assignment's two convolutional networks in one call, built from
- * kerasLayers (the same layers, names, seeds and summary as the notebook's
+ * The assignment's convolutional networks in one call (and the notebook's
+ * model 3, model 2 with augmentation in front), built from kerasLayers (the same layers, names, seeds and summary as the notebook's
  * model cells). For scripts and tests; the notebook writes the layers out.
  */
 import { checkDropoutRate } from "../model/rules";
@@ -18,12 +18,15 @@ export interface ConvNetOptions {
   numClasses?: number;
   /** The model's name (Keras's "sequential" by default); building the same name again frees the previous model. */
   name?: string;
+  /** Model 3's augmentation in front: rotation by up to ±18°, shifts and zoom by up to 10 % (the notebook's layers). */
+  augment?: boolean;
 }
 
 /**
  * Conv2D(32, 3×3, relu) → Conv2D(64, 3×3, relu) → MaxPool(2×2) → [Dropout]
  * → Flatten → Dense(128, relu) → [Dropout] → Dense(10, softmax): 1,199,882
- * parameters for 28×28×1 inputs. Layer names follow Keras's. The caller owns
+ * parameters for 28×28×1 inputs; with `augment`, RandomRotation(0.05),
+ * RandomTranslation(0.1, 0.1) and RandomZoom(0.1) first. Layer names follow Keras's. The caller owns
  * the model: `model.dispose()` frees it.
  */
 export function buildConvNet(options: ConvNetOptions = {}): KerasSequential {
@@ -32,7 +35,12 @@ export function buildConvNet(options: ConvNetOptions = {}): KerasSequential {
   checkDropoutRate("dropoutDense", dropoutDense);
   const layers = kerasLayers(seed);
   const model = layers.sequential({ name: options.name });
-  model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape }));
+  if (options.augment) {
+    model.add(layers.randomRotation({ factor: 0.05, inputShape }));
+    model.add(layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.1 }));
+    model.add(layers.randomZoom({ heightFactor: 0.1 }));
+  }
+  model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", ...(options.augment ? {} : { inputShape }) }));
   model.add(layers.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }));
   model.add(layers.maxPooling2d({ poolSize: [2, 2] }));
   if (dropoutConv > 0) model.add(layers.dropout({ rate: dropoutConv }));

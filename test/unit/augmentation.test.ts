@@ -91,7 +91,7 @@ describe("random image layers against Keras 3.15", () => {
 });
 
 describe("random image layers' draws", () => {
-  const spanOf = (t: Tensor) => {
+  const spanOf = (t: Tensor): [number, number] => {
     const v = Array.from(t.dataSync());
     return [Math.min(...v), Math.max(...v)];
   };
