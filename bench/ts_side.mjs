@@ -35,7 +35,7 @@ if (values.e2e) {
     const [loss, accuracy] = prepared.model.evaluate(prepared.data.xTest, prepared.data.yTest);
     test.push({ loss, accuracy });
   }
-  result = { seconds: fits[0] + fits[1], fits, test, peakRssMb: peakRssMb() };
+  result = { seconds: fits.reduce((a, b) => a + b, 0), fits, test, peakRssMb: peakRssMb() };
 } else if (values.edits) {
   const steps = Number(values.steps);
   const warm = Number(values.warmup) * batchSize;
