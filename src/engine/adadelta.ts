@@ -17,6 +17,7 @@
 import type { NamedTensorMap, Tensor, Variable, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
+import { variableNamed } from "./internals";
 import { ResourceVariable } from "./variables";
 
 export interface AdadeltaOptions {
@@ -94,7 +95,7 @@ export class KerasAdadelta extends tf.Optimizer {
     const scalars = this.constants();
     for (const [name, gradient] of pairs) {
       if (gradient == null) continue;
-      const variable = tf.engine().registeredVariables[name];
+      const variable = variableNamed(name);
       if (variable === undefined) throw new Error(`Adadelta: no variable named ${name} is registered.`);
       const slots = this.slotsFor(name, variable);
       tf.tidy(() => {
@@ -154,7 +155,7 @@ export class KerasAdadelta extends tf.Optimizer {
       const delta = values[half + i];
       if (delta === undefined) throw new Error("Adadelta.setWeights: unpaired accumulator weights.");
       const variableName = name.replace(/\/accumulated_grad$/, "");
-      const variable = tf.engine().registeredVariables[variableName];
+      const variable = variableNamed(variableName);
       if (variable === undefined) throw new Error(`Adadelta.setWeights: no variable named ${variableName} is registered.`);
       this.slots.set(variableName, makeSlots(variable, tensor, delta.tensor));
     });

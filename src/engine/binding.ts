@@ -26,11 +26,6 @@ export interface NativeBackend {
     /** Every op TensorFlow has registered, as a serialized OpList (patches/' change too). */
     getAllOpList?(): Uint8Array;
   };
-  /** What TensorFlow holds for each tensor: its handle's id, or its values not yet uploaded, and its TensorFlow dtype. */
-  tensorMap: {
-    get(dataId: object): { id: number; values: ArrayLike<number> | null; dtype: number; shape: number[] } | undefined;
-    has(dataId: object): boolean;
-  };
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: Tensor[]): Tensor;
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], count: number): Tensor[];
   readSync(dataId: object): unknown;

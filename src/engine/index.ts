@@ -5,7 +5,7 @@
  * imports). The rest of src/ uses only what this file exports;
  * test/unit/architecture.test.ts holds it to that.
  */
-export { trainingStep, trainingSteps, evaluationSteps, evaluationTotals, applyConstraints, type StepResult, type BatchTotals, type BatchAugmentation } from "./step";
+export { trainingStep, trainFunction, testFunction, evaluationTotals, applyConstraints, type StepResult, type BatchTotals, type Batch, type BatchAugmentation } from "./step";
 export type { CompiledStep } from "./compiled";
 export { predictions } from "./forward";
 export { planFor } from "./stages";

@@ -131,6 +131,9 @@ export function applyConstraints(model: Network): void {
 /** The optimizer's count of its steps, advanced by `applyGradients` (saved with its weights). */
 type Counting = Optimizer & { incrementIterations(): void };
 
+/** A batch as the step functions take it: all of x and y, and the indices of the batch's examples in them. */
+export type Batch = [x: Tensor, y: Tensor, index: Tensor];
+
 /** What a training step does to its batch of x before the model sees it (an ImageDataGenerator's transforms). */
 export type BatchAugmentation = (x: Tensor) => Tensor;
 
@@ -140,9 +143,9 @@ export type BatchAugmentation = (x: Tensor) => Tensor;
  * optimizer, the weights' constraints after. Returns [loss sum, correct
  * count, ...metric sums].
  */
-function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], augment: BatchAugmentation | null, [x, y, index]: Tensor[]): Tensor[] {
-  const batch = tf.gather(x!, index!);
-  const result = trainingStep(model, augment === null ? batch : augment(batch), tf.gather(y!, index!), metrics);
+function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], augment: BatchAugmentation | null, [x, y, index]: Batch): Tensor[] {
+  const batch = tf.gather(x, index);
+  const result = trainingStep(model, augment === null ? batch : augment(batch), tf.gather(y, index), metrics);
   const before = optimizer.iterations;
   optimizer.applyGradients(result.gradients);
   const counted = optimizer.iterations - before;
@@ -154,13 +157,13 @@ function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], 
 }
 
 /** The step functions of each model, by purpose, with what they were made for. */
-const stepsOfModels = new WeakMap<Network, Map<string, { key: unknown[]; steps: CompiledStep }>>();
+const stepsOfModels = new WeakMap<Network, Map<string, { key: unknown[]; steps: CompiledStep<Batch> }>>();
 
 // One function serves any number of examples: only a batch's size and an example's shape shape it.
-const shapeKey = ([x, y, index]: Tensor[]) => `batch ${index!.shape[0]}, x [${x!.shape.slice(1).join(",")}], y [${y!.shape.slice(1).join(",")}]`;
+const shapeKey = ([x, y, index]: Batch) => `batch ${index.shape[0]}, x [${x.shape.slice(1).join(",")}], y [${y.shape.slice(1).join(",")}]`;
 
 /** The model's `purpose` step, kept while `key` (what it was made for) stays the same, so a later call starts with its function. */
-function keptSteps(model: Network, purpose: string, key: unknown[], eager: boolean, body: (inputs: Tensor[]) => Tensor[]): CompiledStep {
+function keptSteps(model: Network, purpose: string, key: unknown[], eager: boolean, body: (batch: Batch) => Tensor[]): CompiledStep<Batch> {
   let byPurpose = stepsOfModels.get(model);
   if (byPurpose === undefined) stepsOfModels.set(model, (byPurpose = new Map()));
   const kept = byPurpose.get(purpose);
@@ -172,11 +175,11 @@ function keptSteps(model: Network, purpose: string, key: unknown[], eager: boole
 
 /**
  * The model's training step, `optimizerStep`, run as one TensorFlow function
- * once it can be (compiled.ts), unless `eager` (Keras's `run_eagerly`). Kept
- * per model while its plan, optimizer, metrics and trainable weights stay
- * the same. Takes [x, y, index]; `augment` changes each batch of x first.
+ * once it can be (compiled.ts), unless `eager` (Keras's `run_eagerly`): Keras's
+ * `train_function`. Kept per model while its plan, optimizer, metrics and
+ * trainable weights stay the same. `augment` changes each batch of x first.
  */
-export function trainingSteps(model: Network, optimizer: Optimizer, metrics: Metric[], eager: boolean, augment: BatchAugmentation | null = null): CompiledStep {
+export function trainFunction(model: Network, optimizer: Optimizer, metrics: Metric[], eager: boolean, augment: BatchAugmentation | null = null): CompiledStep<Batch> {
   const key = [planFor(model), optimizer, eager, metrics.map((m) => m.name).join(), model.trainableWeights.map((w) => w.name).join(), augment];
   return keptSteps(model, "training", key, eager, (inputs) => optimizerStep(model, optimizer, metrics, augment, inputs));
 }
@@ -184,13 +187,13 @@ export function trainingSteps(model: Network, optimizer: Optimizer, metrics: Met
 /**
  * The model's evaluation of a batch, `evaluationTotals` on the examples
  * `index` picks from x and y (inference mode), run as one TensorFlow function
- * once it can be, unless `eager`. Takes [x, y, index]; returns
+ * once it can be, unless `eager`: Keras's `test_function`. Returns
  * [loss sum, correct count, ...metric sums].
  */
-export function evaluationSteps(model: Network, metrics: Metric[], eager: boolean): CompiledStep {
+export function testFunction(model: Network, metrics: Metric[], eager: boolean): CompiledStep<Batch> {
   const key = [planFor(model), eager, metrics.map((m) => m.name).join()];
   return keptSteps(model, "evaluation", key, eager, ([x, y, index]) => {
-    const t = evaluationTotals(model, tf.gather(x!, index!), tf.gather(y!, index!), metrics);
+    const t = evaluationTotals(model, tf.gather(x, index), tf.gather(y, index), metrics);
     return [t.lossSum, t.correct, ...t.metricSums];
   });
 }

@@ -8,7 +8,7 @@
 import type { Network } from "../core/network";
 import { trainingFigure, type TrainingCurves } from "../report/charts";
 import type { Callback, Logs } from "../training/callbacks";
-import type { TrainingParams } from "../training/training";
+import type { TrainingParams } from "../training/callbacks";
 import { liveFigure } from "./display";
 
 export interface LiveChartOptions {

@@ -12,7 +12,18 @@ import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import type { TrainingParams } from "./training";
+
+/** What `fit` hands its callbacks' `setParams`, as tfjs-layers does. */
+export type TrainingParams = {
+  epochs: number;
+  batchSize: number;
+  /** Batches per epoch. */
+  steps: number;
+  samples: number;
+  /** Examples validated after each epoch; 0 without validation data. */
+  validationSamples: number;
+};
+
 
 /** Keras's logs: loss, accuracy, val_loss, val_accuracy after an epoch; batch, size, loss, accuracy after a batch. */
 export type Logs = { [name: string]: number };

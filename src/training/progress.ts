@@ -5,8 +5,7 @@
  * Where the text goes (a notebook output, a terminal) is the caller's choice:
  * it gets the finished lines and the running one apart, never to be parsed back.
  */
-import type { Callback, Logs } from "./callbacks";
-import type { TrainingParams } from "./training";
+import type { Callback, Logs, TrainingParams } from "./callbacks";
 
 const BAR_WIDTH = 30;
 

@@ -156,7 +156,7 @@ export class KerasSequential extends SequentialBase {
     try {
       return await fitNetwork(this, x, y, {
         epochs, batchSize, validationSplit, validationData, shuffle, seed: flow?.seed ?? this.seed, signal: controller.signal, metrics: this.kerasMetrics, runEagerly: this.runEagerly,
-        augment: flow?.augment, onHistory: (history) => (this.history = history),
+        augment: flow?.augment, onHistory: (history) => (this.history = history), onNote: (line) => progress?.note(line),
       }, callbacks);
     } catch (error) {
       // In a kernel the interrupt ends the cell at once (tslab's own "Interrupted

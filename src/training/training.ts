@@ -12,8 +12,8 @@ import { tf } from "../core/backend";
 import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import { evaluationSteps, trainingSteps, type BatchAugmentation, type LossName, type Metric } from "../engine";
-import type { CallbackList, Logs } from "./callbacks";
+import { testFunction, trainFunction, type BatchAugmentation, type LossName, type Metric } from "../engine";
+import type { CallbackList, Logs, TrainingParams } from "./callbacks";
 import { checkData, compiledLoss } from "./dataChecks";
 
 export interface Metrics {
@@ -25,17 +25,6 @@ export interface Metrics {
 export interface Evaluation extends Metrics {
   metrics: Record<string, number>;
 }
-
-/** What `fit` hands its callbacks' `setParams`, as tfjs-layers does. */
-export type TrainingParams = {
-  epochs: number;
-  batchSize: number;
-  /** Batches per epoch. */
-  steps: number;
-  samples: number;
-  /** Examples validated after each epoch; 0 without validation data. */
-  validationSamples: number;
-};
 
 /**
  * Keras's `History`: `history.history.accuracy[e]` is epoch e's training
@@ -91,7 +80,7 @@ export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize:
   const n = checkPair(x, y, what);
   if (n === 0) throw new UserError(`${what}: no examples to evaluate.`);
   const sums = [0, 0, ...metrics.map(() => 0)];
-  const steps = evaluationSteps(model, metrics, runEagerly);
+  const steps = testFunction(model, metrics, runEagerly);
   // What the step's JavaScript reads may have changed since the last call: its first batch is recorded and compared again.
   steps.recheck();
   for (const [start, size] of batchRanges(n, batchSize)) {
@@ -131,6 +120,8 @@ export interface FitLoopOptions {
   runEagerly?: boolean;
   /** Changes each training batch of x before the model sees it (an ImageDataGenerator's flow); validation is left as it is. */
   augment?: BatchAugmentation;
+  /** Told, once, a sentence for the fit's output: why the step stays op by op when it cannot run as one function. */
+  onNote?: (line: string) => void;
 }
 
 /** Thrown when training was interrupted: the model keeps its weights, `model.history` the finished epochs. */
@@ -185,8 +176,15 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
   }
   options.onHistory?.(history);
   const random = seedrandom(String(options.seed ?? Math.random()));
-  const steps = trainingSteps(model, optimizer, metrics, options.runEagerly ?? false, options.augment ?? null);
+  const steps = trainFunction(model, optimizer, metrics, options.runEagerly ?? false, options.augment ?? null);
   model.stopTraining = false;
+  let refusalNoted = false;
+  const noteRefusal = () => {
+    const why = refusalNoted ? null : steps.refusal();
+    if (why === null) return;
+    refusalNoted = true;
+    options.onNote?.(`Note: the training step runs op by op, not as one TensorFlow function, because ${why}; it trains correctly, but slower.`);
+  };
 
   let interrupted: TrainingInterrupted | null = null;
   try {
@@ -214,6 +212,7 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
         correct += batchCorrect!;
         batchMetrics.forEach((v, i) => (metricSums[i]! += v));
         seen += indices.length;
+        noteRefusal();
         // Running means over the epoch so far, as Keras 3 reports them.
         await callbacks.onBatchEnd(step, { batch: step, size: indices.length, loss: lossSum / seen, accuracy: correct / seen, ...byName(metrics, metricSums, seen) });
         await nextTurn();
