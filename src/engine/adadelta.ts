@@ -55,11 +55,17 @@ function makeSlots(weight: Tensor, accumulatedGrad: Tensor, accumulatedDelta: Te
       accumulatedDelta: ResourceVariable.create(accumulatedDelta)!,
     };
   }
-  return { fused: false, accumulatedGrad: accumulatedGrad.variable(false), accumulatedDelta: accumulatedDelta.variable(false) };
+  return {
+    fused: false,
+    accumulatedGrad: accumulatedGrad.variable(false),
+    accumulatedDelta: accumulatedDelta.variable(false),
+  };
 }
 
 const accumulators = (slots: Slots): [Tensor, Tensor] =>
-  slots.fused ? [slots.accumulatedGrad.read(), slots.accumulatedDelta.read()] : [slots.accumulatedGrad, slots.accumulatedDelta];
+  slots.fused
+    ? [slots.accumulatedGrad.read(), slots.accumulatedDelta.read()]
+    : [slots.accumulatedGrad, slots.accumulatedDelta];
 
 function disposeSlots(slots: Slots): void {
   if (slots.fused) slots.weight.dispose();
@@ -81,7 +87,8 @@ export class KerasAdadelta extends tf.Optimizer {
   constructor({ learningRate = 0.001, rho = 0.95, epsilon = 1e-7 }: AdadeltaOptions = {}) {
     super();
     for (const [name, value] of Object.entries({ learningRate, rho, epsilon })) {
-      if (!Number.isFinite(value) || value < 0) throw new UserError(`Adadelta ${name} must be a finite number ≥ 0, got ${value}.`);
+      if (!Number.isFinite(value) || value < 0)
+        throw new UserError(`Adadelta ${name} must be a finite number ≥ 0, got ${value}.`);
     }
     this.learningRate = learningRate;
     this.rho = rho;
@@ -156,7 +163,8 @@ export class KerasAdadelta extends tf.Optimizer {
       if (delta === undefined) throw new Error("Adadelta.setWeights: unpaired accumulator weights.");
       const variableName = name.replace(/\/accumulated_grad$/, "");
       const variable = variableNamed(variableName);
-      if (variable === undefined) throw new Error(`Adadelta.setWeights: no variable named ${variableName} is registered.`);
+      if (variable === undefined)
+        throw new Error(`Adadelta.setWeights: no variable named ${variableName} is registered.`);
       this.slots.set(variableName, makeSlots(variable, tensor, delta.tensor));
     });
   }

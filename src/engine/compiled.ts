@@ -24,7 +24,14 @@
  */
 import type { Tensor, Variable } from "@tensorflow/tfjs-node";
 import type { NativeBackend, OpAttr } from "./binding";
-import { canMakeFunctions, registerFunction, type Constant, type GraphNode, type GraphSpec, type Source } from "./graph";
+import {
+  canMakeFunctions,
+  registerFunction,
+  type Constant,
+  type GraphNode,
+  type GraphSpec,
+  type Source,
+} from "./graph";
 import { allVariables, hookOps, tensorCount, tensorInfo } from "./internals";
 
 /** What the function is passed for one of its arguments, at every call. */
@@ -66,7 +73,10 @@ class Recorder {
   private readonly variables = new Map<object, Variable>();
   private readonly firstTensorId: number;
 
-  constructor(private readonly backend: NativeBackend, inputs: Tensor[]) {
+  constructor(
+    private readonly backend: NativeBackend,
+    inputs: Tensor[],
+  ) {
     for (const variable of allVariables()) this.variables.set(variable.dataId, variable);
     inputs.forEach((t, index) => this.addArgument(t, { kind: "input", index }));
     // Tensors made from here on by JavaScript are the step's own.
@@ -99,7 +109,7 @@ class Recorder {
     const info = tensorInfo(this.backend, t.dataId)!;
     // a constant's values are written into the graph and compared between recordings: small ones only
     if (t.size > MAX_CONSTANT) this.spoiled ??= `the step makes a tensor of ${t.size} values in JavaScript`;
-    const values = t.size > MAX_CONSTANT ? [] : info.values ?? this.backend.binding.tensorDataSync(info.id);
+    const values = t.size > MAX_CONSTANT ? [] : (info.values ?? this.backend.binding.tensorDataSync(info.id));
     const source: Source = { kind: "constant", index: this.constants.length };
     this.constants.push({ dtype: info.dtype, shape: [...t.shape], values: Array.from(values as ArrayLike<number>) });
     this.sources.set(t.dataId, source);
@@ -149,10 +159,19 @@ class Recorder {
     };
     const signature = JSON.stringify({
       spec,
-      arguments: this.arguments.map((a) => (a.kind === "variable" ? { v: idOf(a.variable) } : a.kind === "captured" ? { c: idOf(a.dataId) } : a)),
+      arguments: this.arguments.map((a) =>
+        a.kind === "variable" ? { v: idOf(a.variable) } : a.kind === "captured" ? { c: idOf(a.dataId) } : a,
+      ),
       assigned: this.assignments.map((a) => idOf(a.variable)),
     });
-    return { spec, arguments: this.arguments, makers: this.makers, effects: this.effects, assigned: this.assignments.map((a) => a.variable), signature };
+    return {
+      spec,
+      arguments: this.arguments,
+      makers: this.makers,
+      effects: this.effects,
+      assigned: this.assignments.map((a) => a.variable),
+      signature,
+    };
   }
 }
 
@@ -177,7 +196,12 @@ export function onEveryCall(effect: () => void): void {
 }
 
 /** Runs `body` eagerly with its ops recorded; `spoiled` says why the recording cannot be used. */
-function record<I extends Tensor[]>(backend: NativeBackend, inputs: I, body: (inputs: I) => Tensor[], idOf: (o: object) => number): { results: Tensor[]; recording: Recording | null; spoiled: string | null } {
+function record<I extends Tensor[]>(
+  backend: NativeBackend,
+  inputs: I,
+  body: (inputs: I) => Tensor[],
+  idOf: (o: object) => number,
+): { results: Tensor[]; recording: Recording | null; spoiled: string | null } {
   const r = new Recorder(backend, inputs);
   const unhook = hookOps(backend, {
     op: (name, attrs, ins, outs) => r.op(name, attrs, ins, outs),
@@ -251,7 +275,8 @@ export class CompiledStep<I extends Tensor[] = Tensor[]> {
   constructor(
     private readonly backend: NativeBackend | null,
     private readonly body: (inputs: I) => Tensor[],
-    private readonly shapeKey: (inputs: I) => string = (inputs) => inputs.map((t) => `${t.dtype}[${t.shape.join(",")}]`).join(" "),
+    private readonly shapeKey: (inputs: I) => string = (inputs) =>
+      inputs.map((t) => `${t.dtype}[${t.shape.join(",")}]`).join(" "),
   ) {}
 
   /** Whether steps can run as functions here (TensorFlow, with a binding that makes functions). */
@@ -262,12 +287,18 @@ export class CompiledStep<I extends Tensor[] = Tensor[]> {
   /** Records the next step again and compares it with the function in use (fit calls this at each epoch's start). */
   recheck(): void {
     this.checkNext = true;
-    for (const [key, state] of this.shapes) if (state.kind !== "refused") this.shapes.set(key, { ...state, attempts: 0 });
+    for (const [key, state] of this.shapes)
+      if (state.kind !== "refused") this.shapes.set(key, { ...state, attempts: 0 });
   }
 
   /** Per shape of the inputs, whether the step runs as a function, and why not when it stays eager for good. */
   status(): Record<string, { compiled: boolean; refused: string | null }> {
-    return Object.fromEntries([...this.shapes].map(([k, s]) => [k, { compiled: s.kind === "compiled", refused: s.kind === "refused" ? s.reason : null }]));
+    return Object.fromEntries(
+      [...this.shapes].map(([k, s]) => [
+        k,
+        { compiled: s.kind === "compiled", refused: s.kind === "refused" ? s.reason : null },
+      ]),
+    );
   }
 
   /** Why the step stays eager for good (the first shape refused), or null. */
@@ -307,20 +338,32 @@ export class CompiledStep<I extends Tensor[] = Tensor[]> {
     if (recording !== null && agreed?.signature === recording.signature) {
       if (state.kind === "compiled") return [results, { ...state, attempts: 0 }];
       try {
-        return [results, { kind: "compiled", function: { recording, name: registerFunction(backend, recording.spec) }, attempts: 0 }];
+        return [
+          results,
+          { kind: "compiled", function: { recording, name: registerFunction(backend, recording.spec) }, attempts: 0 },
+        ];
       } catch (error) {
         return [results, refused(`TensorFlow did not take the step as a function: ${firstLine(error)}`)];
       }
     }
     if (attempts >= ATTEMPTS) {
-      return [results, refused(spoiled ?? "the step differed from one recording to the next (a value JavaScript makes changed between two steps)")];
+      return [
+        results,
+        refused(
+          spoiled ??
+            "the step differed from one recording to the next (a value JavaScript makes changed between two steps)",
+        ),
+      ];
     }
     return [results, { kind: "recording", previous: recording, attempts }];
   }
 
   /** One call of the function; null if a tensor it takes was freed since it was recorded. */
   private call(backend: NativeBackend, { recording, name }: Compiled, inputs: I): Tensor[] | null {
-    const gone = (a: Argument) => (a.kind === "variable" ? a.variable.isDisposed : a.kind === "captured" && tensorInfo(backend, a.dataId) === undefined);
+    const gone = (a: Argument) =>
+      a.kind === "variable"
+        ? a.variable.isDisposed
+        : a.kind === "captured" && tensorInfo(backend, a.dataId) === undefined;
     if (recording.arguments.some(gone)) return null;
     // after the check: a maker may count its calls (dropout's seeds)
     const made = recording.makers.map((make) => make());

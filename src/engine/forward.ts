@@ -37,7 +37,10 @@ function taped(stage: Stage, x: Tensor, weights: Tensor[], inputGradient: boolea
   return op(...inputs);
 }
 
-/** Runs `model` to what its loss takes (planFor's head); `training` turns dropout and batch statistics on and records gradients. */
+/**
+ * Runs `model` to what its loss takes (planFor's head); `training` turns dropout and batch statistics on and records
+ * gradients.
+ */
 export function lossInput(model: Network, x: Tensor, training: boolean): Tensor {
   const plan = planFor(model);
   let h = x;

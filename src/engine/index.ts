@@ -5,7 +5,17 @@
  * imports). The rest of src/ uses only what this file exports;
  * test/unit/architecture.test.ts holds it to that.
  */
-export { trainingStep, trainFunction, testFunction, evaluationTotals, applyConstraints, type StepResult, type BatchTotals, type Batch, type BatchAugmentation } from "./step";
+export {
+  trainingStep,
+  trainFunction,
+  testFunction,
+  evaluationTotals,
+  applyConstraints,
+  type StepResult,
+  type BatchTotals,
+  type Batch,
+  type BatchAugmentation,
+} from "./step";
 export type { CompiledStep } from "./compiled";
 export { predictions } from "./forward";
 export { planFor } from "./stages";
@@ -13,8 +23,17 @@ export { lossNamed, metricNamed, METRIC_NAMES, type LossName, type Metric } from
 export { adadelta, KerasAdadelta, type AdadeltaOptions } from "./adadelta";
 export { SeededDropout, SeededSpatialDropout2D } from "./dropout";
 export {
-  RandomRotation, RandomTranslation, RandomZoom, RandomFlip, RandomContrast, isRandomImageLayer,
-  type RandomRotationArgs, type RandomTranslationArgs, type RandomZoomArgs, type RandomFlipArgs, type RandomContrastArgs,
+  RandomRotation,
+  RandomTranslation,
+  RandomZoom,
+  RandomFlip,
+  RandomContrast,
+  isRandomImageLayer,
+  type RandomRotationArgs,
+  type RandomTranslationArgs,
+  type RandomZoomArgs,
+  type RandomFlipArgs,
+  type RandomContrastArgs,
 } from "./randomLayers";
 export { randomAffine, FILL_MODES, type AffineRanges, type FillMode } from "./augmentation";
 export { SeedSequence } from "./random";

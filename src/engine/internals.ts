@@ -22,9 +22,12 @@ type TensorMap = { get(dataId: object): TensorInfo | undefined; has(dataId: obje
 const tensorMap = (backend: NativeBackend) => (backend as unknown as { tensorMap: TensorMap }).tensorMap;
 
 /** What TensorFlow holds for the tensor of `dataId`, or undefined once it is freed. */
-export const tensorInfo = (backend: NativeBackend, dataId: object): TensorInfo | undefined => tensorMap(backend).get(dataId);
+export const tensorInfo = (backend: NativeBackend, dataId: object): TensorInfo | undefined =>
+  tensorMap(backend).get(dataId);
 
-/** The id the next tensor made will get, i.e. how many were made so far: tensors with a smaller one were made before. */
+/**
+ * The id the next tensor made will get, i.e. how many were made so far: tensors with a smaller one were made before.
+ */
 export const tensorCount = (): number => (tf.engine() as unknown as { nextTensorId(): number }).nextTensorId();
 
 /** Every variable tfjs holds now. */

@@ -19,11 +19,35 @@ import { tf } from "../core/backend";
 import { attributes, hasOp, intVector, native, type NativeBackend, type OpAttr } from "./binding";
 import { batchNormCandidates } from "./ops/batchNorm";
 import { opContext } from "./ops/context";
-import { conv2dCandidates, conv2dReluCandidates, filterGradCandidates, inputGradCandidates, type Conv, type ConvRelu, type FilterGrad, type InputGrad } from "./ops/conv";
-import { UNIT_CONV, unitSteps, type BatchNormKernel, type ConvGeometry, type PoolGeometry, type Pooled } from "./ops/geometry";
+import {
+  conv2dCandidates,
+  conv2dReluCandidates,
+  filterGradCandidates,
+  inputGradCandidates,
+  type Conv,
+  type ConvRelu,
+  type FilterGrad,
+  type InputGrad,
+} from "./ops/conv";
+import {
+  UNIT_CONV,
+  unitSteps,
+  type BatchNormKernel,
+  type ConvGeometry,
+  type PoolGeometry,
+  type Pooled,
+} from "./ops/geometry";
 import { matMulCandidates, type MatMul } from "./ops/matMul";
 import { avgPoolCandidates, maxPoolCandidates, tilesExactly, type AvgPool, type MaxPool } from "./ops/pool";
-import { fileStore, machineKey, parseKernelSettings, Tuner, type Candidate, type KernelChoice, type KernelSettings } from "./tuner";
+import {
+  fileStore,
+  machineKey,
+  parseKernelSettings,
+  Tuner,
+  type Candidate,
+  type KernelChoice,
+  type KernelSettings,
+} from "./tuner";
 
 export * from "./ops/geometry";
 
@@ -114,8 +138,13 @@ export function candidates(backend: NativeBackend, withoutOneDNN = false): Candi
 const shapeOf = (t: Tensor) => `[${t.shape.join(",")}]`;
 
 const describeConv = (g: ConvGeometry) =>
-  (g.strides.some((s) => s !== 1) ? ` strides ${g.strides.join("×")}` : "") + (g.dilations.some((d) => d !== 1) ? ` dilation ${g.dilations.join("×")}` : "") + (g.padding === "same" ? " same" : "");
-const describePool = (p: PoolGeometry) => `window ${p.size.join("×")}${p.strides.some((s, i) => s !== p.size[i]) ? ` strides ${p.strides.join("×")}` : ""}${p.padding === "same" ? " same" : ""}`;
+  (g.strides.some((s) => s !== 1) ? ` strides ${g.strides.join("×")}` : "") +
+  (g.dilations.some((d) => d !== 1) ? ` dilation ${g.dilations.join("×")}` : "") +
+  (g.padding === "same" ? " same" : "");
+const describePool = (p: PoolGeometry) =>
+  `window ${p.size.join("×")}` +
+  (p.strides.some((s, i) => s !== p.size[i]) ? ` strides ${p.strides.join("×")}` : "") +
+  (p.padding === "same" ? " same" : "");
 
 function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings): NativeOps {
   const attrs = attributes(backend);
@@ -125,68 +154,130 @@ function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings)
   const tshape = type("Tshape", backend.binding.TF_INT32);
   const all = candidates(backend, settings.withoutOneDNN);
   /** The kernel the tuner keeps for `op` at `shape` among `list` (timed on `args` the first time), run on `args`. */
-  const tuned = <A extends unknown[]>(op: keyof Candidates, shape: string, list: Candidate<(...args: A) => Tensor>[], ...args: A) =>
-    tuner.choose(op, shape, list, (f) => f(...args))(...args);
+  const tuned = <A extends unknown[]>(
+    op: keyof Candidates,
+    shape: string,
+    list: Candidate<(...args: A) => Tensor>[],
+    ...args: A
+  ) => tuner.choose(op, shape, list, (f) => f(...args))(...args);
   // A step run as one function (compiled.ts) gets oneDNN's softmax from TensorFlow's graph pass; eager
   // steps take it too, so that both give the same numbers.
   const mklSoftmax = [T, attrs.oneDNN];
   const oneDNNSoftmax = !settings.withoutOneDNN && hasOp(() => run("_MklSoftmax", mklSoftmax, [tf.zeros([1, 2])]));
-  const forGeometry = <I>(list: Candidate<I>[], g: ConvGeometry) => (unitSteps(g) ? list : list.filter((c) => c.name === "eigen" || c.name === "onednn"));
-  const pool = (x: Tensor, p: PoolGeometry) => tuner.choose("maxPool", `x ${shapeOf(x)} ${describePool(p)}`, all.maxPool, (k) => {
-    const pooled = k.forward(x, p);
-    k.backward(x, pooled, pooled.y, p);
-  });
-  const byWorkspace = (pooled: Pooled) => all.maxPool.find((c) => (c.name === "onednn") === (pooled.workspace !== null))!.impl;
+  const forGeometry = <I>(list: Candidate<I>[], g: ConvGeometry) =>
+    unitSteps(g) ? list : list.filter((c) => c.name === "eigen" || c.name === "onednn");
+  const pool = (x: Tensor, p: PoolGeometry) =>
+    tuner.choose("maxPool", `x ${shapeOf(x)} ${describePool(p)}`, all.maxPool, (k) => {
+      const pooled = k.forward(x, p);
+      k.backward(x, pooled, pooled.y, p);
+    });
+  const byWorkspace = (pooled: Pooled) =>
+    all.maxPool.find((c) => (c.name === "onednn") === (pooled.workspace !== null))!.impl;
   const avgPool = (x: Tensor | number[], p: PoolGeometry) => {
     const shape = Array.isArray(x) ? x : x.shape;
-    // Where the windows tile the image, the broadcast is the baseline (docs/PERFORMANCE.md: within the step it beats AvgPoolGrad).
+    // Where the windows tile the image, the broadcast is the baseline (docs/PERFORMANCE.md: within the step it beats
+    // AvgPoolGrad).
     const broadcast = all.avgPool.filter((c) => c.name === "broadcast");
     const others = all.avgPool.filter((c) => c.name !== "broadcast");
-    return tuner.choose("avgPool", `x [${shape.join(",")}] ${describePool(p)}`, tilesExactly(shape, p) ? [...broadcast, ...others] : others, (k) => {
-      const input = Array.isArray(x) ? tf.zeros(x) : x;
-      k.backward(shape, k.forward(input, p), p);
-    });
+    return tuner.choose(
+      "avgPool",
+      `x [${shape.join(",")}] ${describePool(p)}`,
+      tilesExactly(shape, p) ? [...broadcast, ...others] : others,
+      (k) => {
+        const input = Array.isArray(x) ? tf.zeros(x) : x;
+        k.backward(shape, k.forward(input, p), p);
+      },
+    );
   };
-  const batchNorm = (x: Tensor) => tuner.choose("batchNorm", `x ${shapeOf(x)}`, all.batchNorm, (k) => {
-    const channels = tf.ones([x.shape[3]!]);
-    const { y, reserve } = k.training(x, channels, tf.zeros([x.shape[3]!]), 1e-3);
-    k.backward(y, x, channels, reserve, 1e-3);
-  });
+  const batchNorm = (x: Tensor) =>
+    tuner.choose("batchNorm", `x ${shapeOf(x)}`, all.batchNorm, (k) => {
+      const channels = tf.ones([x.shape[3]!]);
+      const { y, reserve } = k.training(x, channels, tf.zeros([x.shape[3]!]), 1e-3);
+      k.backward(y, x, channels, reserve, 1e-3);
+    });
 
   return {
     float: (op, inputs, extra = []) => run(op, [T, ...extra], inputs),
     attrs,
     relu: (x) => run("Relu", [T], [x]),
     reluGrad: (dy, y) => run("ReluGrad", [T], [dy, y]),
-    convRelu: (x, w, b, g) => tuned("conv2dRelu", `x ${shapeOf(x)} w ${shapeOf(w)}${describeConv(g)} with bias`, all.conv2dRelu, x, w, b, g),
-    conv: (x, w, b, g = UNIT_CONV) => tuned("conv2d", `x ${shapeOf(x)} w ${shapeOf(w)}${describeConv(g)}${b === null ? "" : " with bias"}`, all.conv2d, x, w, b, g),
+    convRelu: (x, w, b, g) =>
+      tuned("conv2dRelu", `x ${shapeOf(x)} w ${shapeOf(w)}${describeConv(g)} with bias`, all.conv2dRelu, x, w, b, g),
+    conv: (x, w, b, g = UNIT_CONV) =>
+      tuned(
+        "conv2d",
+        `x ${shapeOf(x)} w ${shapeOf(w)}${describeConv(g)}${b === null ? "" : " with bias"}`,
+        all.conv2d,
+        x,
+        w,
+        b,
+        g,
+      ),
     convFilterGrad: (x, filterShape, dy, g = UNIT_CONV) =>
-      tuned("conv2dFilterGrad", `x ${shapeOf(x)} dy ${shapeOf(dy)}${describeConv(g)}`, forGeometry(all.conv2dFilterGrad, g), x, filterShape, dy, g),
+      tuned(
+        "conv2dFilterGrad",
+        `x ${shapeOf(x)} dy ${shapeOf(dy)}${describeConv(g)}`,
+        forGeometry(all.conv2dFilterGrad, g),
+        x,
+        filterShape,
+        dy,
+        g,
+      ),
     convInputGrad: (inputShape, w, dy, g = UNIT_CONV) =>
-      tuned("conv2dInputGrad", `w ${shapeOf(w)} dy ${shapeOf(dy)}${describeConv(g)}`, forGeometry(all.conv2dInputGrad, g), inputShape, w, dy, g),
+      tuned(
+        "conv2dInputGrad",
+        `w ${shapeOf(w)} dy ${shapeOf(dy)}${describeConv(g)}`,
+        forGeometry(all.conv2dInputGrad, g),
+        inputShape,
+        w,
+        dy,
+        g,
+      ),
     biasAdd: (x, b) => run("BiasAdd", [T, nhwc], [x, b]),
     // On images, as rows of channels: the same sum, bit for bit, and in a step run as a function
     // oneDNN's graph pass does not merge it with the filter's gradient (a slower kernel, rounding otherwise).
-    biasGrad: (dy) => run("BiasAddGrad", [T, nhwc], [dy.rank === 2 ? dy : run("Reshape", [T, tshape], [dy, intVector([-1, dy.shape[dy.rank - 1]!])])]),
+    biasGrad: (dy) =>
+      run(
+        "BiasAddGrad",
+        [T, nhwc],
+        [dy.rank === 2 ? dy : run("Reshape", [T, tshape], [dy, intVector([-1, dy.shape[dy.rank - 1]!])])],
+      ),
     maxPool: (x, p) => pool(x, p).forward(x, p),
     // the kernel that pooled: a workspace only comes from oneDNN's
     maxPoolGrad: (x, pooled, dy, p) => byWorkspace(pooled).backward(x, pooled, dy, p),
     avgPool: (x, p) => avgPool(x, p).forward(x, p),
     avgPoolGrad: (shape, dy, p) => avgPool(shape, p).backward(shape, dy, p),
     batchNorm,
-    matMul: (a, b, ta, tb) => tuned("matMul", `a ${shapeOf(a)}${ta ? "ᵀ" : ""} b ${shapeOf(b)}${tb ? "ᵀ" : ""}`, ta || tb ? all.matMul : all.matMul.slice(0, 1), a, b, ta, tb),
+    matMul: (a, b, ta, tb) =>
+      tuned(
+        "matMul",
+        `a ${shapeOf(a)}${ta ? "ᵀ" : ""} b ${shapeOf(b)}${tb ? "ᵀ" : ""}`,
+        ta || tb ? all.matMul : all.matMul.slice(0, 1),
+        a,
+        b,
+        ta,
+        tb,
+      ),
     reshape: (x, shape) => run("Reshape", [T, tshape], [x, intVector(shape)]),
     softmax: (x) => (oneDNNSoftmax ? run("_MklSoftmax", mklSoftmax, [x]) : run("Softmax", [T], [x])),
     softmaxCrossEntropy: (logits, labels) => {
       // The op wants float labels; tf.oneHot gives int32 ones.
       const y = labels.dtype === "float32" ? labels : tf.cast(labels, "float32");
-      const result = backend.executeMultipleOutputs("SoftmaxCrossEntropyWithLogits", [T], [logits, y], 2) as [Tensor, Tensor];
+      const result = backend.executeMultipleOutputs("SoftmaxCrossEntropyWithLogits", [T], [logits, y], 2) as [
+        Tensor,
+        Tensor,
+      ];
       if (y !== labels) y.dispose();
       return result;
     },
     sparseSoftmaxCrossEntropy: (logits, labels) => {
       const y = labels.dtype === "int32" ? labels : tf.cast(labels, "int32");
-      const result = backend.executeMultipleOutputs("SparseSoftmaxCrossEntropyWithLogits", [T, type("Tlabels", backend.binding.TF_INT32)], [logits, y], 2) as [Tensor, Tensor];
+      const result = backend.executeMultipleOutputs(
+        "SparseSoftmaxCrossEntropyWithLogits",
+        [T, type("Tlabels", backend.binding.TF_INT32)],
+        [logits, y],
+        2,
+      ) as [Tensor, Tensor];
       if (y !== labels) y.dispose();
       return result;
     },

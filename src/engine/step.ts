@@ -60,7 +60,14 @@ export function evaluationTotals(model: Network, x: Tensor, y: Tensor, metrics: 
 }
 
 /** The training step through tfjs's tape, for models with a layer that is not a stage. */
-function tapedStep(model: Network, head: Head, x: Tensor, y: Tensor, trainable: Variable[], metrics: Metric[]): StepResult {
+function tapedStep(
+  model: Network,
+  head: Head,
+  x: Tensor,
+  y: Tensor,
+  trainable: Variable[],
+  metrics: Metric[],
+): StepResult {
   let batch: BatchTotals | undefined;
   const { grads } = tf.variableGrads(() => {
     batch = totals(model, head, lossInput(model, x, true), y, metrics);
@@ -74,7 +81,16 @@ function tapedStep(model: Network, head: Head, x: Tensor, y: Tensor, trainable: 
 }
 
 /** The training step with every layer a stage: forward, then each stage's backward in reverse. */
-function stagedStep(model: Network, head: Head, stages: Stage[], inputGradient: boolean[], x: Tensor, y: Tensor, trainable: Variable[], metrics: Metric[]): StepResult {
+function stagedStep(
+  model: Network,
+  head: Head,
+  stages: Stage[],
+  inputGradient: boolean[],
+  x: Tensor,
+  y: Tensor,
+  trainable: Variable[],
+  metrics: Metric[],
+): StepResult {
   const ops = nativeOps()!;
   let h = x;
   const records = stages.map((stage) => {
@@ -96,7 +112,8 @@ function stagedStep(model: Network, head: Head, stages: Stage[], inputGradient: 
   // Regularizers on weights depend on the weights alone: their gradient is added to the stages'.
   if (model.layers.some((layer) => layer.losses.length > 0)) {
     const { value, grads } = tf.variableGrads(() => regularization(model) ?? tf.scalar(0), trainable);
-    for (const [name, g] of Object.entries(grads)) byName.set(name, byName.has(name) ? tf.add(byName.get(name)!, g) : g);
+    for (const [name, g] of Object.entries(grads))
+      byName.set(name, byName.has(name) ? tf.add(byName.get(name)!, g) : g);
     lossSum = tf.add(lossSum, tf.mul(value, x.shape[0]!));
   }
   // In the model's order of weights, as tf.variableGrads gives them.
@@ -113,7 +130,16 @@ export function trainingStep(model: Network, x: Tensor, y: Tensor, metrics: Metr
   const plan = planFor(model);
   const trainable = model.trainableWeights.map((w) => w.read() as Variable);
   if (!plan.native) return tapedStep(model, plan.head, x, y, trainable, metrics);
-  return stagedStep(model, plan.head, plan.steps.map((step) => step.stage!), plan.inputGradient, x, y, trainable, metrics);
+  return stagedStep(
+    model,
+    plan.head,
+    plan.steps.map((step) => step.stage!),
+    plan.inputGradient,
+    x,
+    y,
+    trainable,
+    metrics,
+  );
 }
 
 /**
@@ -143,7 +169,13 @@ export type BatchAugmentation = (x: Tensor) => Tensor;
  * optimizer, the weights' constraints after. Returns [loss sum, correct
  * count, ...metric sums].
  */
-function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], augment: BatchAugmentation | null, [x, y, index]: Batch): Tensor[] {
+function optimizerStep(
+  model: Network,
+  optimizer: Optimizer,
+  metrics: Metric[],
+  augment: BatchAugmentation | null,
+  [x, y, index]: Batch,
+): Tensor[] {
   const batch = tf.gather(x, index);
   const result = trainingStep(model, augment === null ? batch : augment(batch), tf.gather(y, index), metrics);
   const before = optimizer.iterations;
@@ -160,10 +192,20 @@ function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], 
 const stepsOfModels = new WeakMap<Network, Map<string, { key: unknown[]; steps: CompiledStep<Batch> }>>();
 
 // One function serves any number of examples: only a batch's size and an example's shape shape it.
-const shapeKey = ([x, y, index]: Batch) => `batch ${index.shape[0]}, x [${x.shape.slice(1).join(",")}], y [${y.shape.slice(1).join(",")}]`;
+const shapeKey = ([x, y, index]: Batch) =>
+  `batch ${index.shape[0]}, x [${x.shape.slice(1).join(",")}], y [${y.shape.slice(1).join(",")}]`;
 
-/** The model's `purpose` step, kept while `key` (what it was made for) stays the same, so a later call starts with its function. */
-function keptSteps(model: Network, purpose: string, key: unknown[], eager: boolean, body: (batch: Batch) => Tensor[]): CompiledStep<Batch> {
+/**
+ * The model's `purpose` step, kept while `key` (what it was made for) stays the same, so a later call starts with its
+ * function.
+ */
+function keptSteps(
+  model: Network,
+  purpose: string,
+  key: unknown[],
+  eager: boolean,
+  body: (batch: Batch) => Tensor[],
+): CompiledStep<Batch> {
   let byPurpose = stepsOfModels.get(model);
   if (byPurpose === undefined) stepsOfModels.set(model, (byPurpose = new Map()));
   const kept = byPurpose.get(purpose);
@@ -179,9 +221,24 @@ function keptSteps(model: Network, purpose: string, key: unknown[], eager: boole
  * `train_function`. Kept per model while its plan, optimizer, metrics and
  * trainable weights stay the same. `augment` changes each batch of x first.
  */
-export function trainFunction(model: Network, optimizer: Optimizer, metrics: Metric[], eager: boolean, augment: BatchAugmentation | null = null): CompiledStep<Batch> {
-  const key = [planFor(model), optimizer, eager, metrics.map((m) => m.name).join(), model.trainableWeights.map((w) => w.name).join(), augment];
-  return keptSteps(model, "training", key, eager, (inputs) => optimizerStep(model, optimizer, metrics, augment, inputs));
+export function trainFunction(
+  model: Network,
+  optimizer: Optimizer,
+  metrics: Metric[],
+  eager: boolean,
+  augment: BatchAugmentation | null = null,
+): CompiledStep<Batch> {
+  const key = [
+    planFor(model),
+    optimizer,
+    eager,
+    metrics.map((m) => m.name).join(),
+    model.trainableWeights.map((w) => w.name).join(),
+    augment,
+  ];
+  return keptSteps(model, "training", key, eager, (inputs) =>
+    optimizerStep(model, optimizer, metrics, augment, inputs),
+  );
 }
 
 /**

@@ -23,7 +23,10 @@ export interface OpContext {
   window(p: PoolGeometry): OpAttr[];
   /** Whether this build runs oneDNN's `op` on `inputs` (false whenever oneDNN is left out). */
   hasOneDNN(op: string, attrs: OpAttr[], inputs: () => Tensor[], outputs?: number): boolean;
-  /** x with its axes permuted, by oneDNN's reorder where there is one (several times faster than Eigen's on large tensors). */
+  /**
+   * x with its axes permuted, by oneDNN's reorder where there is one (several times faster than Eigen's on large
+   * tensors).
+   */
   transpose(x: Tensor, perm: number[]): Tensor;
 }
 
@@ -35,9 +38,13 @@ export function opContext(backend: NativeBackend, withoutOneDNN: boolean): OpCon
   const run = (op: string, opAttrs: OpAttr[], inputs: Tensor[]) => backend.executeSingleOutput(op, opAttrs, inputs);
   const nhwc = string("data_format", "NHWC");
   const convAttrs = (g: ConvGeometry, explicit: number[] | null = null) => [
-    T, ints("strides", spatial(g.strides)), bool("use_cudnn_on_gpu", true),
+    T,
+    ints("strides", spatial(g.strides)),
+    bool("use_cudnn_on_gpu", true),
     string("padding", explicit === null ? g.padding.toUpperCase() : "EXPLICIT"),
-    ints("explicit_paddings", explicit ?? []), nhwc, ints("dilations", spatial(g.dilations)),
+    ints("explicit_paddings", explicit ?? []),
+    nhwc,
+    ints("dilations", spatial(g.dilations)),
   ];
   const hasOneDNN = (op: string, opAttrs: OpAttr[], inputs: () => Tensor[], outputs = 1) =>
     !withoutOneDNN && hasOp(() => backend.executeMultipleOutputs(op, opAttrs, inputs(), outputs));
@@ -50,11 +57,22 @@ export function opContext(backend: NativeBackend, withoutOneDNN: boolean): OpCon
     nhwc,
     convAttrs,
     mklConv: (g) => [...convAttrs(g), bool("is_filter_const", false), mkl],
-    window: (p) => [T, ints("ksize", spatial(p.size)), ints("strides", spatial(p.strides)), string("padding", p.padding.toUpperCase()), nhwc],
+    window: (p) => [
+      T,
+      ints("ksize", spatial(p.size)),
+      ints("strides", spatial(p.strides)),
+      string("padding", p.padding.toUpperCase()),
+      nhwc,
+    ],
     hasOneDNN,
-    transpose: (x, perm) => run(oneDNNTranspose ? "_MklTranspose" : "Transpose", oneDNNTranspose ? [T, tperm, mkl] : [T, tperm], [x, intVector(perm)]),
+    transpose: (x, perm) =>
+      run(oneDNNTranspose ? "_MklTranspose" : "Transpose", oneDNNTranspose ? [T, tperm, mkl] : [T, tperm], [
+        x,
+        intVector(perm),
+      ]),
   };
 }
 
 /** The candidates whose kernel this build has. */
-export const available = <I>(list: Array<[boolean, Candidate<I>]>): Candidate<I>[] => list.filter(([has]) => has).map(([, c]) => c);
+export const available = <I>(list: Array<[boolean, Candidate<I>]>): Candidate<I>[] =>
+  list.filter(([has]) => has).map(([, c]) => c);

@@ -22,7 +22,11 @@ export interface PoolGeometry {
 }
 
 export const UNIT_CONV: ConvGeometry = { strides: [1, 1], dilations: [1, 1], padding: "valid" };
-export const squarePool = (size: number): PoolGeometry => ({ size: [size, size], strides: [size, size], padding: "valid" });
+export const squarePool = (size: number): PoolGeometry => ({
+  size: [size, size],
+  strides: [size, size],
+  padding: "valid",
+});
 
 /** Whether a convolution moves one pixel at a time, undilated: the reformulations hold there only. */
 export const unitSteps = (g: ConvGeometry) => g.strides.every((s) => s === 1) && g.dilations.every((d) => d === 1);

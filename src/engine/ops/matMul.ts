@@ -17,9 +17,15 @@ export type MatMul = (a: Tensor, b: Tensor, transposeA: boolean, transposeB: boo
 
 export function matMulCandidates(c: OpContext): Candidate<MatMul>[] {
   const { float: T, bool } = c.attrs;
-  const batchMatMul: MatMul = (a, b, adjA, adjB) => c.run("BatchMatMulV2", [T, bool("adj_x", adjA), bool("adj_y", adjB)], [a, b]);
+  const batchMatMul: MatMul = (a, b, adjA, adjB) =>
+    c.run("BatchMatMulV2", [T, bool("adj_x", adjA), bool("adj_y", adjB)], [a, b]);
   return [
     { name: "adjoint", oneDNN: false, impl: batchMatMul },
-    { name: "transposed", oneDNN: false, impl: (a, b, ta, tb) => batchMatMul(ta ? c.transpose(a, [1, 0]) : a, tb ? c.transpose(b, [1, 0]) : b, false, false) },
+    {
+      name: "transposed",
+      oneDNN: false,
+      impl: (a, b, ta, tb) =>
+        batchMatMul(ta ? c.transpose(a, [1, 0]) : a, tb ? c.transpose(b, [1, 0]) : b, false, false),
+    },
   ];
 }
