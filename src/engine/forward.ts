@@ -11,29 +11,24 @@ import type { Network } from "../core/network";
 import { tf } from "../core/backend";
 import { outputFromHead } from "./losses";
 import { planFor, weightsOf, type Stage } from "./stages";
-
-/** What a custom gradient hands its forward function to keep tensors for the backward pass. */
-export type Save = (tensors: Tensor[]) => void;
-type CustomGradient = Parameters<typeof tf.customGrad>[0];
+import { withGradient } from "./tape";
 
 /** The stage as one op on tfjs's tape: differentiated by its own backward, by its input only if `inputGradient`. */
 function taped(stage: Stage, x: Tensor, weights: Tensor[], inputGradient: boolean): Tensor {
   const inputs = inputGradient ? [x, ...weights] : weights;
   if (inputs.length === 0) return stage.forward(x, weights, true).y;
-  const op = tf.customGrad(((...args: unknown[]) => {
-    const save = args.pop() as Save;
-    const input = inputGradient ? (args[0] as Tensor) : x;
-    const ws = (inputGradient ? args.slice(1) : args) as Tensor[];
-    const { y, saved } = stage.forward(input, ws, true);
-    save(saved);
-    return {
-      value: y,
-      gradFunc: (dy: Tensor, savedTensors: Tensor[]) => {
-        const { dx, weightGradients } = stage.backward(dy, savedTensors, ws, inputGradient);
-        return inputGradient ? [dx!, ...weightGradients] : weightGradients;
-      },
-    };
-  }) as unknown as CustomGradient) as unknown as (...tensors: Tensor[]) => Tensor;
+  let ws: Tensor[] = weights;
+  const op = withGradient(
+    (args) => {
+      ws = inputGradient ? args.slice(1) : args;
+      const { y, saved } = stage.forward(inputGradient ? args[0]! : x, ws, true);
+      return { value: y, saved };
+    },
+    (dy, saved) => {
+      const { dx, weightGradients } = stage.backward(dy, saved, ws, inputGradient);
+      return inputGradient ? [dx!, ...weightGradients] : weightGradients;
+    },
+  );
   return op(...inputs);
 }
 

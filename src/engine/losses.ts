@@ -11,6 +11,7 @@
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import type { NativeOps } from "./kernels";
+import { withGradient } from "./tape";
 
 const LOSSES = [
   "categoricalCrossentropy",
@@ -104,13 +105,15 @@ export function exampleLosses(head: Head, ops: NativeOps | null, z: Tensor, give
   }
   const ids = sparse ? classIndices(labels) : labels;
   // TensorFlow's one op for the loss and its gradient, recorded as one op on the tape
-  const op = tf.customGrad(((logits: Tensor, save: (ts: Tensor[]) => void) => {
-    const [losses, gradient] = sparse
-      ? ops.sparseSoftmaxCrossEntropy(logits, ids)
-      : ops.softmaxCrossEntropy(logits, ids);
-    save([gradient]);
-    return { value: losses, gradFunc: (dy: Tensor, [g]: Tensor[]) => tf.mul(g!, tf.expandDims(dy, -1)) };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (logits: Tensor) => Tensor;
+  const op = withGradient(
+    ([logits]) => {
+      const [losses, gradient] = sparse
+        ? ops.sparseSoftmaxCrossEntropy(logits!, ids)
+        : ops.softmaxCrossEntropy(logits!, ids);
+      return { value: losses, saved: [gradient] };
+    },
+    (dy, [g]) => [tf.mul(g!, tf.expandDims(dy, -1))],
+  );
   return op(z);
 }
 
