@@ -17,7 +17,7 @@ export {
   type BatchAugmentation,
 } from "./step";
 export type { CompiledStep } from "./compiled";
-export { predictions } from "./forward";
+export { predictions, logitsThrough } from "./forward";
 export { planFor } from "./stages";
 export { lossNamed, metricNamed, METRIC_NAMES, type LossName, type Metric } from "./losses";
 export { adadelta, KerasAdadelta, type AdadeltaOptions } from "./adadelta";

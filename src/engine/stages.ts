@@ -370,8 +370,11 @@ function stageOf(
   return act === null ? null : { stage: activationStage(act), covers: 1 };
 }
 
-/** The activation the last layer ends in ("softmax", …), and whether it is a layer of its own. */
-function lastActivation(layer: Layer): { name: string; ownLayer: boolean } | null {
+/**
+ * The activation a model's output layer ends in ("softmax", …), and whether it is a layer of its own: where the
+ * logits are (losses.ts's headFor takes them under softmax and sigmoid; forward.ts's logitsThrough stops there).
+ */
+export function outputActivation(layer: Layer): { name: string; ownLayer: boolean } | null {
   const c = layer.getConfig();
   const className = layer.getClassName();
   if (className === "Dense" || className === "Conv2D" || className === "Activation")
@@ -419,22 +422,17 @@ function planSteps(
   ops: NativeOps | null,
   layers: Layer[],
   head: Head,
-  outputActivation: { name: string; ownLayer: boolean } | null,
+  ending: { name: string; ownLayer: boolean } | null,
 ): Step[] {
   if (ops === null) return layers.map((layer) => ({ layer }));
   // The loss takes the logits: the last layer's softmax (or sigmoid) is left to it.
   const takesLogits = head.input !== "output";
-  const hidden = takesLogits && outputActivation?.ownLayer ? layers.slice(0, -1) : layers;
+  const hidden = takesLogits && ending?.ownLayer ? layers.slice(0, -1) : layers;
   const steps: Step[] = [];
   for (let i = 0; i < hidden.length; i++) {
     const layer = hidden[i]!;
     const isLast = i === hidden.length - 1;
-    const found = stageOf(
-      ops,
-      layer,
-      hidden[i + 1],
-      takesLogits && isLast && !outputActivation?.ownLayer ? LINEAR : null,
-    );
+    const found = stageOf(ops, layer, hidden[i + 1], takesLogits && isLast && !ending?.ownLayer ? LINEAR : null);
     if (found === null) steps.push({ layer });
     else if (!(layer instanceof SeededDropout && layer.rate === 0)) steps.push({ stage: found.stage });
     i += (found?.covers ?? 1) - 1;
@@ -458,15 +456,15 @@ export function planFor(model: Network): Plan {
   checkOutput(layers);
   checkAugmentationFirst(layers);
   const ops = nativeOps();
-  const outputActivation = lastActivation(layers[layers.length - 1]!);
+  const ending = outputActivation(layers[layers.length - 1]!);
   // an uncompiled model is evaluated as the seed's (categorical cross-entropy)
   const loss = lossNamed(model.loss) ?? "categoricalCrossentropy";
-  let head: Head = ops === null ? { loss, input: "output" } : headFor(loss, outputActivation?.name ?? null);
-  let steps = planSteps(ops, layers, head, outputActivation);
+  let head: Head = ops === null ? { loss, input: "output" } : headFor(loss, ending?.name ?? null);
+  let steps = planSteps(ops, layers, head, ending);
   // an output layer that no stage knows applies its own activation: the loss then takes its output
-  if (head.input !== "output" && !outputActivation?.ownLayer && steps[steps.length - 1]!.stage === undefined) {
+  if (head.input !== "output" && !ending?.ownLayer && steps[steps.length - 1]!.stage === undefined) {
     head = { loss, input: "output" };
-    steps = planSteps(ops, layers, head, outputActivation);
+    steps = planSteps(ops, layers, head, ending);
   }
   const hasWeights = steps.map((step) => (step.stage ? step.stage.layer : step.layer)?.weights.length ?? 0);
   const plan: Plan = {

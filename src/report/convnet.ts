@@ -13,6 +13,7 @@ import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import type { Layer, Network } from "../core/network";
 import type { MnistData } from "../data/mnist";
+import { logitsThrough } from "../engine";
 import { confidentMistakes } from "./analysis";
 import type { TestReport } from "./gallery";
 import { blend, diverging, heat, tileGrid, type PngImage, type Rgb } from "./images";
@@ -331,29 +332,7 @@ export function gradCamMaps(
   const last = convs[convs.length - 1];
   if (last === undefined) throw new UserError(noConvolution(model, "class activation maps"));
   const head = model.layers.slice(model.layers.indexOf(last) + 1);
-  const output = head[head.length - 1];
-  const softmaxLayer =
-    output !== undefined &&
-    (output.getClassName() === "Softmax" ||
-      (output.getClassName() === "Activation" && output.getConfig()["activation"] === "softmax"));
-  const softmaxDense =
-    output !== undefined && output.getClassName() === "Dense" && output.getConfig()["activation"] === "softmax";
-  const logitsOf = (a: Tensor): Tensor => {
-    let h = a;
-    head.forEach((layer, i) => {
-      if (i === head.length - 1 && softmaxLayer) return;
-      if (i === head.length - 1 && softmaxDense) {
-        const [kernel, bias] = layer.getWeights();
-        h =
-          bias === undefined
-            ? tf.matMul(h as never, kernel as never)
-            : tf.add(tf.matMul(h as never, kernel as never), bias);
-        return;
-      }
-      h = layer.apply(h, { training: false }) as Tensor;
-    });
-    return h;
-  };
+  const logitsOf = (a: Tensor): Tensor => logitsThrough(head, a);
   const [, rows, cols] = images.shape;
   const toLast = tf.model({ inputs: model.inputs, outputs: last.output as SymbolicTensor });
   return tf.tidy(() => {

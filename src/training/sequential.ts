@@ -6,7 +6,8 @@
  *   const layers = kerasLayers(seed);
  *   const model = layers.sequential({ name: "model_1" });
  *   model.add(layers.conv2d({ … }));  …
- *   model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1 }), metrics: ["accuracy"] });
+ *   model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1 }),
+ *                   metrics: ["accuracy"] });
  *   const history = await model.fit(xTrain, yTrain, { batchSize: 128, epochs: 6, validationSplit: 0.2 });
  *   const [loss, accuracy] = model.evaluate(xTest, yTest);
  */
