@@ -1,7 +1,8 @@
 """The notebook as handed in: HTML and a PDF printed like `npm run pdf`.
 
 HandInHTMLExporter is nbconvert's "lab" HTML with what a hand-in needs: the
-notebook's own title (not "Notebook") and authors, and a text alternative on
+notebook's own title (not "Notebook") and authors (its metadata's, else the
+names in its Group cell), and a text alternative on
 every image, saying what it shows. `npm start`, `npm run pdf` and the PDF
 exporter below all export through it.
 
@@ -30,6 +31,10 @@ from traitlets import Unicode, default
 PROJECT = Path(__file__).resolve().parent.parent
 
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# A member's line in the Group cell: "- @Name - e-mail, number" as the seed writes it, or "- Name, e-mail, number".
+MEMBER = re.compile(r"^\s*(?:[-*+]\s+)?@?\s*(?P<name>[^,<>@]+?)\s*(?:\s[-–—]\s|,|<|$)")
+# What the notebook's Group cell holds until the students write their names.
+PLACEHOLDER_NAMES = {"name", "your name"}
 
 
 def notebook_title(nb, name=None):
@@ -51,6 +56,25 @@ def notebook_title(nb, name=None):
                 return f"{plain(heading.group(2))}: {plain(below.group(2))}"
             return plain(heading.group(2))
     return name or "Notebook"
+
+
+def group_authors(nb):
+    """The notebook's metadata authors if set; else the names in its Group cell (the
+    markdown cell headed "Group"), one member a line; the placeholder is no one."""
+    given = nb.metadata.get("authors")
+    if given:
+        return list(given)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = [line for line in cell.source.splitlines() if line.strip()]
+        heading = HEADING.match(lines[0].strip()) if lines else None
+        if heading is None or plain(heading.group(2)).lower() != "group":
+            continue
+        members = [MEMBER.match(line) for line in lines[1:] if re.match(r"^\s*([-*+]\s|@)", line)]
+        names = [m.group("name").strip() for m in members if m is not None]
+        return [{"name": name} for name in names if name and name.lower() not in PLACEHOLDER_NAMES]
+    return []
 
 
 def plain(markdown):
@@ -97,7 +121,7 @@ class HandInHTMLExporter(HTMLExporter):
         name = ((resources or {}).get("metadata") or {}).get("name")
         # nbconvert copies the notebook deeply itself; the caller's is left as it was.
         titled = copy.copy(nb)
-        titled.metadata = NotebookNode({**nb.metadata, "title": notebook_title(nb, name)})
+        titled.metadata = NotebookNode({**nb.metadata, "title": notebook_title(nb, name), "authors": group_authors(nb)})
         return super().from_notebook_node(titled, resources=resources, **kw)
 
 

@@ -10,9 +10,24 @@ export { adadelta, kernelChoices, type AdadeltaOptions, type KernelChoice } from
 export type { KerasLayers } from "./model/layers";
 export { kerasLayers, type KerasSequential, type FitArgs, type EvaluateArgs } from "./training/sequential";
 export { buildConvNet, type ConvNetOptions } from "./training/models";
-export { imageDataGenerator, type ImageDataGenerator, type ImageDataGeneratorArgs, type ImageFlow, type FlowArgs } from "./training/generator";
-export { TrainingInterrupted, type History, type TrainingParams } from "./training/training";
-export { earlyStopping, modelCheckpoint, tensorBoard, type Callback, type Logs, type EarlyStoppingArgs, type ModelCheckpointArgs } from "./training/callbacks";
+export {
+  imageDataGenerator,
+  type ImageDataGenerator,
+  type ImageDataGeneratorArgs,
+  type ImageFlow,
+  type FlowArgs,
+} from "./training/generator";
+export { TrainingInterrupted, type History } from "./training/training";
+export {
+  earlyStopping,
+  modelCheckpoint,
+  tensorBoard,
+  type Callback,
+  type Logs,
+  type TrainingParams,
+  type EarlyStoppingArgs,
+  type ModelCheckpointArgs,
+} from "./training/callbacks";
 export { historyTable, comparisonTable, classTable, type ModelResult } from "./report/tables";
 export { plotHistory, confusionFigure, type Figure, type HistoryPlot } from "./report/charts";
 export { describeGeneralisation, generalisation } from "./report/analysis";

@@ -180,7 +180,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     const structure = await readPdfStructure(fs.readFileSync(path.join(out, "deep-convolution.pdf")));
     expect(structure).toMatchObject({ title, tagged: true });
     const bookmarks = structure.outline.map((b) => b.trim());
-    expect(bookmarks.slice(0, 3)).toEqual(["Network Analysis — Group Assignment", "Deep Convolution", "Data preparation"]);
+    expect(bookmarks.slice(0, 4)).toEqual(["Network Analysis — Group Assignment", "Deep Convolution", "Group", "Data preparation"]);
     for (const question of [10, 11, 12, 13, 14, 15]) expect(bookmarks).toContain(`Question ${question}`);
     expect(bookmarks.filter((b) => b.startsWith("Beyond the original"))).toEqual([
       "Beyond the original: the training images", "Beyond the original: where model 1 goes wrong",

@@ -147,4 +147,27 @@ describe("the hand-in HTML (python/deep_convolution_pdf.py)", () => {
     expect(authors).toEqual(["Ada Lovelace", "Alan Turing &amp; co"]);
     expect((html.match(/<img [^>]*>/g) ?? []).map((tag) => attribute(tag, "alt"))).toEqual(["model accuracy; accuracy: accuracy against epoch (1 to 6)", "Plotly figure: LOSS"]);
   });
+
+  it("takes the authors from the Group cell, as the seed lists its members, when the metadata names none", async () => {
+    const attribute = (tag: string, name: string) => tag.match(new RegExp(`\\b${name}="([^"]*)"`))?.[1];
+    const authorsOf = (html: string) => (html.match(/<meta [^>]*>/g) ?? []).filter((tag) => attribute(tag, "name") === "author").map((tag) => attribute(tag, "content"));
+    const group = (...members: string[]) => withMarkdown("# Network Analysis\n## Deep Convolution", ["### Group", "", "One line per member:", "", ...members].join("\n"), "### Data preparation\n\n- not a member");
+    expect(authorsOf(await exported(group("- @ChenYu Wang - c.wang4@students.uu.nl, 6774326", "- Lena Walcher, l.t.walcher@students.uu.nl, 2818833")))).toEqual(["ChenYu Wang", "Lena Walcher"]);
+    // the notebook's placeholder names no one; the metadata's authors come first
+    expect(authorsOf(await exported(group("- Name - e-mail, student number")))).toEqual([]);
+    const both = group("- Ada Lovelace - ada@example.org, 1");
+    both.metadata["authors"] = [{ name: "Alan Turing" }];
+    expect(authorsOf(await exported(both))).toEqual(["Alan Turing"]);
+  });
+
+  it("prints a PDF whose Author is the Group cell's members (File → Save and Export Notebook As → PDF_Chromium)", async () => {
+    const nb = withMarkdown("# Network Analysis\n## Deep Convolution", "### Group\n\n- @ChenYu Wang - c.wang4@students.uu.nl, 6774326\n- @Lena Walcher - l.t.walcher@students.uu.nl, 2818833");
+    const folder = scratchDir("group-pdf");
+    const file = path.join(folder, "group.ipynb");
+    fs.writeFileSync(file, JSON.stringify(nb));
+    const result = await run(venvPython, ["-m", "nbconvert", "--to", "PDF_Chromium", "--log-level", "ERROR", file]);
+    expect(result.status, result.stderr).toBe(0);
+    const structure = await readPdfStructure(fs.readFileSync(path.join(folder, "group.pdf")));
+    expect(structure.author).toBe("ChenYu Wang, Lena Walcher");
+  }, 120_000);
 });

@@ -74,7 +74,10 @@ export async function chooseBrowser(env: NodeJS.ProcessEnv = process.env): Promi
   const chromePath = env["CHROME_PATH"];
   if (preference !== "bundled") {
     if (chromePath && !fs.existsSync(chromePath)) {
-      throw new NoBrowserError(`CHROME_PATH is set to ${chromePath}, which does not exist: point it at a Chrome, Chromium or Edge executable, or unset it.`);
+      throw new NoBrowserError(
+        `CHROME_PATH is set to ${chromePath}, which does not exist: point it at a Chrome, Chromium or Edge ` +
+          `executable, or unset it.`,
+      );
     }
     const system = findBrowser(env);
     if (system !== null) return { executablePath: system, source: "system" };
@@ -83,8 +86,10 @@ export async function chooseBrowser(env: NodeJS.ProcessEnv = process.env): Promi
   if (bundled !== null) return { executablePath: bundled, source: "bundled" };
   throw new NoBrowserError(
     bundledBrowserSupported()
-      ? "No Chrome, Chromium or Edge found, and the bundled Chromium (@sparticuz/chromium) is not installed: run npm install, or install Chrome or Chromium, or set CHROME_PATH."
-      : `No Chrome, Chromium or Edge found (the bundled Chromium exists for Linux x64/arm64 only, not ${process.platform} ${process.arch}): install Chrome or Edge, or set CHROME_PATH to one.`,
+      ? "No Chrome, Chromium or Edge found, and the bundled Chromium (@sparticuz/chromium) is not installed: " +
+          "run npm install, or install Chrome or Chromium, or set CHROME_PATH."
+      : "No Chrome, Chromium or Edge found (the bundled Chromium exists for Linux x64/arm64 only, " +
+          `not ${process.platform} ${process.arch}): install Chrome or Edge, or set CHROME_PATH to one.`,
   );
 }
 
@@ -95,7 +100,8 @@ export async function chooseBrowser(env: NodeJS.ProcessEnv = process.env): Promi
 export async function launchBrowser(choice: BrowserChoice): Promise<Browser> {
   const bundled = choice.source === "bundled";
   const env = { ...process.env } as Record<string, string>;
-  if (bundled && !fs.existsSync("/etc/fonts/fonts.conf")) env["FONTCONFIG_PATH"] = path.join(path.dirname(choice.executablePath), "fonts");
+  if (bundled && !fs.existsSync("/etc/fonts/fonts.conf"))
+    env["FONTCONFIG_PATH"] = path.join(path.dirname(choice.executablePath), "fonts");
   // loaded here, with the first chart or PDF: training never needs it (about 45 MB)
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require("playwright-core") as typeof import("playwright-core");
@@ -106,7 +112,13 @@ export async function launchBrowser(choice: BrowserChoice): Promise<Browser> {
     chromiumSandbox: !bundled && process.getuid?.() !== 0,
     timeout: 30_000,
     env,
-    args: ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+    args: [
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+    ],
   });
 }
 

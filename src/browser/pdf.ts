@@ -31,7 +31,9 @@ export function parsePaper(value: string): PaperFormat {
 const PRINT_CSS = `
   html, body { background: white !important; }
   body { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
-  img, svg, tr, .jp-RenderedImage, .jp-InputArea, .jp-OutputArea-child { break-inside: avoid; page-break-inside: avoid; }
+  img, svg, tr, .jp-RenderedImage, .jp-InputArea, .jp-OutputArea-child {
+    break-inside: avoid; page-break-inside: avoid;
+  }
   h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
   h1, h2, h3, h4, h5, h6 { white-space: pre-wrap; }
   img { max-width: 100% !important; height: auto !important; }
@@ -68,7 +70,8 @@ function fitTablesToWidth(): void {
   }
   for (const table of Array.from(document.querySelectorAll("table"))) {
     const available = table.parentElement?.clientWidth ?? 0;
-    if (available > 0 && table.scrollWidth > available) table.style.setProperty("zoom", String(available / table.scrollWidth));
+    if (available > 0 && table.scrollWidth > available)
+      table.style.setProperty("zoom", String(available / table.scrollWidth));
   }
 }
 
@@ -112,12 +115,21 @@ export async function printPdf(html: string, options: PrintOptions = {}): Promis
     await page.addStyleTag({ content: PRINT_CSS });
     await page.emulateMedia({ media: "print" });
     // Every embedded image decoded before printing, so none prints blank.
-    await page.evaluate(() => Promise.all(Array.from(document.images).map((img) => img.decode().catch(() => undefined))));
+    await page.evaluate(() =>
+      Promise.all(Array.from(document.images).map((img) => img.decode().catch(() => undefined))),
+    );
     await page.evaluate(fitTablesToWidth);
     await page.evaluate(prepareTags);
-    const authors = await page.evaluate(() => Array.from(document.querySelectorAll('meta[name="author"]'), (meta) => meta.getAttribute("content")?.trim() ?? ""));
-    const footer = `<div style="font-size:8px;width:100%;padding:0 10mm;display:flex;justify-content:space-between;color:#555">`
-      + `<span>${escapeHtml(options.title ?? "")}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`;
+    const authors = await page.evaluate(() =>
+      Array.from(
+        document.querySelectorAll('meta[name="author"]'),
+        (meta) => meta.getAttribute("content")?.trim() ?? "",
+      ),
+    );
+    const footer =
+      `<div style="font-size:8px;width:100%;padding:0 10mm;display:flex;justify-content:space-between;color:#555">` +
+      `<span>${escapeHtml(options.title ?? "")}</span><span><span class="pageNumber"></span> / <span ` +
+      `class="totalPages"></span></span></div>`;
     const pdf = await page.pdf({
       format: paper,
       printBackground: true,

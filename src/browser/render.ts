@@ -15,7 +15,9 @@ async function openSession() {
   const browser = await launchBrowser(choice);
   const page = await browser.newPage();
   await page.setContent("<!doctype html><html><body></body></html>");
-  await page.addScriptTag({ path: path.join(path.dirname(require.resolve("plotly.js-dist-min/package.json")), "plotly.min.js") });
+  await page.addScriptTag({
+    path: path.join(path.dirname(require.resolve("plotly.js-dist-min/package.json")), "plotly.min.js"),
+  });
   return { close: () => browser.close(), page, browserName: describeBrowser(choice) };
 }
 
@@ -35,7 +37,8 @@ export async function renderPng(figure: Figure, scale = 1): Promise<RenderResult
     const { page } = opened;
     const dataUrl = await page.evaluate(
       async ({ fig, scale }) => {
-        const plotly = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
+        const plotly = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } })
+          .Plotly;
         return plotly.toImage(fig, { format: "png", width: fig.layout.width, height: fig.layout.height, scale });
       },
       { fig: figure, scale },
@@ -43,8 +46,17 @@ export async function renderPng(figure: Figure, scale = 1): Promise<RenderResult
     return { png: new Uint8Array(Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64")) };
   } catch (error) {
     session = null;
-    if (error instanceof NoBrowserError) return { png: null, reason: `${error.message} Until then, charts are interactive only (no image for the PDF, HTML exports or untrusted notebooks).` };
-    return { png: null, reason: `Drawing the chart's static image with ${browserName} failed: ${(error as Error).message.split("\n")[0]}` };
+    if (error instanceof NoBrowserError)
+      return {
+        png: null,
+        reason:
+          `${error.message} Until then, charts are interactive only ` +
+          "(no image for the PDF, HTML exports or untrusted notebooks).",
+      };
+    return {
+      png: null,
+      reason: `Drawing the chart's static image with ${browserName} failed: ${(error as Error).message.split("\n")[0]}`,
+    };
   }
 }
 

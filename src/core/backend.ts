@@ -25,8 +25,8 @@ function loadTensorflow(): TfNode {
   } catch (error) {
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new Error(
-      "TensorFlow's native binding for @tensorflow/tfjs-node is missing or broken "
-        + `(${detail}). Repair it from the project folder with: npm run setup`,
+      "TensorFlow's native binding for @tensorflow/tfjs-node is missing or broken " +
+        `(${detail}). Repair it from the project folder with: npm run setup`,
     );
   }
 }

@@ -7,5 +7,7 @@ import os from "node:os";
 import path from "node:path";
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DEEPCONV_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "deep-convolution");
+  return (
+    env.DEEPCONV_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "deep-convolution")
+  );
 }

@@ -47,7 +47,18 @@ export const DATASETS = {
   },
   "fashion-mnist": {
     title: "Fashion-MNIST",
-    classNames: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    classNames: [
+      "T-shirt/top",
+      "Trouser",
+      "Pullover",
+      "Dress",
+      "Coat",
+      "Sandal",
+      "Shirt",
+      "Sneaker",
+      "Bag",
+      "Ankle boot",
+    ],
     // of the files in Debian's dataset-fashion-mnist 0.0~git20200523.55506a9-1, decompressed
     md5: {
       trainImages: "f4a8712d7a061bf5bd6d2ca38dc4d50a",
@@ -55,8 +66,11 @@ export const DATASETS = {
       testImages: "8181f5470baa50b63fa0f6fddb340f0a",
       testLabels: "15d484375f8d13e6eb1aabb0c3f46965",
     },
-    installedDir: () => (fs.existsSync("/usr/share/datasets/fashion-mnist") ? "/usr/share/datasets/fashion-mnist" : null),
-    installHint: "Install Debian's copy (sudo apt-get install dataset-fashion-mnist), or set dataDir to a folder with its four IDX files.",
+    installedDir: () =>
+      fs.existsSync("/usr/share/datasets/fashion-mnist") ? "/usr/share/datasets/fashion-mnist" : null,
+    installHint:
+      "Install Debian's copy (sudo apt-get install dataset-fashion-mnist), or set dataDir to a folder with its four " +
+      "IDX files.",
     downloadUrl: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
   },
 } satisfies Record<string, DatasetInfo>;

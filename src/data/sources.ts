@@ -31,9 +31,14 @@ function gunzipIfNeeded(bytes: Uint8Array, file: string): Uint8Array {
     return zlib.gunzipSync(bytes, { maxOutputLength: MAX_IDX_BYTES });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
-      throw new DataFileError(`${file}: unpacks to more than ${MAX_IDX_BYTES / 2 ** 20} MiB, more than an IDX data set for this notebook holds. Replace the file.`);
+      throw new DataFileError(
+        `${file}: unpacks to more than ${MAX_IDX_BYTES / 2 ** 20} MiB, more than an IDX data set for this notebook ` +
+          `holds. Replace the file.`,
+      );
     }
-    throw new DataFileError(`${file}: gzip data is corrupt or truncated (${(error as Error).message}). Replace the file.`);
+    throw new DataFileError(
+      `${file}: gzip data is corrupt or truncated (${(error as Error).message}). Replace the file.`,
+    );
   }
 }
 
@@ -43,8 +48,9 @@ function checkMd5(bytes: Uint8Array, dataset: DatasetInfo, key: MnistFileKey, fi
   const expected = dataset.md5[key];
   if (found !== expected) {
     throw new DataFileError(
-      `${file}: md5 ${found} does not match the original ${dataset.title} ${FILE_NAMES[key]} (${expected}). `
-        + "The file is damaged or a different data set; replace it, or for your own data set verifyChecksums = false (a notebook parameter, or the loader option verifyChecksums: false).",
+      `${file}: md5 ${found} does not match the original ${dataset.title} ${FILE_NAMES[key]} (${expected}). ` +
+        "The file is damaged or a different data set; replace it, or for your own data set verifyChecksums = false " +
+        "(a notebook parameter, or the loader option verifyChecksums: false).",
     );
   }
 }
@@ -57,12 +63,18 @@ export function findInDir(dir: string, name: string): string {
   if (found) return found;
   const present = fs.readdirSync(dir).slice(0, 12).join(", ") || "nothing";
   throw new DataFileError(
-    `${dir}: no ${name} (or .gz) in this folder; it holds: ${present}. `
-      + "dataDir must point at the folder with the four IDX files.",
+    `${dir}: no ${name} (or .gz) in this folder; it holds: ${present}. ` +
+      "dataDir must point at the folder with the four IDX files.",
   );
 }
 
-export async function downloadVerified(dataset: DatasetInfo, key: MnistFileKey, baseUrl: string, cacheDir: string, verify: boolean): Promise<string> {
+export async function downloadVerified(
+  dataset: DatasetInfo,
+  key: MnistFileKey,
+  baseUrl: string,
+  cacheDir: string,
+  verify: boolean,
+): Promise<string> {
   const name = FILE_NAMES[key];
   const cached = path.join(cacheDir, name);
   if (fs.existsSync(cached)) {
@@ -74,9 +86,12 @@ export async function downloadVerified(dataset: DatasetInfo, key: MnistFileKey, 
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new DataFileError(`Downloading ${url} failed: ${(error as Error).message}. Check the connection, or use dataDir.`);
+    throw new DataFileError(
+      `Downloading ${url} failed: ${(error as Error).message}. Check the connection, or use dataDir.`,
+    );
   }
-  if (!response.ok) throw new DataFileError(`Downloading ${url} failed: HTTP ${response.status} ${response.statusText}.`);
+  if (!response.ok)
+    throw new DataFileError(`Downloading ${url} failed: HTTP ${response.status} ${response.statusText}.`);
   const bytes = gunzipIfNeeded(new Uint8Array(await response.arrayBuffer()), url);
   if (verify) checkMd5(bytes, dataset, key, url);
   // A failed or interrupted download never replaces a good cached file.
@@ -89,7 +104,9 @@ export function readIdxFile(file: string, dataset: DatasetInfo, key: MnistFileKe
   try {
     bytes = new Uint8Array(fs.readFileSync(file));
   } catch (error) {
-    throw new DataFileError(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    throw new DataFileError(
+      `${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+    );
   }
   bytes = gunzipIfNeeded(bytes, file);
   if (verify) checkMd5(bytes, dataset, key, file);

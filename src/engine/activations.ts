@@ -24,10 +24,22 @@ export interface Activation {
   readonly monotone: boolean;
 }
 
-export const LINEAR: Activation = { name: "linear", forward: (z) => z, backward: (dy) => dy, readsInput: false, monotone: true };
+export const LINEAR: Activation = {
+  name: "linear",
+  forward: (z) => z,
+  backward: (dy) => dy,
+  readsInput: false,
+  monotone: true,
+};
 
 /** An activation TensorFlow has as one op with a gradient op; `gradient(dy, z, y)` calls the latter. */
-function nativeActivation(ops: NativeOps, name: string, op: string, gradient: (dy: Tensor, z: Tensor | null, y: Tensor) => Tensor, readsInput = false): Activation {
+function nativeActivation(
+  ops: NativeOps,
+  name: string,
+  op: string,
+  gradient: (dy: Tensor, z: Tensor | null, y: Tensor) => Tensor,
+  readsInput = false,
+): Activation {
   return { name, forward: (z) => ops.float(op, [z]), backward: gradient, readsInput, monotone: true };
 }
 
@@ -42,9 +54,23 @@ function softmax(ops: NativeOps): Activation {
   };
 }
 
-/** An activation TensorFlow has no gradient op for: tfjs-layers' formula, and its derivative written out (dz = dy·f′(z)). */
-function elementwise(name: string, f: (z: Tensor) => Tensor, derivative: (z: Tensor, y: Tensor) => Tensor, monotone: boolean): Activation {
-  return { name, forward: f, backward: (dy, z, y) => tf.tidy(() => tf.mul(dy, derivative(z!, y))), readsInput: true, monotone };
+/**
+ * An activation TensorFlow has no gradient op for: tfjs-layers' formula, and its derivative written out (dz =
+ * dy·f′(z)).
+ */
+function elementwise(
+  name: string,
+  f: (z: Tensor) => Tensor,
+  derivative: (z: Tensor, y: Tensor) => Tensor,
+  monotone: boolean,
+): Activation {
+  return {
+    name,
+    forward: f,
+    backward: (dy, z, y) => tf.tidy(() => tf.mul(dy, derivative(z!, y))),
+    readsInput: true,
+    monotone,
+  };
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -52,44 +78,87 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 /** Those of tfjs-layers' activations TensorFlow has no op for, as tfjs-layers defines them. */
 const WRITTEN_OUT: Record<string, () => Activation> = {
   // z·σ(z): σ + z·σ·(1 − σ)
-  swish: () => elementwise("swish", (z) => tf.mul(z, tf.sigmoid(z)), (z) => {
-    const s = tf.sigmoid(z);
-    return tf.add(s, tf.mul(z, tf.mul(s, tf.sub(1, s))));
-  }, false),
+  swish: () =>
+    elementwise(
+      "swish",
+      (z) => tf.mul(z, tf.sigmoid(z)),
+      (z) => {
+        const s = tf.sigmoid(z);
+        return tf.add(s, tf.mul(z, tf.mul(s, tf.sub(1, s))));
+      },
+      false,
+    ),
   // z·tanh(softplus(z)): t + z·(1 − t²)·σ(z)
-  mish: () => elementwise("mish", (z) => tf.mul(z, tf.tanh(tf.softplus(z))), (z) => {
-    const t = tf.tanh(tf.softplus(z));
-    return tf.add(t, tf.mul(z, tf.mul(tf.sub(1, tf.square(t)), tf.sigmoid(z))));
-  }, false),
+  mish: () =>
+    elementwise(
+      "mish",
+      (z) => tf.mul(z, tf.tanh(tf.softplus(z))),
+      (z) => {
+        const t = tf.tanh(tf.softplus(z));
+        return tf.add(t, tf.mul(z, tf.mul(tf.sub(1, tf.square(t)), tf.sigmoid(z))));
+      },
+      false,
+    ),
   // z·Φ(z): Φ(z) + z·φ(z)
-  gelu: () => elementwise("gelu", (z) => tf.mul(z, tf.mul(0.5, tf.add(1, tf.erf(tf.div(z, Math.SQRT2))))), (z) =>
-    tf.add(tf.mul(0.5, tf.add(1, tf.erf(tf.div(z, Math.SQRT2)))), tf.mul(z, tf.mul(1 / Math.sqrt(2 * Math.PI), tf.exp(tf.mul(-0.5, tf.square(z)))))), false),
+  gelu: () =>
+    elementwise(
+      "gelu",
+      (z) => tf.mul(z, tf.mul(0.5, tf.add(1, tf.erf(tf.div(z, Math.SQRT2))))),
+      (z) =>
+        tf.add(
+          tf.mul(0.5, tf.add(1, tf.erf(tf.div(z, Math.SQRT2)))),
+          tf.mul(z, tf.mul(1 / Math.sqrt(2 * Math.PI), tf.exp(tf.mul(-0.5, tf.square(z))))),
+        ),
+      false,
+    ),
   // ½z(1 + tanh(u)), u = √(2/π)(z + 0.044715z³): ½(1 + t) + ½z(1 − t²)·√(2/π)(1 + 3·0.044715z²)
   gelu_new: () => {
     const u = (z: Tensor) => tf.mul(SQRT_2_OVER_PI, tf.add(z, tf.mul(0.044715, tf.pow(z, 3))));
-    return elementwise("gelu_new", (z) => tf.mul(0.5, tf.mul(z, tf.add(1, tf.tanh(u(z))))), (z) => {
-      const t = tf.tanh(u(z));
-      const du = tf.mul(SQRT_2_OVER_PI, tf.add(1, tf.mul(3 * 0.044715, tf.square(z))));
-      return tf.add(tf.mul(0.5, tf.add(1, t)), tf.mul(tf.mul(0.5, z), tf.mul(tf.sub(1, tf.square(t)), du)));
-    }, false);
+    return elementwise(
+      "gelu_new",
+      (z) => tf.mul(0.5, tf.mul(z, tf.add(1, tf.tanh(u(z))))),
+      (z) => {
+        const t = tf.tanh(u(z));
+        const du = tf.mul(SQRT_2_OVER_PI, tf.add(1, tf.mul(3 * 0.044715, tf.square(z))));
+        return tf.add(tf.mul(0.5, tf.add(1, t)), tf.mul(tf.mul(0.5, z), tf.mul(tf.sub(1, tf.square(t)), du)));
+      },
+      false,
+    );
   },
   // clip(0.2z + 0.5, 0, 1): 0.2 inside (−2.5, 2.5)
-  hardSigmoid: () => elementwise("hard_sigmoid", (z) => tf.clipByValue(tf.add(0.5, tf.mul(0.2, z)), 0, 1), (z) =>
-    tf.mul(0.2, tf.cast(tf.logicalAnd(tf.greater(z, -2.5), tf.less(z, 2.5)), "float32")), true),
+  hardSigmoid: () =>
+    elementwise(
+      "hard_sigmoid",
+      (z) => tf.clipByValue(tf.add(0.5, tf.mul(0.2, z)), 0, 1),
+      (z) => tf.mul(0.2, tf.cast(tf.logicalAnd(tf.greater(z, -2.5), tf.less(z, 2.5)), "float32")),
+      true,
+    ),
 };
 
 /** min(max(z, 0), cap): 1 strictly between. */
-const cappedRelu = (cap: number) => elementwise("relu", (z) => tf.clipByValue(z, 0, cap), (z) =>
-  tf.cast(tf.logicalAnd(tf.greater(z, 0), tf.less(z, cap)), "float32"), true);
+const cappedRelu = (cap: number) =>
+  elementwise(
+    "relu",
+    (z) => tf.clipByValue(z, 0, cap),
+    (z) => tf.cast(tf.logicalAnd(tf.greater(z, 0), tf.less(z, cap)), "float32"),
+    true,
+  );
 
 /** z for z > 0, else α(eᶻ − 1): 1, else y + α. */
-const eluWithAlpha = (alpha: number) => elementwise("elu", (z) => tf.where(tf.greater(z, 0), z, tf.mul(alpha, tf.sub(tf.exp(z), 1))), (z, y) =>
-  tf.where(tf.greater(z, 0), tf.onesLike(z), tf.add(y, alpha)), alpha >= 0);
+const eluWithAlpha = (alpha: number) =>
+  elementwise(
+    "elu",
+    (z) => tf.where(tf.greater(z, 0), z, tf.mul(alpha, tf.sub(tf.exp(z), 1))),
+    (z, y) => tf.where(tf.greater(z, 0), tf.onesLike(z), tf.add(y, alpha)),
+    alpha >= 0,
+  );
 
 /** An activation by the name tfjs-layers gives it in a layer's config, or null for one it does not know. */
 export function activationNamed(ops: NativeOps, name: string): Activation | null {
-  const grad = (op: string, outputFirst = false) => (dy: Tensor, z: Tensor | null, y: Tensor) =>
-    ops.float(op, outputFirst ? [y, dy] : [dy, z ?? y]);
+  const grad =
+    (op: string, outputFirst = false) =>
+    (dy: Tensor, z: Tensor | null, y: Tensor) =>
+      ops.float(op, outputFirst ? [y, dy] : [dy, z ?? y]);
   switch (name) {
     case "linear":
       return LINEAR;
@@ -155,7 +224,9 @@ export function activationLayer(ops: NativeOps, layer: Layer, rank: number | nul
     case "Softmax": {
       // tfjs-layers' Softmax layer defaults to axis 1, Keras's (and kerasLayers') to the last
       const axis = Array.isArray(c["axis"]) && c["axis"].length === 1 ? c["axis"][0] : c["axis"];
-      return axis === -1 || (typeof axis === "number" && rank !== null && axis === rank - 1) ? activationNamed(ops, "softmax") : null;
+      return axis === -1 || (typeof axis === "number" && rank !== null && axis === rank - 1)
+        ? activationNamed(ops, "softmax")
+        : null;
     }
     default:
       return null;

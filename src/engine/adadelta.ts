@@ -17,6 +17,7 @@
 import type { NamedTensorMap, Tensor, Variable, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
+import { variableNamed } from "./internals";
 import { ResourceVariable } from "./variables";
 
 export interface AdadeltaOptions {
@@ -54,11 +55,17 @@ function makeSlots(weight: Tensor, accumulatedGrad: Tensor, accumulatedDelta: Te
       accumulatedDelta: ResourceVariable.create(accumulatedDelta)!,
     };
   }
-  return { fused: false, accumulatedGrad: accumulatedGrad.variable(false), accumulatedDelta: accumulatedDelta.variable(false) };
+  return {
+    fused: false,
+    accumulatedGrad: accumulatedGrad.variable(false),
+    accumulatedDelta: accumulatedDelta.variable(false),
+  };
 }
 
 const accumulators = (slots: Slots): [Tensor, Tensor] =>
-  slots.fused ? [slots.accumulatedGrad.read(), slots.accumulatedDelta.read()] : [slots.accumulatedGrad, slots.accumulatedDelta];
+  slots.fused
+    ? [slots.accumulatedGrad.read(), slots.accumulatedDelta.read()]
+    : [slots.accumulatedGrad, slots.accumulatedDelta];
 
 function disposeSlots(slots: Slots): void {
   if (slots.fused) slots.weight.dispose();
@@ -80,7 +87,8 @@ export class KerasAdadelta extends tf.Optimizer {
   constructor({ learningRate = 0.001, rho = 0.95, epsilon = 1e-7 }: AdadeltaOptions = {}) {
     super();
     for (const [name, value] of Object.entries({ learningRate, rho, epsilon })) {
-      if (!Number.isFinite(value) || value < 0) throw new UserError(`Adadelta ${name} must be a finite number ≥ 0, got ${value}.`);
+      if (!Number.isFinite(value) || value < 0)
+        throw new UserError(`Adadelta ${name} must be a finite number ≥ 0, got ${value}.`);
     }
     this.learningRate = learningRate;
     this.rho = rho;
@@ -94,7 +102,7 @@ export class KerasAdadelta extends tf.Optimizer {
     const scalars = this.constants();
     for (const [name, gradient] of pairs) {
       if (gradient == null) continue;
-      const variable = tf.engine().registeredVariables[name];
+      const variable = variableNamed(name);
       if (variable === undefined) throw new Error(`Adadelta: no variable named ${name} is registered.`);
       const slots = this.slotsFor(name, variable);
       tf.tidy(() => {
@@ -154,8 +162,9 @@ export class KerasAdadelta extends tf.Optimizer {
       const delta = values[half + i];
       if (delta === undefined) throw new Error("Adadelta.setWeights: unpaired accumulator weights.");
       const variableName = name.replace(/\/accumulated_grad$/, "");
-      const variable = tf.engine().registeredVariables[variableName];
-      if (variable === undefined) throw new Error(`Adadelta.setWeights: no variable named ${variableName} is registered.`);
+      const variable = variableNamed(variableName);
+      if (variable === undefined)
+        throw new Error(`Adadelta.setWeights: no variable named ${variableName} is registered.`);
       this.slots.set(variableName, makeSlots(variable, tensor, delta.tensor));
     });
   }

@@ -46,7 +46,10 @@ export interface Affine {
   flipY?: Tensor;
 }
 
-/** The [n, 8] rows ImageProjectiveTransformV3 takes (a0 a1 a2 b0 b1 b2 0 0, x across, y down) for images of `height`×`width`. */
+/**
+ * The [n, 8] rows ImageProjectiveTransformV3 takes (a0 a1 a2 b0 b1 b2 0 0, x across, y down) for images of
+ * `height`×`width`.
+ */
 export function affineRows(n: number, height: number, width: number, p: Affine): Tensor {
   return tf.tidy(() => {
     const zero = tf.zeros([n]);
@@ -76,14 +79,29 @@ export function transformImages(x: Tensor, rows: Tensor, sampling: Sampling): Te
     // tfjs's own Transform kernel reads only the first image of a batch correctly (4.22): one image at a time.
     const images = tf.split(x, x.shape[0]!, 0);
     const each = tf.split(rows, x.shape[0]!, 0);
-    return tf.concat(images.map((image, i) => tf.image.transform(image as never, each[i] as never, sampling.interpolation, sampling.fillMode, sampling.fillValue)), 0);
+    return tf.concat(
+      images.map((image, i) =>
+        tf.image.transform(
+          image as never,
+          each[i] as never,
+          sampling.interpolation,
+          sampling.fillMode,
+          sampling.fillValue,
+        ),
+      ),
+      0,
+    );
   }
   const { type, string } = attributes(backend);
-  return backend.executeSingleOutput("ImageProjectiveTransformV3", [
-    type("dtype", backend.binding.TF_FLOAT),
-    string("interpolation", sampling.interpolation.toUpperCase()),
-    string("fill_mode", sampling.fillMode.toUpperCase()),
-  ], [x, rows, intVector([x.shape[1]!, x.shape[2]!]), floatScalar(sampling.fillValue)]);
+  return backend.executeSingleOutput(
+    "ImageProjectiveTransformV3",
+    [
+      type("dtype", backend.binding.TF_FLOAT),
+      string("interpolation", sampling.interpolation.toUpperCase()),
+      string("fill_mode", sampling.fillMode.toUpperCase()),
+    ],
+    [x, rows, intVector([x.shape[1]!, x.shape[2]!]), floatScalar(sampling.fillValue)],
+  );
 }
 
 /** x with the images where `flips` ([n], bool) is true reversed along `axes` (1: upside down, 2: left to right). */
@@ -134,14 +152,22 @@ export interface AffineRanges {
 export function randomAffine(x: Tensor, r: AffineRanges, seed: Seed, sampling: Sampling): Tensor {
   return tf.tidy(() => {
     const [n, height, width] = [x.shape[0]!, x.shape[1]!, x.shape[2]!];
-    const [degrees, shear, shiftX, shiftY, zoomX, zoomY, coinX, coinY] = uniformDraws(n, [
-      r.degrees, r.shearDegrees, r.shiftX, r.shiftY, r.zoomX, r.zoomY, [0, 1], [0, 1],
-    ], seed) as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+    const [degrees, shear, shiftX, shiftY, zoomX, zoomY, coinX, coinY] = uniformDraws(
+      n,
+      [r.degrees, r.shearDegrees, r.shiftX, r.shiftY, r.zoomX, r.zoomY, [0, 1], [0, 1]],
+      seed,
+    ) as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
     const sign = (coin: Tensor) => tf.sub(1, tf.mul(tf.cast(tf.less(coin, 0.5), "float32"), 2));
     const radians = (t: Tensor) => tf.mul(t, Math.PI / 180);
     const rows = affineRows(n, height, width, {
-      angle: radians(degrees), shear: radians(shear), shiftX, shiftY, zoomX, zoomY,
-      flipX: r.flipX ? sign(coinX) : undefined, flipY: r.flipY ? sign(coinY) : undefined,
+      angle: radians(degrees),
+      shear: radians(shear),
+      shiftX,
+      shiftY,
+      zoomX,
+      zoomY,
+      flipX: r.flipX ? sign(coinX) : undefined,
+      flipY: r.flipY ? sign(coinY) : undefined,
     });
     return transformImages(x, rows, sampling);
   });

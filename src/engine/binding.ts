@@ -14,22 +14,31 @@ export interface OpAttr {
 
 export interface NativeBackend {
   binding: {
-    TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_SHAPE: number;
-    TF_FLOAT: number; TF_INT32: number; TF_BOOL: number; TF_RESOURCE: number;
+    TF_ATTR_TYPE: number;
+    TF_ATTR_STRING: number;
+    TF_ATTR_INT: number;
+    TF_ATTR_FLOAT: number;
+    TF_ATTR_BOOL: number;
+    TF_ATTR_SHAPE: number;
+    TF_FLOAT: number;
+    TF_INT32: number;
+    TF_BOOL: number;
+    TF_RESOURCE: number;
     /** TensorFlow's uint8: tfjs-node labels such tensors int32, so only native ops may touch them. */
     TF_UINT8: number;
     /** The TensorFlow C library's version, e.g. "2.21.0". */
     TF_Version: string;
     tensorDataSync(id: number): ArrayLike<number>;
     /** Registers a GraphDef as a function (graph.ts); only a binding compiled with patches/' change has it. */
-    addGraphFunction?(name: string, graphDef: Uint8Array, inputs: string[], outputs: string[], controlOutputs: string[]): void;
+    addGraphFunction?(
+      name: string,
+      graphDef: Uint8Array,
+      inputs: string[],
+      outputs: string[],
+      controlOutputs: string[],
+    ): void;
     /** Every op TensorFlow has registered, as a serialized OpList (patches/' change too). */
     getAllOpList?(): Uint8Array;
-  };
-  /** What TensorFlow holds for each tensor: its handle's id, or its values not yet uploaded, and its TensorFlow dtype. */
-  tensorMap: {
-    get(dataId: object): { id: number; values: ArrayLike<number> | null; dtype: number; shape: number[] } | undefined;
-    has(dataId: object): boolean;
   };
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: Tensor[]): Tensor;
   executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: Tensor[], count: number): Tensor[];
@@ -39,7 +48,6 @@ export interface NativeBackend {
 export function native(): NativeBackend | null {
   return tf.getBackend() === "tensorflow" ? (tf.backend() as unknown as NativeBackend) : null;
 }
-
 
 /** Builders for the attributes ops take. */
 export function attributes({ binding }: NativeBackend) {
@@ -72,7 +80,8 @@ export function constant(key: string, make: () => Tensor): Tensor {
 }
 
 /** A shape (or any int32 vector) as the tensor TensorFlow's ops take. */
-export const intVector = (values: number[]) => constant(`int32 ${values.join(",")}`, () => tf.tensor1d(values, "int32"));
+export const intVector = (values: number[]) =>
+  constant(`int32 ${values.join(",")}`, () => tf.tensor1d(values, "int32"));
 export const floatScalar = (value: number) => constant(`float ${value}`, () => tf.scalar(value));
 
 /** Whether this TensorFlow build runs the op `probe` calls (oneDNN's kernels are not in every build). */

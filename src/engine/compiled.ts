@@ -23,9 +23,16 @@
  *    the graph or the step reads a value back into JavaScript.
  */
 import type { Tensor, Variable } from "@tensorflow/tfjs-node";
-import { tf } from "../core/backend";
 import type { NativeBackend, OpAttr } from "./binding";
-import { canMakeFunctions, registerFunction, type Constant, type GraphNode, type GraphSpec, type Source } from "./graph";
+import {
+  canMakeFunctions,
+  registerFunction,
+  type Constant,
+  type GraphNode,
+  type GraphSpec,
+  type Source,
+} from "./graph";
+import { allVariables, hookOps, tensorCount, tensorInfo } from "./internals";
 
 /** What the function is passed for one of its arguments, at every call. */
 type Argument =
@@ -66,15 +73,18 @@ class Recorder {
   private readonly variables = new Map<object, Variable>();
   private readonly firstTensorId: number;
 
-  constructor(private readonly backend: NativeBackend, inputs: Tensor[]) {
-    for (const variable of Object.values(tf.engine().registeredVariables)) this.variables.set(variable.dataId, variable);
+  constructor(
+    private readonly backend: NativeBackend,
+    inputs: Tensor[],
+  ) {
+    for (const variable of allVariables()) this.variables.set(variable.dataId, variable);
     inputs.forEach((t, index) => this.addArgument(t, { kind: "input", index }));
     // Tensors made from here on by JavaScript are the step's own.
-    this.firstTensorId = (tf.engine() as unknown as { nextTensorId(): number }).nextTensorId();
+    this.firstTensorId = tensorCount();
   }
 
   private addArgument(t: Tensor, argument: Argument): Source {
-    const info = this.backend.tensorMap.get(t.dataId)!;
+    const info = tensorInfo(this.backend, t.dataId)!;
     const source: Source = { kind: "argument", index: this.arguments.length };
     this.arguments.push(argument);
     this.argumentTypes.push(info.dtype);
@@ -96,10 +106,10 @@ class Recorder {
     const variable = this.variables.get(t.dataId);
     if (variable !== undefined) return this.addArgument(t, { kind: "variable", variable });
     if (t.id < this.firstTensorId) return this.addArgument(t, { kind: "captured", dataId: t.dataId });
-    const info = this.backend.tensorMap.get(t.dataId)!;
+    const info = tensorInfo(this.backend, t.dataId)!;
     // a constant's values are written into the graph and compared between recordings: small ones only
     if (t.size > MAX_CONSTANT) this.spoiled ??= `the step makes a tensor of ${t.size} values in JavaScript`;
-    const values = t.size > MAX_CONSTANT ? [] : info.values ?? this.backend.binding.tensorDataSync(info.id);
+    const values = t.size > MAX_CONSTANT ? [] : (info.values ?? this.backend.binding.tensorDataSync(info.id));
     const source: Source = { kind: "constant", index: this.constants.length };
     this.constants.push({ dtype: info.dtype, shape: [...t.shape], values: Array.from(values as ArrayLike<number>) });
     this.sources.set(t.dataId, source);
@@ -111,12 +121,12 @@ class Recorder {
     const after = new Set<number>();
     for (const t of inputs) {
       // Ops on the same resource variable run in the order they were called.
-      if (this.backend.tensorMap.get(t.dataId)?.dtype !== this.backend.binding.TF_RESOURCE) continue;
+      if (tensorInfo(this.backend, t.dataId)?.dtype !== this.backend.binding.TF_RESOURCE) continue;
       const previous = this.lastUse.get(t.dataId);
       if (previous !== undefined) after.add(previous);
       this.lastUse.set(t.dataId, index);
     }
-    const outputTypes = outputs.map((t) => this.backend.tensorMap.get(t.dataId)!.dtype);
+    const outputTypes = outputs.map((t) => tensorInfo(this.backend, t.dataId)!.dtype);
     this.nodes.push({ op: name, attrs, inputs: inputs.map((t) => this.source(t)), outputTypes, after: [...after] });
     outputs.forEach((t, output) => this.sources.set(t.dataId, { kind: "op", node: index, output }));
   }
@@ -149,10 +159,19 @@ class Recorder {
     };
     const signature = JSON.stringify({
       spec,
-      arguments: this.arguments.map((a) => (a.kind === "variable" ? { v: idOf(a.variable) } : a.kind === "captured" ? { c: idOf(a.dataId) } : a)),
+      arguments: this.arguments.map((a) =>
+        a.kind === "variable" ? { v: idOf(a.variable) } : a.kind === "captured" ? { c: idOf(a.dataId) } : a,
+      ),
       assigned: this.assignments.map((a) => idOf(a.variable)),
     });
-    return { spec, arguments: this.arguments, makers: this.makers, effects: this.effects, assigned: this.assignments.map((a) => a.variable), signature };
+    return {
+      spec,
+      arguments: this.arguments,
+      makers: this.makers,
+      effects: this.effects,
+      assigned: this.assignments.map((a) => a.variable),
+      signature,
+    };
   }
 }
 
@@ -177,45 +196,29 @@ export function onEveryCall(effect: () => void): void {
 }
 
 /** Runs `body` eagerly with its ops recorded; `spoiled` says why the recording cannot be used. */
-function record(backend: NativeBackend, inputs: Tensor[], body: (inputs: Tensor[]) => Tensor[], idOf: (o: object) => number): { results: Tensor[]; recording: Recording | null; spoiled: string | null } {
+function record<I extends Tensor[]>(
+  backend: NativeBackend,
+  inputs: I,
+  body: (inputs: I) => Tensor[],
+  idOf: (o: object) => number,
+): { results: Tensor[]; recording: Recording | null; spoiled: string | null } {
   const r = new Recorder(backend, inputs);
-  const own = (["executeSingleOutput", "executeMultipleOutputs", "readSync"] as const).map((name) => [name, Object.getOwnPropertyDescriptor(backend, name)] as const);
-  const single = backend.executeSingleOutput;
-  const multiple = backend.executeMultipleOutputs;
-  const readSync = backend.readSync;
-  const assign = tf.Variable.prototype.assign;
-  backend.executeSingleOutput = function (name, attrs, ins) {
-    const out = single.call(this, name, attrs, ins);
-    r.op(name, attrs, ins, [out]);
-    return out;
-  };
-  backend.executeMultipleOutputs = function (name, attrs, ins, count) {
-    const out = multiple.call(this, name, attrs, ins, count);
-    r.op(name, attrs, ins, out);
-    return out;
-  };
-  backend.readSync = function (dataId) {
+  const unhook = hookOps(backend, {
+    op: (name, attrs, ins, outs) => r.op(name, attrs, ins, outs),
     // A value the step computed, read into JavaScript, may steer what it does next (reading its inputs, as
     // tfjs-node's gather does to check the indices, is harmless).
-    if (r.computed(dataId)) r.spoiled ??= "the step reads a value it computed back into JavaScript";
-    return readSync.call(this, dataId);
-  };
-  tf.Variable.prototype.assign = function (this: Variable, value: Tensor) {
-    r.assign(this, value);
-    assign.call(this, value);
-  };
+    read: (dataId) => {
+      if (r.computed(dataId)) r.spoiled ??= "the step reads a value it computed back into JavaScript";
+    },
+    assign: (variable, value) => r.assign(variable, value),
+  });
   recorder = r;
   let results: Tensor[];
   try {
     results = body(inputs);
   } finally {
     recorder = null;
-    // As they were: the prototype's methods, or what a profiler put over them.
-    for (const [name, descriptor] of own) {
-      if (descriptor === undefined) delete (backend as Partial<NativeBackend>)[name];
-      else Object.defineProperty(backend, name, descriptor);
-    }
-    tf.Variable.prototype.assign = assign;
+    unhook();
   }
   let recording: Recording | null = null;
   try {
@@ -232,23 +235,29 @@ interface Compiled {
   name: string;
 }
 
-/** Per shape of the inputs: recording, compiled, or given up on (with why). */
-interface PerShape {
-  previous: Recording | null;
-  compiled: Compiled | null;
-  attempts: number;
-  refused: string | null;
-}
+/**
+ * What the step does for one shape of its inputs: recording (eager, with the
+ * last usable recording to compare the next with), compiled (the function
+ * runs), or refused (eager for good, and why). `attempts` counts recordings
+ * since the last agreement.
+ */
+type ShapeState =
+  | { kind: "recording"; previous: Recording | null; attempts: number }
+  | { kind: "compiled"; function: Compiled; attempts: number }
+  | { kind: "refused"; reason: string };
 
 /** How many recordings in a row may disagree before the step stays eager for good. */
 const ATTEMPTS = 4;
+const RECORDING: ShapeState = { kind: "recording", previous: null, attempts: 0 };
+const refused = (reason: string): ShapeState => ({ kind: "refused", reason });
+const firstLine = (error: unknown) => (error as Error).message.split("\n")[0];
 
 /**
  * A step (`body`, taking the inputs `run` is given and returning tensors),
  * run eagerly until it can run as a function. Call `run` inside tf.tidy.
  */
-export class CompiledStep {
-  private readonly shapes = new Map<string, PerShape>();
+export class CompiledStep<I extends Tensor[] = Tensor[]> {
+  private readonly shapes = new Map<string, ShapeState>();
   /** A number for each variable and captured tensor, so that signatures tell them apart. */
   private readonly ids = new WeakMap<object, number>();
   private nextId = 0;
@@ -265,8 +274,9 @@ export class CompiledStep {
    */
   constructor(
     private readonly backend: NativeBackend | null,
-    private readonly body: (inputs: Tensor[]) => Tensor[],
-    private readonly shapeKey: (inputs: Tensor[]) => string = (inputs) => inputs.map((t) => `${t.dtype}[${t.shape.join(",")}]`).join(" "),
+    private readonly body: (inputs: I) => Tensor[],
+    private readonly shapeKey: (inputs: I) => string = (inputs) =>
+      inputs.map((t) => `${t.dtype}[${t.shape.join(",")}]`).join(" "),
   ) {}
 
   /** Whether steps can run as functions here (TensorFlow, with a binding that makes functions). */
@@ -277,63 +287,83 @@ export class CompiledStep {
   /** Records the next step again and compares it with the function in use (fit calls this at each epoch's start). */
   recheck(): void {
     this.checkNext = true;
-    for (const s of this.shapes.values()) s.attempts = 0;
+    for (const [key, state] of this.shapes)
+      if (state.kind !== "refused") this.shapes.set(key, { ...state, attempts: 0 });
   }
 
-  /** Per shape of the inputs, whether the step runs as a function, and why not when it does not. */
+  /** Per shape of the inputs, whether the step runs as a function, and why not when it stays eager for good. */
   status(): Record<string, { compiled: boolean; refused: string | null }> {
-    return Object.fromEntries([...this.shapes].map(([k, s]) => [k, { compiled: s.compiled !== null, refused: s.refused }]));
+    return Object.fromEntries(
+      [...this.shapes].map(([k, s]) => [
+        k,
+        { compiled: s.kind === "compiled", refused: s.kind === "refused" ? s.reason : null },
+      ]),
+    );
   }
 
-  run(inputs: Tensor[]): Tensor[] {
+  /** Why the step stays eager for good (the first shape refused), or null. */
+  refusal(): string | null {
+    for (const state of this.shapes.values()) if (state.kind === "refused") return state.reason;
+    return null;
+  }
+
+  run(inputs: I): Tensor[] {
     const backend = this.backend;
     if (!CompiledStep.possible(backend)) return this.body(inputs);
     const key = this.shapeKey(inputs);
-    let s = this.shapes.get(key);
-    if (s === undefined) this.shapes.set(key, (s = { previous: null, compiled: null, attempts: 0, refused: null }));
     const checking = this.checkNext;
     this.checkNext = false;
-    if (s.compiled !== null && !checking) {
-      try {
-        const results = this.call(backend, s.compiled, inputs);
-        if (results !== null) return results;
-        s.compiled = null; // something it captured is gone: record again
-      } catch (error) {
-        // Op by op from here on: a genuine problem then fails again, where its message names the op.
-        s.compiled = null;
-        s.refused = `TensorFlow could not run the step as a function: ${(error as Error).message.split("\n")[0]}`;
-        return this.body(inputs);
-      }
-    }
-    if (s.refused !== null || s.attempts >= ATTEMPTS) return this.body(inputs);
-    const { results, recording, spoiled } = record(backend, inputs, this.body, this.idOf);
-    s.attempts++;
-    if (recording === null) {
-      s.previous = null;
-      if (s.attempts >= ATTEMPTS) s.refused = spoiled;
-      return results;
-    }
-    const agreed = s.compiled?.recording ?? s.previous;
-    s.previous = recording;
-    if (agreed !== null && agreed.signature === recording.signature) {
-      if (s.compiled === null) {
-        try {
-          s.compiled = { recording, name: registerFunction(backend, recording.spec) };
-        } catch (error) {
-          s.refused = `TensorFlow did not take the step as a function: ${(error as Error).message.split("\n")[0]}`;
-        }
-      }
-      s.attempts = 0;
-    } else {
-      s.compiled = null;
-      if (agreed !== null && s.attempts >= ATTEMPTS) s.refused = "the step differed from one recording to the next (a value JavaScript makes changed between two steps)";
-    }
+    const [results, next] = this.advance(backend, this.shapes.get(key) ?? RECORDING, inputs, checking);
+    this.shapes.set(key, next);
     return results;
   }
 
+  /** One step in `state`: its results and the state after it. Every transition of ShapeState is here. */
+  private advance(backend: NativeBackend, state: ShapeState, inputs: I, checking: boolean): [Tensor[], ShapeState] {
+    if (state.kind === "refused") return [this.body(inputs), state];
+    if (state.kind === "compiled" && !checking) {
+      let results: Tensor[] | null;
+      try {
+        results = this.call(backend, state.function, inputs);
+      } catch (error) {
+        // Op by op from here on: a genuine problem then fails again, where its message names the op.
+        return [this.body(inputs), refused(`TensorFlow could not run the step as a function: ${firstLine(error)}`)];
+      }
+      // null: something it captured is gone, so it is recorded again
+      return results === null ? this.advance(backend, RECORDING, inputs, false) : [results, state];
+    }
+    const { results, recording, spoiled } = record(backend, inputs, this.body, this.idOf);
+    const attempts = state.attempts + 1;
+    const agreed = state.kind === "compiled" ? state.function.recording : state.previous;
+    if (recording !== null && agreed?.signature === recording.signature) {
+      if (state.kind === "compiled") return [results, { ...state, attempts: 0 }];
+      try {
+        return [
+          results,
+          { kind: "compiled", function: { recording, name: registerFunction(backend, recording.spec) }, attempts: 0 },
+        ];
+      } catch (error) {
+        return [results, refused(`TensorFlow did not take the step as a function: ${firstLine(error)}`)];
+      }
+    }
+    if (attempts >= ATTEMPTS) {
+      return [
+        results,
+        refused(
+          spoiled ??
+            "the step differed from one recording to the next (a value JavaScript makes changed between two steps)",
+        ),
+      ];
+    }
+    return [results, { kind: "recording", previous: recording, attempts }];
+  }
+
   /** One call of the function; null if a tensor it takes was freed since it was recorded. */
-  private call(backend: NativeBackend, { recording, name }: Compiled, inputs: Tensor[]): Tensor[] | null {
-    const gone = (a: Argument) => (a.kind === "variable" ? a.variable.isDisposed : a.kind === "captured" && !backend.tensorMap.has(a.dataId));
+  private call(backend: NativeBackend, { recording, name }: Compiled, inputs: I): Tensor[] | null {
+    const gone = (a: Argument) =>
+      a.kind === "variable"
+        ? a.variable.isDisposed
+        : a.kind === "captured" && tensorInfo(backend, a.dataId) === undefined;
     if (recording.arguments.some(gone)) return null;
     // after the check: a maker may count its calls (dropout's seeds)
     const made = recording.makers.map((make) => make());

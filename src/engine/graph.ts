@@ -55,10 +55,18 @@ let inputArgsByOp: Map<string, InputArgs> | null = null;
 
 /** What TensorFlow's registry says of `op`'s inputs (read once: about 0.1 s). */
 function inputArgsOf(backend: NativeBackend, op: string): InputArgs {
-  inputArgsByOp ??= new Map(proto.OpList.deserializeBinary(backend.binding.getAllOpList!()).getOpList().map((def) => [
-    def.getName(),
-    def.getInputArgList().map((a) => ({ typeAttr: a.getTypeAttr(), numberAttr: a.getNumberAttr(), typeListAttr: a.getTypeListAttr() })),
-  ]));
+  inputArgsByOp ??= new Map(
+    proto.OpList.deserializeBinary(backend.binding.getAllOpList!())
+      .getOpList()
+      .map((def) => [
+        def.getName(),
+        def.getInputArgList().map((a) => ({
+          typeAttr: a.getTypeAttr(),
+          numberAttr: a.getNumberAttr(),
+          typeListAttr: a.getTypeListAttr(),
+        })),
+      ]),
+  );
   const args = inputArgsByOp.get(op);
   if (args === undefined) throw new Error(`TensorFlow has no op ${op}`);
   return args;
@@ -80,16 +88,19 @@ function completeAttrs(backend: NativeBackend, node: GraphNode, inputTypes: numb
   };
   const isList = (arg: InputArgs[number]) => arg.numberAttr !== "" || arg.typeListAttr !== "";
   // a list whose length is not given has the inputs the others leave (no op here has two such lists)
-  const known = args.reduce((sum, arg) => sum + (isList(arg) ? lengthGiven(arg) ?? 0 : 1), 0);
+  const known = args.reduce((sum, arg) => sum + (isList(arg) ? (lengthGiven(arg) ?? 0) : 1), 0);
   let at = 0;
   for (const arg of args) {
     let count = 1;
     if (isList(arg)) {
       count = lengthGiven(arg) ?? inputTypes.length - known;
-      if (arg.numberAttr !== "" && given(arg.numberAttr) === undefined) attrs.push({ name: arg.numberAttr, type: TF_ATTR_INT, value: count });
-      if (arg.typeListAttr !== "" && given(arg.typeListAttr) === undefined) attrs.push({ name: arg.typeListAttr, type: TF_ATTR_TYPE, value: inputTypes.slice(at, at + count) });
+      if (arg.numberAttr !== "" && given(arg.numberAttr) === undefined)
+        attrs.push({ name: arg.numberAttr, type: TF_ATTR_INT, value: count });
+      if (arg.typeListAttr !== "" && given(arg.typeListAttr) === undefined)
+        attrs.push({ name: arg.typeListAttr, type: TF_ATTR_TYPE, value: inputTypes.slice(at, at + count) });
     }
-    if (arg.typeAttr !== "" && given(arg.typeAttr) === undefined) attrs.push({ name: arg.typeAttr, type: TF_ATTR_TYPE, value: inputTypes[at]! });
+    if (arg.typeAttr !== "" && given(arg.typeAttr) === undefined)
+      attrs.push({ name: arg.typeAttr, type: TF_ATTR_TYPE, value: inputTypes[at]! });
     at += count;
   }
   return attrs;
@@ -121,11 +132,13 @@ function attrValue(backend: NativeBackend, attr: OpAttr): proto.AttrValue {
 
 function tensorShape(dims: number[]): proto.TensorShape {
   const shape = new proto.TensorShape();
-  shape.setDimList(dims.map((size) => {
-    const dim = new proto.TensorShape.Dim();
-    dim.setSize(size);
-    return dim;
-  }));
+  shape.setDimList(
+    dims.map((size) => {
+      const dim = new proto.TensorShape.Dim();
+      dim.setSize(size);
+      return dim;
+    }),
+  );
   return shape;
 }
 
@@ -161,9 +174,16 @@ const registered = new Set<string>();
  * the hash of its graph: the same graph is registered once per process.
  */
 export function registerFunction(backend: NativeBackend, spec: GraphSpec): string {
-  const typeValue = (dtype: number) => attrValue(backend, { name: "dtype", type: backend.binding.TF_ATTR_TYPE, value: dtype });
-  const sourceName = (s: Source) => (s.kind === "op" ? `n${s.node}:${s.output}` : s.kind === "argument" ? `a${s.index}:0` : `c${s.index}:0`);
-  const typeOf = (s: Source) => (s.kind === "op" ? spec.nodes[s.node]!.outputTypes[s.output]! : s.kind === "argument" ? spec.argumentTypes[s.index]! : spec.constants[s.index]!.dtype);
+  const typeValue = (dtype: number) =>
+    attrValue(backend, { name: "dtype", type: backend.binding.TF_ATTR_TYPE, value: dtype });
+  const sourceName = (s: Source) =>
+    s.kind === "op" ? `n${s.node}:${s.output}` : s.kind === "argument" ? `a${s.index}:0` : `c${s.index}:0`;
+  const typeOf = (s: Source) =>
+    s.kind === "op"
+      ? spec.nodes[s.node]!.outputTypes[s.output]!
+      : s.kind === "argument"
+        ? spec.argumentTypes[s.index]!
+        : spec.constants[s.index]!.dtype;
   const nodes = [
     ...spec.argumentTypes.map((dtype, i) => node(`a${i}`, "Placeholder", [], { dtype: typeValue(dtype) })),
     ...spec.constants.map((c, i) => {
@@ -175,17 +195,30 @@ export function registerFunction(backend: NativeBackend, spec: GraphSpec): strin
       value.setTensor(tensor);
       return node(`c${i}`, "Const", [], { dtype: typeValue(c.dtype), value });
     }),
-    ...spec.nodes.map((n, i) => node(`n${i}`, n.op, [...n.inputs.map(sourceName), ...n.after.map((j) => `^n${j}`)],
-      Object.fromEntries(completeAttrs(backend, n, n.inputs.map(typeOf)).map((a) => [a.name, attrValue(backend, a)])))),
+    ...spec.nodes.map((n, i) =>
+      node(
+        `n${i}`,
+        n.op,
+        [...n.inputs.map(sourceName), ...n.after.map((j) => `^n${j}`)],
+        Object.fromEntries(completeAttrs(backend, n, n.inputs.map(typeOf)).map((a) => [a.name, attrValue(backend, a)])),
+      ),
+    ),
   ];
   const graph = new proto.GraphDef();
   graph.setNodeList(nodes);
   const bytes = graph.serializeBinary();
   const results = spec.results.map(sourceName);
   const effects = spec.effects.map((i) => `n${i}`);
-  const name = `deep_convolution_${createHash("sha256").update(bytes).update(results.join()).update(effects.join()).digest("hex").slice(0, 24)}`;
+  const hash = createHash("sha256").update(bytes).update(results.join()).update(effects.join());
+  const name = `deep_convolution_${hash.digest("hex").slice(0, 24)}`;
   if (!registered.has(name)) {
-    backend.binding.addGraphFunction!(name, bytes, spec.argumentTypes.map((_, i) => `a${i}`), results, effects);
+    backend.binding.addGraphFunction!(
+      name,
+      bytes,
+      spec.argumentTypes.map((_, i) => `a${i}`),
+      results,
+      effects,
+    );
     registered.add(name);
   }
   return name;

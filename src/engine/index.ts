@@ -5,16 +5,35 @@
  * imports). The rest of src/ uses only what this file exports;
  * test/unit/architecture.test.ts holds it to that.
  */
-export { trainingStep, trainingSteps, evaluationSteps, evaluationTotals, applyConstraints, type StepResult, type BatchTotals, type BatchAugmentation } from "./step";
+export {
+  trainingStep,
+  trainFunction,
+  testFunction,
+  evaluationTotals,
+  applyConstraints,
+  type StepResult,
+  type BatchTotals,
+  type Batch,
+  type BatchAugmentation,
+} from "./step";
 export type { CompiledStep } from "./compiled";
-export { predictions } from "./forward";
+export { predictions, logitsThrough } from "./forward";
 export { planFor } from "./stages";
 export { lossNamed, metricNamed, METRIC_NAMES, type LossName, type Metric } from "./losses";
 export { adadelta, KerasAdadelta, type AdadeltaOptions } from "./adadelta";
 export { SeededDropout, SeededSpatialDropout2D } from "./dropout";
 export {
-  RandomRotation, RandomTranslation, RandomZoom, RandomFlip, RandomContrast, isRandomImageLayer,
-  type RandomRotationArgs, type RandomTranslationArgs, type RandomZoomArgs, type RandomFlipArgs, type RandomContrastArgs,
+  RandomRotation,
+  RandomTranslation,
+  RandomZoom,
+  RandomFlip,
+  RandomContrast,
+  isRandomImageLayer,
+  type RandomRotationArgs,
+  type RandomTranslationArgs,
+  type RandomZoomArgs,
+  type RandomFlipArgs,
+  type RandomContrastArgs,
 } from "./randomLayers";
 export { randomAffine, FILL_MODES, type AffineRanges, type FillMode } from "./augmentation";
 export { SeedSequence } from "./random";

@@ -11,21 +11,33 @@
 import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import type { NativeOps } from "./kernels";
+import { withGradient } from "./tape";
 
-const LOSSES = ["categoricalCrossentropy", "sparseCategoricalCrossentropy", "binaryCrossentropy", "meanSquaredError"] as const;
+const LOSSES = [
+  "categoricalCrossentropy",
+  "sparseCategoricalCrossentropy",
+  "binaryCrossentropy",
+  "meanSquaredError",
+] as const;
 export type LossName = (typeof LOSSES)[number];
 
 /** Keras's spellings (and tfjs's) of each loss, as `compile` may be given them. */
 const ALIASES: Record<string, LossName> = {
-  categoricalCrossentropy: "categoricalCrossentropy", categorical_crossentropy: "categoricalCrossentropy",
-  sparseCategoricalCrossentropy: "sparseCategoricalCrossentropy", sparse_categorical_crossentropy: "sparseCategoricalCrossentropy",
-  binaryCrossentropy: "binaryCrossentropy", binary_crossentropy: "binaryCrossentropy",
-  meanSquaredError: "meanSquaredError", mean_squared_error: "meanSquaredError", mse: "meanSquaredError", MSE: "meanSquaredError",
+  categoricalCrossentropy: "categoricalCrossentropy",
+  categorical_crossentropy: "categoricalCrossentropy",
+  sparseCategoricalCrossentropy: "sparseCategoricalCrossentropy",
+  sparse_categorical_crossentropy: "sparseCategoricalCrossentropy",
+  binaryCrossentropy: "binaryCrossentropy",
+  binary_crossentropy: "binaryCrossentropy",
+  meanSquaredError: "meanSquaredError",
+  mean_squared_error: "meanSquaredError",
+  mse: "meanSquaredError",
+  MSE: "meanSquaredError",
 };
 
 /** The loss `compile` was given, by Keras's name, or null for one the engine does not compute. */
 export function lossNamed(loss: unknown): LossName | null {
-  return typeof loss === "string" ? ALIASES[loss] ?? null : null;
+  return typeof loss === "string" ? (ALIASES[loss] ?? null) : null;
 }
 
 /** What the loss is computed from: the logits under a softmax or a sigmoid, or the model's output itself. */
@@ -38,7 +50,8 @@ export interface Head {
 
 /** Which input a loss takes when the model's last activation is `activation`. */
 export function headFor(loss: LossName, activation: string | null): Head {
-  if (activation === "softmax" && (loss === "categoricalCrossentropy" || loss === "sparseCategoricalCrossentropy")) return { loss, input: "softmax logits" };
+  if (activation === "softmax" && (loss === "categoricalCrossentropy" || loss === "sparseCategoricalCrossentropy"))
+    return { loss, input: "softmax logits" };
   if (activation === "sigmoid" && loss === "binaryCrossentropy") return { loss, input: "sigmoid logits" };
   return { loss, input: "output" };
 }
@@ -62,7 +75,8 @@ function fromOutput(loss: LossName, p: Tensor, labels: Tensor): Tensor {
     case "categoricalCrossentropy":
       return tf.neg(tf.sum(tf.mul(labels, tf.log(clip(tf.div(p, tf.sum(p, -1, true))))), -1));
     case "sparseCategoricalCrossentropy": {
-      // Keras clips (without normalizing first, unlike the categorical one) and takes the log, then the sparse softmax cross-entropy of that
+      // Keras clips (without normalizing first, unlike the categorical one) and takes the log, then the sparse softmax
+      // cross-entropy of that
       const logP = tf.log(clip(p));
       const picked = tf.sum(tf.mul(logP, tf.oneHot(classIndices(labels), p.shape[p.rank - 1]!)), -1);
       return tf.sub(tf.logSumExp(logP, -1), picked);
@@ -91,19 +105,30 @@ export function exampleLosses(head: Head, ops: NativeOps | null, z: Tensor, give
   }
   const ids = sparse ? classIndices(labels) : labels;
   // TensorFlow's one op for the loss and its gradient, recorded as one op on the tape
-  const op = tf.customGrad(((logits: Tensor, save: (ts: Tensor[]) => void) => {
-    const [losses, gradient] = sparse ? ops.sparseSoftmaxCrossEntropy(logits, ids) : ops.softmaxCrossEntropy(logits, ids);
-    save([gradient]);
-    return { value: losses, gradFunc: (dy: Tensor, [g]: Tensor[]) => tf.mul(g!, tf.expandDims(dy, -1)) };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (logits: Tensor) => Tensor;
+  const op = withGradient(
+    ([logits]) => {
+      const [losses, gradient] = sparse
+        ? ops.sparseSoftmaxCrossEntropy(logits!, ids)
+        : ops.softmaxCrossEntropy(logits!, ids);
+      return { value: losses, saved: [gradient] };
+    },
+    (dy, [g]) => [tf.mul(g!, tf.expandDims(dy, -1))],
+  );
   return op(z);
 }
 
 /** Each example's loss and the gradient of their sum by the head's input, with no tape where TensorFlow has the op. */
-export function lossAndGradient(head: Head, ops: NativeOps, z: Tensor, given: Tensor): [losses: Tensor, gradient: Tensor] {
+export function lossAndGradient(
+  head: Head,
+  ops: NativeOps,
+  z: Tensor,
+  given: Tensor,
+): [losses: Tensor, gradient: Tensor] {
   const labels = matching(head.loss, z, given);
   if (head.input === "softmax logits") {
-    return head.loss === "sparseCategoricalCrossentropy" ? ops.sparseSoftmaxCrossEntropy(z, classIndices(labels)) : ops.softmaxCrossEntropy(z, labels);
+    return head.loss === "sparseCategoricalCrossentropy"
+      ? ops.sparseSoftmaxCrossEntropy(z, classIndices(labels))
+      : ops.softmaxCrossEntropy(z, labels);
   }
   if (head.input === "sigmoid logits") {
     // d/dz of the mean over the last axis: (sigmoid(z) − y) / units
@@ -125,10 +150,15 @@ export type AccuracyKind = "binary" | "sparse categorical" | "categorical";
 export function accuracyKind(outputShape: number[], labelShape: number[]): AccuracyKind {
   const units = outputShape[outputShape.length - 1];
   if (units === 1) return "binary";
-  return labelShape.length < outputShape.length || (labelShape[labelShape.length - 1] === 1 && units! > 1) ? "sparse categorical" : "categorical";
+  return labelShape.length < outputShape.length || (labelShape[labelShape.length - 1] === 1 && units! > 1)
+    ? "sparse categorical"
+    : "categorical";
 }
 
-/** How many of the batch's examples the head's input gets right, as Keras's accuracy counts them (a fraction per example for binary). */
+/**
+ * How many of the batch's examples the head's input gets right, as Keras's accuracy counts them (a fraction per example
+ * for binary).
+ */
 export function correctCount(head: Head, z: Tensor, labels: Tensor): Tensor {
   return tf.tidy(() => tf.sum(accuracyPerExample(null, head, z, labels)));
 }
@@ -140,7 +170,9 @@ export function outputFromHead(head: Head, z: Tensor): Tensor {
   return z;
 }
 
-/** A metric as Keras computes it: one value per example, averaged over the examples; logged under the name it was given. */
+/**
+ * A metric as Keras computes it: one value per example, averaged over the examples; logged under the name it was given.
+ */
 export interface Metric {
   readonly name: string;
   perExample(head: Head, z: Tensor, labels: Tensor): Tensor;
@@ -169,22 +201,39 @@ const METRICS: Record<string, (head: Head, z: Tensor, labels: Tensor) => Tensor>
   categorical_accuracy: (head, z, labels) => accuracyPerExample("categorical", head, z, labels),
   sparse_categorical_accuracy: (head, z, labels) => accuracyPerExample("sparse categorical", head, z, labels),
   mean_squared_error: fromProbabilities("meanSquaredError"),
-  mean_absolute_error: (head, z, labels) => tf.mean(tf.abs(tf.sub(matching("meanSquaredError", z, labels), outputFromHead(head, z))), -1),
+  mean_absolute_error: (head, z, labels) =>
+    tf.mean(tf.abs(tf.sub(matching("meanSquaredError", z, labels), outputFromHead(head, z))), -1),
   categorical_crossentropy: fromProbabilities("categoricalCrossentropy"),
   sparse_categorical_crossentropy: fromProbabilities("sparseCategoricalCrossentropy"),
   binary_crossentropy: fromProbabilities("binaryCrossentropy"),
 };
 const METRIC_ALIASES: Record<string, string> = {
-  mse: "mean_squared_error", MSE: "mean_squared_error", meanSquaredError: "mean_squared_error",
-  mae: "mean_absolute_error", MAE: "mean_absolute_error", meanAbsoluteError: "mean_absolute_error",
-  binaryAccuracy: "binary_accuracy", categoricalAccuracy: "categorical_accuracy", sparseCategoricalAccuracy: "sparse_categorical_accuracy",
-  categoricalCrossentropy: "categorical_crossentropy", sparseCategoricalCrossentropy: "sparse_categorical_crossentropy", binaryCrossentropy: "binary_crossentropy",
+  mse: "mean_squared_error",
+  MSE: "mean_squared_error",
+  meanSquaredError: "mean_squared_error",
+  mae: "mean_absolute_error",
+  MAE: "mean_absolute_error",
+  meanAbsoluteError: "mean_absolute_error",
+  binaryAccuracy: "binary_accuracy",
+  categoricalAccuracy: "categorical_accuracy",
+  sparseCategoricalAccuracy: "sparse_categorical_accuracy",
+  categoricalCrossentropy: "categorical_crossentropy",
+  sparseCategoricalCrossentropy: "sparse_categorical_crossentropy",
+  binaryCrossentropy: "binary_crossentropy",
 };
 
 /** The names `metricNamed` knows, for an error that lists them. */
-export const METRIC_NAMES = ["accuracy", "mse", "mae", ...Object.keys(METRICS).filter((n) => n !== "accuracy" && n !== "acc" && !n.startsWith("mean_"))];
+export const METRIC_NAMES = [
+  "accuracy",
+  "mse",
+  "mae",
+  ...Object.keys(METRICS).filter((n) => n !== "accuracy" && n !== "acc" && !n.startsWith("mean_")),
+];
 
-/** The metric `compile` was given by name, or null for one computed here not at all (stateful ones: AUC, precision, recall). */
+/**
+ * The metric `compile` was given by name, or null for one computed here not at all (stateful ones: AUC, precision,
+ * recall).
+ */
 export function metricNamed(name: unknown): Metric | null {
   if (typeof name !== "string") return null;
   const f = METRICS[name] ?? METRICS[METRIC_ALIASES[name] ?? ""];

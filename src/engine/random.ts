@@ -52,9 +52,13 @@ export function statelessUniform(shape: number[], seed: Seed): Tensor {
   }
   const { type } = attributes(backend);
   const { TF_FLOAT, TF_INT32 } = backend.binding;
-  return withSeed(seed, (seedTensor) => backend.executeSingleOutput("StatelessRandomUniform", [
-    type("dtype", TF_FLOAT), type("T", TF_INT32), type("Tseed", TF_INT32),
-  ], [intVector(shape), seedTensor]));
+  return withSeed(seed, (seedTensor) =>
+    backend.executeSingleOutput(
+      "StatelessRandomUniform",
+      [type("dtype", TF_FLOAT), type("T", TF_INT32), type("Tseed", TF_INT32)],
+      [intVector(shape), seedTensor],
+    ),
+  );
 }
 
 /**
@@ -68,17 +72,30 @@ function randomBytesAtLeast(backend: NativeBackend, shape: number[], seed: Seed,
   const { TF_INT32, TF_UINT8 } = backend.binding;
   const count = shape.reduce((a, b) => a * b, 1);
   return tf.tidy(() => {
-    const words = withSeed(seed, (seedTensor) => backend.executeSingleOutput("StatelessRandomUniformFullInt", [
-      type("dtype", TF_INT32), type("T", TF_INT32), type("Tseed", TF_INT32),
-    ], [intVector([Math.ceil(count / 4)]), seedTensor]));
-    const reshape = (t: Tensor, to: number[]) => backend.executeSingleOutput("Reshape", [type("T", TF_UINT8), type("Tshape", TF_INT32)], [t, intVector(to)]);
+    const words = withSeed(seed, (seedTensor) =>
+      backend.executeSingleOutput(
+        "StatelessRandomUniformFullInt",
+        [type("dtype", TF_INT32), type("T", TF_INT32), type("Tseed", TF_INT32)],
+        [intVector([Math.ceil(count / 4)]), seedTensor],
+      ),
+    );
+    const reshape = (t: Tensor, to: number[]) =>
+      backend.executeSingleOutput("Reshape", [type("T", TF_UINT8), type("Tshape", TF_INT32)], [t, intVector(to)]);
     let bytes = backend.executeSingleOutput("Bitcast", [type("T", TF_INT32), type("type", TF_UINT8)], [words]);
     if (count % 4 !== 0) {
-      bytes = backend.executeSingleOutput("Slice", [type("T", TF_UINT8), type("Index", TF_INT32)], [reshape(bytes, [-1]), intVector([0]), intVector([count])]);
+      bytes = backend.executeSingleOutput(
+        "Slice",
+        [type("T", TF_UINT8), type("Index", TF_INT32)],
+        [reshape(bytes, [-1]), intVector([0]), intVector([count])],
+      );
     }
-    const bound = constant(`uint8 ${threshold}`, () => backend.executeSingleOutput("Cast", [
-      type("SrcT", TF_INT32), type("DstT", TF_UINT8), bool("Truncate", false),
-    ], [tf.scalar(threshold, "int32")]));
+    const bound = constant(`uint8 ${threshold}`, () =>
+      backend.executeSingleOutput(
+        "Cast",
+        [type("SrcT", TF_INT32), type("DstT", TF_UINT8), bool("Truncate", false)],
+        [tf.scalar(threshold, "int32")],
+      ),
+    );
     return backend.executeSingleOutput("GreaterEqual", [type("T", TF_UINT8)], [reshape(bytes, shape), bound]);
   });
 }
@@ -92,7 +109,8 @@ function randomBytesAtLeast(backend: NativeBackend, shape: number[], seed: Seed,
 export function keepMask(shape: number[], rate: number, seed: Seed): Tensor {
   const backend = native();
   const threshold = rate * 256;
-  if (backend !== null && Number.isInteger(threshold) && threshold <= 255) return randomBytesAtLeast(backend, shape, seed, threshold);
+  if (backend !== null && Number.isInteger(threshold) && threshold <= 255)
+    return randomBytesAtLeast(backend, shape, seed, threshold);
   return tf.tidy(() => tf.greaterEqual(statelessUniform(shape, seed), rate));
 }
 
@@ -104,11 +122,18 @@ export function dropoutMask(shape: number[], rate: number, seed: Seed): Tensor {
     const keep = keepMask(shape, rate, seed);
     // SelectV2 makes it in one pass, broadcasting its scalars (tfjs's where would tile them first).
     if (backend === null) return tf.mul(tf.cast(keep, "float32"), scale);
-    return backend.executeSingleOutput("SelectV2", [attributes(backend).float], [keep, floatScalar(scale), floatScalar(0)]);
+    return backend.executeSingleOutput(
+      "SelectV2",
+      [attributes(backend).float],
+      [keep, floatScalar(scale), floatScalar(0)],
+    );
   });
 }
 
-/** Inverted dropout with a mask drawn from `seed` (of `maskShape`, broadcast over x): kept units are scaled by 1/(1−rate). */
+/**
+ * Inverted dropout with a mask drawn from `seed` (of `maskShape`, broadcast over x): kept units are scaled by
+ * 1/(1−rate).
+ */
 export function dropout(x: Tensor, rate: number, seed: Seed, maskShape: number[] = x.shape): Tensor {
   return tf.tidy(() => tf.mul(x, dropoutMask(maskShape, rate, seed)));
 }

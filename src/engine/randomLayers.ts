@@ -13,7 +13,18 @@ import type { Kwargs } from "@tensorflow/tfjs-layers/dist/types";
 import type { Shape, Tensor, serialization } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
-import { adjustContrast, affineRows, FILL_MODES, flipImages, INTERPOLATIONS, transformImages, uniformDraws, type FillMode, type Interpolation, type Sampling } from "./augmentation";
+import {
+  adjustContrast,
+  affineRows,
+  FILL_MODES,
+  flipImages,
+  INTERPOLATIONS,
+  transformImages,
+  uniformDraws,
+  type FillMode,
+  type Interpolation,
+  type Sampling,
+} from "./augmentation";
 import { SeedSequence } from "./random";
 
 /** A factor: one number f (the range [−f, f], or as the layer says) or [lower, upper]. */
@@ -58,7 +69,9 @@ export interface RandomFlipArgs extends RandomLayerArgs {
   mode?: FlipMode;
 }
 export interface RandomContrastArgs extends RandomLayerArgs {
-  /** The contrast factor's range: f draws from [1 − lower, 1 + upper]; Keras 3 reads one number f as lower 0, upper f. */
+  /**
+   * The contrast factor's range: f draws from [1 − lower, 1 + upper]; Keras 3 reads one number f as lower 0, upper f.
+   */
   factor: Factor;
   /** The images' range, which the output is clipped to: Keras's default [0, 255]; [0, 1] for images scaled to 1. */
   valueRange?: [number, number];
@@ -67,9 +80,20 @@ export interface RandomContrastArgs extends RandomLayerArgs {
 const example = (call: string, args: string) => `e.g. layers.${call}({ ${args} })`;
 
 /** [lower, upper] from a factor, each within [min, max], as Keras's `_set_factor`. */
-function factorRange(call: string, name: string, factor: unknown, [min, max]: [number, number], eg: string, single = (f: number): [number, number] => [-Math.abs(f), Math.abs(f)]): [number, number] {
+function factorRange(
+  call: string,
+  name: string,
+  factor: unknown,
+  [min, max]: [number, number],
+  eg: string,
+  single = (f: number): [number, number] => [-Math.abs(f), Math.abs(f)],
+): [number, number] {
   const inRange = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= min && v <= max;
-  const fail = () => new UserError(`layers.${call}: ${name} must be a number from ${min} to ${max}, or [lower, upper] within that range, ${eg}; got ${JSON.stringify(factor)}.`);
+  const fail = () =>
+    new UserError(
+      `layers.${call}: ${name} must be a number from ${min} to ${max}, or [lower, upper] within that range, ${eg}; ` +
+        `got ${JSON.stringify(factor)}.`,
+    );
   if (Array.isArray(factor)) {
     if (factor.length !== 2 || !factor.every(inRange)) throw fail();
     return [Math.min(factor[0]!, factor[1]!), Math.max(factor[0]!, factor[1]!)];
@@ -80,9 +104,19 @@ function factorRange(call: string, name: string, factor: unknown, [min, max]: [n
 
 function sampling(call: string, args: SamplingArgs, eg: string): Sampling {
   const { fillMode = "reflect", interpolation = "bilinear", fillValue = 0 } = args;
-  if (!FILL_MODES.includes(fillMode)) throw new UserError(`layers.${call}: fillMode must be one of ${FILL_MODES.map((m) => `"${m}"`).join(", ")}; got ${JSON.stringify(fillMode)}, ${eg.replace(" })", ', fillMode: "nearest" })')}.`);
-  if (!INTERPOLATIONS.includes(interpolation)) throw new UserError(`layers.${call}: interpolation must be "bilinear" or "nearest"; got ${JSON.stringify(interpolation)}.`);
-  if (typeof fillValue !== "number" || !Number.isFinite(fillValue)) throw new UserError(`layers.${call}: fillValue must be a number, e.g. fillValue: 0; got ${JSON.stringify(fillValue)}.`);
+  if (!FILL_MODES.includes(fillMode))
+    throw new UserError(
+      `layers.${call}: fillMode must be one of ${FILL_MODES.map((m) => `"${m}"`).join(", ")}; got ` +
+        `${JSON.stringify(fillMode)}, ${eg.replace(" })", ', fillMode: "nearest" })')}.`,
+    );
+  if (!INTERPOLATIONS.includes(interpolation))
+    throw new UserError(
+      `layers.${call}: interpolation must be "bilinear" or "nearest"; got ${JSON.stringify(interpolation)}.`,
+    );
+  if (typeof fillValue !== "number" || !Number.isFinite(fillValue))
+    throw new UserError(
+      `layers.${call}: fillValue must be a number, e.g. fillValue: 0; got ${JSON.stringify(fillValue)}.`,
+    );
   return { fillMode, interpolation, fillValue };
 }
 
@@ -93,7 +127,8 @@ abstract class RandomImageLayer<P> extends tf.layers.Layer {
   /** `factory` names the layer as kerasLayers makes it ("randomRotation"), for error messages. */
   constructor(factory: string, args: RandomLayerArgs) {
     const { seed, name, inputShape, batchInputShape } = args;
-    if (seed != null && !Number.isSafeInteger(seed)) throw new UserError(`layers.${factory}: seed must be a whole number, e.g. seed: 42; got ${seed}.`);
+    if (seed != null && !Number.isSafeInteger(seed))
+      throw new UserError(`layers.${factory}: seed must be a whole number, e.g. seed: 42; got ${seed}.`);
     super({ name, inputShape, batchInputShape });
     this.seeds = new SeedSequence(seed ?? undefined);
   }
@@ -106,7 +141,11 @@ abstract class RandomImageLayer<P> extends tf.layers.Layer {
 
   /** The batch augmented as in a training step. */
   augment(x: Tensor): Tensor {
-    if (x.rank !== 4) throw new UserError(`${this.name}: ${this.getClassName()} takes batches of images [batch, height, width, channels]; got shape [${x.shape.join(", ")}]. Reshape the data, e.g. data.reshape([28, 28, 1]).`);
+    if (x.rank !== 4)
+      throw new UserError(
+        `${this.name}: ${this.getClassName()} takes batches of images [batch, height, width, channels]; got shape ` +
+          `[${x.shape.join(", ")}]. Reshape the data, e.g. data.reshape([28, 28, 1]).`,
+      );
     return tf.tidy(() => this.transform(x, this.draw(x.shape[0]!, x.shape[1]!, x.shape[2]!)));
   }
 
@@ -148,7 +187,13 @@ export class RandomRotation extends RandomImageLayer<{ degrees: Tensor }> {
 
   /** Rotated by `degrees` per image (counter-clockwise on screen for positive angles, as Keras). */
   transform(x: Tensor, { degrees }: { degrees: Tensor }): Tensor {
-    return tf.tidy(() => transformImages(x, affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, { angle: tf.mul(degrees, DEGREES) }), this.sampling));
+    return tf.tidy(() =>
+      transformImages(
+        x,
+        affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, { angle: tf.mul(degrees, DEGREES) }),
+        this.sampling,
+      ),
+    );
   }
 
   override getConfig(): serialization.ConfigDict {
@@ -168,26 +213,54 @@ export class RandomTranslation extends RandomImageLayer<{ pixels: [Tensor, Tenso
   constructor(args: RandomTranslationArgs) {
     super("randomTranslation", args);
     const eg = example("randomTranslation", "heightFactor: 0.1, widthFactor: 0.1");
-    this.heightFactor = factorRange("randomTranslation", "heightFactor (a fraction of the height)", args.heightFactor, [-1, 1], eg);
-    this.widthFactor = factorRange("randomTranslation", "widthFactor (a fraction of the width)", args.widthFactor, [-1, 1], eg);
+    this.heightFactor = factorRange(
+      "randomTranslation",
+      "heightFactor (a fraction of the height)",
+      args.heightFactor,
+      [-1, 1],
+      eg,
+    );
+    this.widthFactor = factorRange(
+      "randomTranslation",
+      "widthFactor (a fraction of the width)",
+      args.widthFactor,
+      [-1, 1],
+      eg,
+    );
     this.sampling = sampling("randomTranslation", args, eg);
   }
 
   draw(n: number, height: number, width: number) {
-    const [down, right] = uniformDraws(n, [
-      [this.heightFactor[0] * height, this.heightFactor[1] * height],
-      [this.widthFactor[0] * width, this.widthFactor[1] * width],
-    ], () => this.seeds.next());
+    const [down, right] = uniformDraws(
+      n,
+      [
+        [this.heightFactor[0] * height, this.heightFactor[1] * height],
+        [this.widthFactor[0] * width, this.widthFactor[1] * width],
+      ],
+      () => this.seeds.next(),
+    );
     return { pixels: [down!, right!] as [Tensor, Tensor] };
   }
 
   /** Shifted by `pixels` [down, right] per image (Keras's translations, height then width). */
   transform(x: Tensor, { pixels: [down, right] }: { pixels: [Tensor, Tensor] }): Tensor {
-    return tf.tidy(() => transformImages(x, affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, { shiftX: tf.neg(right), shiftY: tf.neg(down) }), this.sampling));
+    return tf.tidy(() =>
+      transformImages(
+        x,
+        affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, { shiftX: tf.neg(right), shiftY: tf.neg(down) }),
+        this.sampling,
+      ),
+    );
   }
 
   override getConfig(): serialization.ConfigDict {
-    return { ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor, ...this.sampling, ...this.seedConfig() };
+    return {
+      ...super.getConfig(),
+      heightFactor: this.heightFactor,
+      widthFactor: this.widthFactor,
+      ...this.sampling,
+      ...this.seedConfig(),
+    };
   }
 }
 
@@ -206,7 +279,11 @@ export class RandomZoom extends RandomImageLayer<{ heightZoom: Tensor; widthZoom
     // A factor of −1 would zoom into a single point: Keras refuses it too.
     const range = (name: string, f: unknown) => {
       const r = factorRange("randomZoom", name, f, [-1, 1], eg);
-      if (r[0] <= -1) throw new UserError(`layers.randomZoom: ${name} must be above -1 (−1 zooms into a single point), ${eg}; got ${JSON.stringify(f)}.`);
+      if (r[0] <= -1)
+        throw new UserError(
+          `layers.randomZoom: ${name} must be above -1 (−1 zooms into a single point), ${eg}; got ` +
+            `${JSON.stringify(f)}.`,
+        );
       return r;
     };
     this.heightFactor = range("heightFactor", args.heightFactor);
@@ -223,11 +300,23 @@ export class RandomZoom extends RandomImageLayer<{ heightZoom: Tensor; widthZoom
 
   /** Zoomed by the given factors per image (Keras's height_zoom and width_zoom: above 1 shows more of the image). */
   transform(x: Tensor, { heightZoom, widthZoom }: { heightZoom: Tensor; widthZoom: Tensor }): Tensor {
-    return tf.tidy(() => transformImages(x, affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, { zoomX: widthZoom, zoomY: heightZoom }), this.sampling));
+    return tf.tidy(() =>
+      transformImages(
+        x,
+        affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, { zoomX: widthZoom, zoomY: heightZoom }),
+        this.sampling,
+      ),
+    );
   }
 
   override getConfig(): serialization.ConfigDict {
-    return { ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor, ...this.sampling, ...this.seedConfig() };
+    return {
+      ...super.getConfig(),
+      heightFactor: this.heightFactor,
+      widthFactor: this.widthFactor,
+      ...this.sampling,
+      ...this.seedConfig(),
+    };
   }
 }
 
@@ -244,7 +333,10 @@ export class RandomFlip extends RandomImageLayer<{ flips: Tensor }> {
     super("randomFlip", args);
     this.mode = args.mode ?? "horizontal_and_vertical";
     if (!FLIP_MODES.includes(this.mode)) {
-      throw new UserError(`layers.randomFlip: mode must be one of ${FLIP_MODES.map((m) => `"${m}"`).join(", ")}, e.g. layers.randomFlip({ mode: "horizontal" }); got ${JSON.stringify(args.mode)}.`);
+      throw new UserError(
+        `layers.randomFlip: mode must be one of ${FLIP_MODES.map((m) => `"${m}"`).join(", ")}, e.g. ` +
+          `layers.randomFlip({ mode: "horizontal" }); got ${JSON.stringify(args.mode)}.`,
+      );
     }
   }
 
@@ -264,7 +356,9 @@ export class RandomFlip extends RandomImageLayer<{ flips: Tensor }> {
   }
 }
 
-/** Keras's RandomContrast: each image's contrast about its mean scaled by a random factor, clipped to the value range. */
+/**
+ * Keras's RandomContrast: each image's contrast about its mean scaled by a random factor, clipped to the value range.
+ */
 export class RandomContrast extends RandomImageLayer<{ factors: Tensor }> {
   static get className(): string {
     return "RandomContrast";
@@ -277,8 +371,16 @@ export class RandomContrast extends RandomImageLayer<{ factors: Tensor }> {
     const eg = example("randomContrast", "factor: 0.2, valueRange: [0, 1]");
     this.factor = factorRange("randomContrast", "factor", args.factor, [0, 1], eg, (f) => [0, f]);
     const range = args.valueRange ?? [0, 255];
-    if (!Array.isArray(range) || range.length !== 2 || !range.every((v) => typeof v === "number" && Number.isFinite(v)) || !(range[0] < range[1])) {
-      throw new UserError(`layers.randomContrast: valueRange must be [low, high] with low below high, ${eg}; got ${JSON.stringify(args.valueRange)}.`);
+    if (
+      !Array.isArray(range) ||
+      range.length !== 2 ||
+      !range.every((v) => typeof v === "number" && Number.isFinite(v)) ||
+      !(range[0] < range[1])
+    ) {
+      throw new UserError(
+        `layers.randomContrast: valueRange must be [low, high] with low below high, ${eg}; got ` +
+          `${JSON.stringify(args.valueRange)}.`,
+      );
     }
     this.valueRange = [range[0], range[1]];
   }
@@ -299,7 +401,9 @@ export class RandomContrast extends RandomImageLayer<{ factors: Tensor }> {
 }
 
 // Registered: a saved model with any of them loads through tf.loadLayersModel.
-for (const layer of [RandomRotation, RandomTranslation, RandomZoom, RandomFlip, RandomContrast]) tf.serialization.registerClass(layer);
+for (const layer of [RandomRotation, RandomTranslation, RandomZoom, RandomFlip, RandomContrast])
+  tf.serialization.registerClass(layer);
 
 /** Whether the layer is one of these. */
-export const isRandomImageLayer = (layer: unknown): layer is RandomImageLayer<unknown> => layer instanceof RandomImageLayer;
+export const isRandomImageLayer = (layer: unknown): layer is RandomImageLayer<unknown> =>
+  layer instanceof RandomImageLayer;

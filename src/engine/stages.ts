@@ -41,7 +41,9 @@ export interface Stage {
 
 const pair = (value: unknown, fallback: number): [number, number] => {
   if (value == null) return [fallback, fallback];
-  return Array.isArray(value) ? [Number(value[0]), Number(value[value.length > 1 ? 1 : 0])] : [Number(value), Number(value)];
+  return Array.isArray(value)
+    ? [Number(value[0]), Number(value[value.length > 1 ? 1 : 0])]
+    : [Number(value), Number(value)];
 };
 
 /**
@@ -76,7 +78,8 @@ function convStage(ops: NativeOps, layer: Layer, act: Activation, g: ConvGeometr
       const rest = saved.slice(pool === null ? 2 : 4);
       const z = act.readsInput ? rest.shift()! : null;
       const g2 = act.backward(dy, z, y);
-      const dc = pool === null ? g2 : ops.maxPoolGrad(saved[2]!, { y: saved[3]!, workspace: rest.shift() ?? null }, g2, pool);
+      const dc =
+        pool === null ? g2 : ops.maxPoolGrad(saved[2]!, { y: saved[3]!, workspace: rest.shift() ?? null }, g2, pool);
       return {
         dx: inputGradient ? ops.convInputGrad(x.shape, w!, dc, g) : null,
         weightGradients: [ops.convFilterGrad(x, w!.shape, dc, g), ...(b === undefined ? [] : [ops.biasGrad(g2)])],
@@ -120,7 +123,11 @@ function activationStage(act: Activation): Stage {
 }
 
 /** The window a global pooling uses: the whole image. */
-const wholeImage = (x: Tensor): PoolGeometry => ({ size: [x.shape[1]!, x.shape[2]!], strides: [x.shape[1]!, x.shape[2]!], padding: "valid" });
+const wholeImage = (x: Tensor): PoolGeometry => ({
+  size: [x.shape[1]!, x.shape[2]!],
+  strides: [x.shape[1]!, x.shape[2]!],
+  padding: "valid",
+});
 
 /** Max- or average-pooling; `global` pools the whole image down to one vector per example. */
 function poolStage(ops: NativeOps, kind: "max" | "avg", window: PoolGeometry | null): Stage {
@@ -134,7 +141,10 @@ function poolStage(ops: NativeOps, kind: "max" | "avg", window: PoolGeometry | n
         return { y: flat(ops.avgPool(x, geometry(x))), saved: [x] };
       },
       backward(dy, [x], _, inputGradient) {
-        return { dx: inputGradient ? ops.avgPoolGrad(x!.shape, unflat(dy, x!), geometry(x!)) : null, weightGradients: [] };
+        return {
+          dx: inputGradient ? ops.avgPoolGrad(x!.shape, unflat(dy, x!), geometry(x!)) : null,
+          weightGradients: [],
+        };
       },
     };
   }
@@ -145,7 +155,10 @@ function poolStage(ops: NativeOps, kind: "max" | "avg", window: PoolGeometry | n
       return { y: flat(y), saved: [x, y, ...(workspace === null ? [] : [workspace])] };
     },
     backward(dy, [x, y, workspace = null], _, inputGradient) {
-      return { dx: inputGradient ? ops.maxPoolGrad(x!, { y: y!, workspace }, unflat(dy, x!), geometry(x!)) : null, weightGradients: [] };
+      return {
+        dx: inputGradient ? ops.maxPoolGrad(x!, { y: y!, workspace }, unflat(dy, x!), geometry(x!)) : null,
+        weightGradients: [],
+      };
     },
   };
 }
@@ -178,7 +191,10 @@ function dropoutStage(layer: SeededDropout): Stage {
   };
 }
 
-/** A random image layer (randomLayers.ts): its draw in training, the images as they are in inference. It has no gradient: planFor keeps it before every layer with weights. */
+/**
+ * A random image layer (randomLayers.ts): its draw in training, the images as they are in inference. It has no
+ * gradient: planFor keeps it before every layer with weights.
+ */
 function augmentationStage(layer: { augment(x: Tensor): Tensor }): Stage {
   return {
     layer: null,
@@ -192,7 +208,10 @@ function augmentationStage(layer: { augment(x: Tensor): Tensor }): Stage {
 }
 
 type BatchNormLayer = Layer & {
-  momentum: number; epsilon: number; scale: boolean; center: boolean;
+  momentum: number;
+  epsilon: number;
+  scale: boolean;
+  center: boolean;
   movingMean: { read(): Tensor; write(t: Tensor): void };
   movingVariance: { read(): Tensor; write(t: Tensor): void };
 };
@@ -220,7 +239,14 @@ function batchNormStage(ops: NativeOps, layer: BatchNormLayer): Stage {
       const images = asImages(x);
       const [gamma, beta] = gammaBeta(weights, images.shape[3]!);
       const kernel = ops.batchNorm(images);
-      if (!training) return { y: back(kernel.inference(images, gamma, beta, layer.movingMean.read(), layer.movingVariance.read(), epsilon), x), saved: [] };
+      if (!training)
+        return {
+          y: back(
+            kernel.inference(images, gamma, beta, layer.movingMean.read(), layer.movingVariance.read(), epsilon),
+            x,
+          ),
+          saved: [],
+        };
       const { y, mean, variance, reserve } = kernel.training(images, gamma, beta, epsilon);
       moveTowards(layer.movingMean, mean);
       moveTowards(layer.movingVariance, variance);
@@ -266,29 +292,43 @@ function inputShape(layer: Layer): (number | null)[] | null {
 }
 
 const inputRank = (layer: Layer) => inputShape(layer)?.length ?? null;
-const channelsLast = (c: Record<string, unknown>) => c["dataFormat"] === undefined || c["dataFormat"] === null || c["dataFormat"] === "channelsLast";
+const channelsLast = (c: Record<string, unknown>) =>
+  c["dataFormat"] === undefined || c["dataFormat"] === null || c["dataFormat"] === "channelsLast";
 const isPadding = (p: unknown): p is Padding => p === "valid" || p === "same";
 /** Regularizers on the weights are added in step.ts; one on the output needs the tape. */
 const hasActivityRegularizer = (c: Record<string, unknown>) => Boolean(c["activityRegularizer"]);
 
 function convGeometry(layer: Layer): ConvGeometry | null {
   const c = layer.getConfig();
-  if (layer.getClassName() !== "Conv2D" || !channelsLast(c) || !isPadding(c["padding"]) || hasActivityRegularizer(c)) return null;
+  if (layer.getClassName() !== "Conv2D" || !channelsLast(c) || !isPadding(c["padding"]) || hasActivityRegularizer(c))
+    return null;
   return { strides: pair(c["strides"], 1), dilations: pair(c["dilationRate"], 1), padding: c["padding"] };
 }
 
 /** A MaxPooling2D or AveragePooling2D layer's kind and window, else null. */
 function poolingOf(layer: Layer | undefined): { kind: "max" | "avg"; window: PoolGeometry } | null {
-  const kind = layer?.getClassName() === "MaxPooling2D" ? "max" : layer?.getClassName() === "AveragePooling2D" ? "avg" : null;
+  const kind =
+    layer?.getClassName() === "MaxPooling2D" ? "max" : layer?.getClassName() === "AveragePooling2D" ? "avg" : null;
   if (kind === null) return null;
   const c = layer!.getConfig();
   if (!channelsLast(c) || !isPadding(c["padding"])) return null;
   const size = pair(c["poolSize"], 2);
-  return { kind, window: { size, strides: c["strides"] == null ? size : pair(c["strides"], 1), padding: c["padding"] } };
+  return {
+    kind,
+    window: { size, strides: c["strides"] == null ? size : pair(c["strides"], 1), padding: c["padding"] },
+  };
 }
 
-/** The stage for one layer, the next layer it also covers (a max-pooling after a Conv2D), or null where no stage knows it. */
-function stageOf(ops: NativeOps, layer: Layer, next: Layer | undefined, activation: Activation | null): { stage: Stage; covers: number } | null {
+/**
+ * The stage for one layer, the next layer it also covers (a max-pooling after a Conv2D), or null where no stage knows
+ * it.
+ */
+function stageOf(
+  ops: NativeOps,
+  layer: Layer,
+  next: Layer | undefined,
+  activation: Activation | null,
+): { stage: Stage; covers: number } | null {
   const c = layer.getConfig();
   const className = layer.getClassName();
   const conv = convGeometry(layer);
@@ -301,11 +341,17 @@ function stageOf(ops: NativeOps, layer: Layer, next: Layer | undefined, activati
   }
   if (className === "Dense") {
     const act = activation ?? activationOfLayer(ops, layer);
-    return inputRank(layer) !== 2 || hasActivityRegularizer(c) || act === null ? null : { stage: denseStage(ops, layer, act), covers: 1 };
+    return inputRank(layer) !== 2 || hasActivityRegularizer(c) || act === null
+      ? null
+      : { stage: denseStage(ops, layer, act), covers: 1 };
   }
   const pooling = poolingOf(layer);
   if (pooling !== null) return { stage: poolStage(ops, pooling.kind, pooling.window), covers: 1 };
-  if ((className === "GlobalAveragePooling2D" || className === "GlobalMaxPooling2D") && channelsLast(c) && !c["keepdims"]) {
+  if (
+    (className === "GlobalAveragePooling2D" || className === "GlobalMaxPooling2D") &&
+    channelsLast(c) &&
+    !c["keepdims"]
+  ) {
     return { stage: poolStage(ops, className === "GlobalMaxPooling2D" ? "max" : "avg", null), covers: 1 };
   }
   if (className === "Flatten" && channelsLast(c)) return { stage: reshapeStage(ops, null), covers: 1 };
@@ -316,17 +362,23 @@ function stageOf(ops: NativeOps, layer: Layer, next: Layer | undefined, activati
     const rank = inputRank(layer);
     const axis = Array.isArray(c["axis"]) ? c["axis"] : [c["axis"]];
     const lastAxis = axis.length === 1 && (axis[0] === -1 || axis[0] === (rank ?? 0) - 1);
-    return (rank === 2 || rank === 4) && lastAxis ? { stage: batchNormStage(ops, layer as BatchNormLayer), covers: 1 } : null;
+    return (rank === 2 || rank === 4) && lastAxis
+      ? { stage: batchNormStage(ops, layer as BatchNormLayer), covers: 1 }
+      : null;
   }
   const act = activation ?? activationLayer(ops, layer, inputRank(layer));
   return act === null ? null : { stage: activationStage(act), covers: 1 };
 }
 
-/** The activation the last layer ends in ("softmax", …), and whether it is a layer of its own. */
-function lastActivation(layer: Layer): { name: string; ownLayer: boolean } | null {
+/**
+ * The activation a model's output layer ends in ("softmax", …), and whether it is a layer of its own: where the
+ * logits are (losses.ts's headFor takes them under softmax and sigmoid; forward.ts's logitsThrough stops there).
+ */
+export function outputActivation(layer: Layer): { name: string; ownLayer: boolean } | null {
   const c = layer.getConfig();
   const className = layer.getClassName();
-  if (className === "Dense" || className === "Conv2D" || className === "Activation") return { name: String(c["activation"]), ownLayer: className === "Activation" };
+  if (className === "Dense" || className === "Conv2D" || className === "Activation")
+    return { name: String(c["activation"]), ownLayer: className === "Activation" };
   if (className === "Softmax") return { name: "softmax", ownLayer: true };
   return null;
 }
@@ -340,9 +392,9 @@ function checkAugmentationFirst(layers: Layer[]): void {
   const late = layers.find((layer, i) => weighted >= 0 && i > weighted && isRandomImageLayer(layer));
   if (late !== undefined) {
     throw new UserError(
-      `${late.name} (${late.getClassName()}) comes after ${layers[weighted]!.name}, a layer with weights. `
-        + "Augmentation layers change the input images: add them first, before any layer with weights, e.g. "
-        + "model.add(layers.randomRotation({ factor: 0.05, inputShape: [28, 28, 1] })) as the first layer.",
+      `${late.name} (${late.getClassName()}) comes after ${layers[weighted]!.name}, a layer with weights. ` +
+        "Augmentation layers change the input images: add them first, before any layer with weights, e.g. " +
+        "model.add(layers.randomRotation({ factor: 0.05, inputShape: [28, 28, 1] })) as the first layer.",
     );
   }
 }
@@ -351,28 +403,36 @@ function checkAugmentationFirst(layers: Layer[]): void {
 function checkOutput(layers: Layer[]): void {
   const last = layers[layers.length - 1];
   if (last === undefined) {
-    throw new UserError('The model has no layers: add some with model.add(…), ending with the output layer, e.g. model.add(layers.dense({ units: 10, activation: "softmax" })).');
+    throw new UserError(
+      "The model has no layers: add some with model.add(…), ending with the output layer, e.g. " +
+        'model.add(layers.dense({ units: 10, activation: "softmax" })).',
+    );
   }
   const rank = inputRank(last);
   if (last.getClassName() === "Dense" && rank !== null && rank !== 2) {
     throw new UserError(
-      `The output layer ${last.name} gets inputs of shape ${JSON.stringify(inputShape(last))}, `
-        + "not one vector per example: add model.add(layers.flatten()) before the first Dense layer.",
+      `The output layer ${last.name} gets inputs of shape ${JSON.stringify(inputShape(last))}, ` +
+        "not one vector per example: add model.add(layers.flatten()) before the first Dense layer.",
     );
   }
 }
 
 /** The model's steps: stages where a stage knows the layer, tfjs-layers' layers elsewhere, and the loss's head. */
-function planSteps(ops: NativeOps | null, layers: Layer[], head: Head, outputActivation: { name: string; ownLayer: boolean } | null): Step[] {
+function planSteps(
+  ops: NativeOps | null,
+  layers: Layer[],
+  head: Head,
+  ending: { name: string; ownLayer: boolean } | null,
+): Step[] {
   if (ops === null) return layers.map((layer) => ({ layer }));
   // The loss takes the logits: the last layer's softmax (or sigmoid) is left to it.
   const takesLogits = head.input !== "output";
-  const hidden = takesLogits && outputActivation?.ownLayer ? layers.slice(0, -1) : layers;
+  const hidden = takesLogits && ending?.ownLayer ? layers.slice(0, -1) : layers;
   const steps: Step[] = [];
   for (let i = 0; i < hidden.length; i++) {
     const layer = hidden[i]!;
     const isLast = i === hidden.length - 1;
-    const found = stageOf(ops, layer, hidden[i + 1], takesLogits && isLast && !outputActivation?.ownLayer ? LINEAR : null);
+    const found = stageOf(ops, layer, hidden[i + 1], takesLogits && isLast && !ending?.ownLayer ? LINEAR : null);
     if (found === null) steps.push({ layer });
     else if (!(layer instanceof SeededDropout && layer.rate === 0)) steps.push({ stage: found.stage });
     i += (found?.covers ?? 1) - 1;
@@ -386,19 +446,25 @@ const plans = new WeakMap<Network, Plan>();
 export function planFor(model: Network): Plan {
   const layers = model.layers;
   const cached = plans.get(model);
-  if (cached && cached.loss === model.loss && cached.layers.length === layers.length && cached.layers.every((l, i) => l === layers[i])) return cached;
+  if (
+    cached &&
+    cached.loss === model.loss &&
+    cached.layers.length === layers.length &&
+    cached.layers.every((l, i) => l === layers[i])
+  )
+    return cached;
   checkOutput(layers);
   checkAugmentationFirst(layers);
   const ops = nativeOps();
-  const outputActivation = lastActivation(layers[layers.length - 1]!);
+  const ending = outputActivation(layers[layers.length - 1]!);
   // an uncompiled model is evaluated as the seed's (categorical cross-entropy)
   const loss = lossNamed(model.loss) ?? "categoricalCrossentropy";
-  let head: Head = ops === null ? { loss, input: "output" } : headFor(loss, outputActivation?.name ?? null);
-  let steps = planSteps(ops, layers, head, outputActivation);
+  let head: Head = ops === null ? { loss, input: "output" } : headFor(loss, ending?.name ?? null);
+  let steps = planSteps(ops, layers, head, ending);
   // an output layer that no stage knows applies its own activation: the loss then takes its output
-  if (head.input !== "output" && !outputActivation?.ownLayer && steps[steps.length - 1]!.stage === undefined) {
+  if (head.input !== "output" && !ending?.ownLayer && steps[steps.length - 1]!.stage === undefined) {
     head = { loss, input: "output" };
-    steps = planSteps(ops, layers, head, outputActivation);
+    steps = planSteps(ops, layers, head, ending);
   }
   const hasWeights = steps.map((step) => (step.stage ? step.stage.layer : step.layer)?.weights.length ?? 0);
   const plan: Plan = {

@@ -60,7 +60,14 @@ export function evaluationTotals(model: Network, x: Tensor, y: Tensor, metrics: 
 }
 
 /** The training step through tfjs's tape, for models with a layer that is not a stage. */
-function tapedStep(model: Network, head: Head, x: Tensor, y: Tensor, trainable: Variable[], metrics: Metric[]): StepResult {
+function tapedStep(
+  model: Network,
+  head: Head,
+  x: Tensor,
+  y: Tensor,
+  trainable: Variable[],
+  metrics: Metric[],
+): StepResult {
   let batch: BatchTotals | undefined;
   const { grads } = tf.variableGrads(() => {
     batch = totals(model, head, lossInput(model, x, true), y, metrics);
@@ -74,7 +81,16 @@ function tapedStep(model: Network, head: Head, x: Tensor, y: Tensor, trainable: 
 }
 
 /** The training step with every layer a stage: forward, then each stage's backward in reverse. */
-function stagedStep(model: Network, head: Head, stages: Stage[], inputGradient: boolean[], x: Tensor, y: Tensor, trainable: Variable[], metrics: Metric[]): StepResult {
+function stagedStep(
+  model: Network,
+  head: Head,
+  stages: Stage[],
+  inputGradient: boolean[],
+  x: Tensor,
+  y: Tensor,
+  trainable: Variable[],
+  metrics: Metric[],
+): StepResult {
   const ops = nativeOps()!;
   let h = x;
   const records = stages.map((stage) => {
@@ -96,7 +112,8 @@ function stagedStep(model: Network, head: Head, stages: Stage[], inputGradient: 
   // Regularizers on weights depend on the weights alone: their gradient is added to the stages'.
   if (model.layers.some((layer) => layer.losses.length > 0)) {
     const { value, grads } = tf.variableGrads(() => regularization(model) ?? tf.scalar(0), trainable);
-    for (const [name, g] of Object.entries(grads)) byName.set(name, byName.has(name) ? tf.add(byName.get(name)!, g) : g);
+    for (const [name, g] of Object.entries(grads))
+      byName.set(name, byName.has(name) ? tf.add(byName.get(name)!, g) : g);
     lossSum = tf.add(lossSum, tf.mul(value, x.shape[0]!));
   }
   // In the model's order of weights, as tf.variableGrads gives them.
@@ -113,7 +130,16 @@ export function trainingStep(model: Network, x: Tensor, y: Tensor, metrics: Metr
   const plan = planFor(model);
   const trainable = model.trainableWeights.map((w) => w.read() as Variable);
   if (!plan.native) return tapedStep(model, plan.head, x, y, trainable, metrics);
-  return stagedStep(model, plan.head, plan.steps.map((step) => step.stage!), plan.inputGradient, x, y, trainable, metrics);
+  return stagedStep(
+    model,
+    plan.head,
+    plan.steps.map((step) => step.stage!),
+    plan.inputGradient,
+    x,
+    y,
+    trainable,
+    metrics,
+  );
 }
 
 /**
@@ -131,6 +157,9 @@ export function applyConstraints(model: Network): void {
 /** The optimizer's count of its steps, advanced by `applyGradients` (saved with its weights). */
 type Counting = Optimizer & { incrementIterations(): void };
 
+/** A batch as the step functions take it: all of x and y, and the indices of the batch's examples in them. */
+export type Batch = [x: Tensor, y: Tensor, index: Tensor];
+
 /** What a training step does to its batch of x before the model sees it (an ImageDataGenerator's transforms). */
 export type BatchAugmentation = (x: Tensor) => Tensor;
 
@@ -140,9 +169,15 @@ export type BatchAugmentation = (x: Tensor) => Tensor;
  * optimizer, the weights' constraints after. Returns [loss sum, correct
  * count, ...metric sums].
  */
-function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], augment: BatchAugmentation | null, [x, y, index]: Tensor[]): Tensor[] {
-  const batch = tf.gather(x!, index!);
-  const result = trainingStep(model, augment === null ? batch : augment(batch), tf.gather(y!, index!), metrics);
+function optimizerStep(
+  model: Network,
+  optimizer: Optimizer,
+  metrics: Metric[],
+  augment: BatchAugmentation | null,
+  [x, y, index]: Batch,
+): Tensor[] {
+  const batch = tf.gather(x, index);
+  const result = trainingStep(model, augment === null ? batch : augment(batch), tf.gather(y, index), metrics);
   const before = optimizer.iterations;
   optimizer.applyGradients(result.gradients);
   const counted = optimizer.iterations - before;
@@ -154,13 +189,23 @@ function optimizerStep(model: Network, optimizer: Optimizer, metrics: Metric[], 
 }
 
 /** The step functions of each model, by purpose, with what they were made for. */
-const stepsOfModels = new WeakMap<Network, Map<string, { key: unknown[]; steps: CompiledStep }>>();
+const stepsOfModels = new WeakMap<Network, Map<string, { key: unknown[]; steps: CompiledStep<Batch> }>>();
 
 // One function serves any number of examples: only a batch's size and an example's shape shape it.
-const shapeKey = ([x, y, index]: Tensor[]) => `batch ${index!.shape[0]}, x [${x!.shape.slice(1).join(",")}], y [${y!.shape.slice(1).join(",")}]`;
+const shapeKey = ([x, y, index]: Batch) =>
+  `batch ${index.shape[0]}, x [${x.shape.slice(1).join(",")}], y [${y.shape.slice(1).join(",")}]`;
 
-/** The model's `purpose` step, kept while `key` (what it was made for) stays the same, so a later call starts with its function. */
-function keptSteps(model: Network, purpose: string, key: unknown[], eager: boolean, body: (inputs: Tensor[]) => Tensor[]): CompiledStep {
+/**
+ * The model's `purpose` step, kept while `key` (what it was made for) stays the same, so a later call starts with its
+ * function.
+ */
+function keptSteps(
+  model: Network,
+  purpose: string,
+  key: unknown[],
+  eager: boolean,
+  body: (batch: Batch) => Tensor[],
+): CompiledStep<Batch> {
   let byPurpose = stepsOfModels.get(model);
   if (byPurpose === undefined) stepsOfModels.set(model, (byPurpose = new Map()));
   const kept = byPurpose.get(purpose);
@@ -172,25 +217,40 @@ function keptSteps(model: Network, purpose: string, key: unknown[], eager: boole
 
 /**
  * The model's training step, `optimizerStep`, run as one TensorFlow function
- * once it can be (compiled.ts), unless `eager` (Keras's `run_eagerly`). Kept
- * per model while its plan, optimizer, metrics and trainable weights stay
- * the same. Takes [x, y, index]; `augment` changes each batch of x first.
+ * once it can be (compiled.ts), unless `eager` (Keras's `run_eagerly`): Keras's
+ * `train_function`. Kept per model while its plan, optimizer, metrics and
+ * trainable weights stay the same. `augment` changes each batch of x first.
  */
-export function trainingSteps(model: Network, optimizer: Optimizer, metrics: Metric[], eager: boolean, augment: BatchAugmentation | null = null): CompiledStep {
-  const key = [planFor(model), optimizer, eager, metrics.map((m) => m.name).join(), model.trainableWeights.map((w) => w.name).join(), augment];
-  return keptSteps(model, "training", key, eager, (inputs) => optimizerStep(model, optimizer, metrics, augment, inputs));
+export function trainFunction(
+  model: Network,
+  optimizer: Optimizer,
+  metrics: Metric[],
+  eager: boolean,
+  augment: BatchAugmentation | null = null,
+): CompiledStep<Batch> {
+  const key = [
+    planFor(model),
+    optimizer,
+    eager,
+    metrics.map((m) => m.name).join(),
+    model.trainableWeights.map((w) => w.name).join(),
+    augment,
+  ];
+  return keptSteps(model, "training", key, eager, (inputs) =>
+    optimizerStep(model, optimizer, metrics, augment, inputs),
+  );
 }
 
 /**
  * The model's evaluation of a batch, `evaluationTotals` on the examples
  * `index` picks from x and y (inference mode), run as one TensorFlow function
- * once it can be, unless `eager`. Takes [x, y, index]; returns
+ * once it can be, unless `eager`: Keras's `test_function`. Returns
  * [loss sum, correct count, ...metric sums].
  */
-export function evaluationSteps(model: Network, metrics: Metric[], eager: boolean): CompiledStep {
+export function testFunction(model: Network, metrics: Metric[], eager: boolean): CompiledStep<Batch> {
   const key = [planFor(model), eager, metrics.map((m) => m.name).join()];
   return keptSteps(model, "evaluation", key, eager, ([x, y, index]) => {
-    const t = evaluationTotals(model, tf.gather(x!, index!), tf.gather(y!, index!), metrics);
+    const t = evaluationTotals(model, tf.gather(x, index), tf.gather(y, index), metrics);
     return [t.lossSum, t.correct, ...t.metricSums];
   });
 }

@@ -30,7 +30,9 @@ export interface KernelChoice {
   op: string;
   shape: string;
   kernel: string;
-  /** measured now; cached from an earlier measurement on this machine; forced by DEEPCONV_KERNELS; the only candidate. */
+  /**
+   * measured now; cached from an earlier measurement on this machine; forced by DEEPCONV_KERNELS; the only candidate.
+   */
   how: "measured" | "cached" | "forced" | "only";
   /** Each candidate's milliseconds (lower quartile of its rounds), where measured (now or when cached). */
   ms?: Record<string, number>;
@@ -57,9 +59,15 @@ export function parseKernelSettings(value: string | undefined, catalogue: Record
   const settings: KernelSettings = { retune: false, withoutOneDNN: false, forced: new Map() };
   const kernels = new Set(Object.values(catalogue).flat());
   const usage = () =>
-    `DEEPCONV_KERNELS is a comma-separated list of: tune, no-onednn, a kernel (${[...kernels].join(", ")}), or op=kernel with op one of `
-    + `${Object.entries(catalogue).map(([op, names]) => `${op} (${names.join(", ")})`).join(", ")}; e.g. DEEPCONV_KERNELS=no-onednn or DEEPCONV_KERNELS=conv2dFilterGrad=onednn.`;
-  for (const item of (value ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    `DEEPCONV_KERNELS is a comma-separated list of: tune, no-onednn, a kernel (${[...kernels].join(", ")}), or ` +
+    `op=kernel with op one of ` +
+    `${Object.entries(catalogue)
+      .map(([op, names]) => `${op} (${names.join(", ")})`)
+      .join(", ")}; e.g. DEEPCONV_KERNELS=no-onednn or DEEPCONV_KERNELS=conv2dFilterGrad=onednn.`;
+  for (const item of (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [op, kernel] = item.includes("=") ? item.split("=", 2).map((s) => s.trim()) : ["*", item];
     if (item === "tune") settings.retune = true;
     else if (item === "no-onednn") settings.withoutOneDNN = true;
@@ -80,8 +88,12 @@ export function machineKey(tensorflowVersion: string, env: NodeJS.ProcessEnv = p
   const field = (name: string) => cpuinfo.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, "m"))?.[1]?.trim();
   const flags = new Set((field("flags") ?? "").split(/\s+/));
   const isa = ["avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"].filter((f) => flags.has(f));
-  const cpu = [field("model name") ?? os.cpus()[0]?.model ?? "unknown CPU", field("cpu family") && `family ${field("cpu family")} model ${field("model")}`]
-    .filter(Boolean).join(", ");
+  const cpu = [
+    field("model name") ?? os.cpus()[0]?.model ?? "unknown CPU",
+    field("cpu family") && `family ${field("cpu family")} model ${field("model")}`,
+  ]
+    .filter(Boolean)
+    .join(", ");
   return [
     `${cpu} (${isa.join(" ") || process.arch})`,
     `${os.availableParallelism()} cores`,
@@ -132,7 +144,11 @@ export function fileStore(file = kernelCacheFile()): ChoiceStore {
       try {
         writeFileAtomic(file, `${JSON.stringify(cache, null, 1)}\n`);
       } catch (error) {
-        if (!warned) console.warn(`Could not save the kernel choices to ${file} (${(error as Error).message}); they will be measured again next time.`);
+        if (!warned)
+          console.warn(
+            `Could not save the kernel choices to ${file} (${(error as Error).message}); they will be measured again ` +
+              `next time.`,
+          );
         warned = true;
       }
     },
@@ -157,13 +173,17 @@ export interface TunerOptions {
   now?: () => number;
 }
 
-/** A candidate must beat the baseline by this fraction to replace it: times on a noisy machine move by a few percent. */
+/**
+ * A candidate must beat the baseline by this fraction to replace it: times on a noisy machine move by a few percent.
+ */
 export const MARGIN = 0.05;
 /** Measuring one op aims at about this many milliseconds, within MIN_ROUNDS to MAX_ROUNDS rounds. */
 const BUDGET_MS = 1500;
 const MIN_ROUNDS = 7;
 const MAX_ROUNDS = 20;
-/** Calls per candidate before timing: the first builds oneDNN's kernel, the next finds the allocator's memory in place. */
+/**
+ * Calls per candidate before timing: the first builds oneDNN's kernel, the next finds the allocator's memory in place.
+ */
 const WARM_UP_CALLS = 2;
 
 export class Tuner {
@@ -185,7 +205,8 @@ export class Tuner {
     if (known !== undefined) return known.impl as I;
     const { settings, store, machine } = this.options;
     const usable = candidates.filter((c) => !(settings.withoutOneDNN && c.oneDNN));
-    if (usable.length === 0) throw new Error(`${op}: no candidate kernel runs here (${candidates.map((c) => c.name).join(", ")}).`);
+    if (usable.length === 0)
+      throw new Error(`${op}: no candidate kernel runs here (${candidates.map((c) => c.name).join(", ")}).`);
     const forced = usable.find((c) => c.name === (settings.forced.get(op) ?? settings.forced.get("*")));
     const storeKey = `${key} among ${usable.map((c) => c.name).join(",")}`;
     const cached = settings.retune ? undefined : store.read(machine, storeKey);
@@ -200,12 +221,27 @@ export class Tuner {
       choice = { op, shape, kernel: pick.name, how: "only" };
     } else if (fromCache) {
       pick = fromCache;
-      choice = { op, shape, kernel: pick.name, how: "cached", ms: cached!.ms, ...(cached!.failed ? { failed: cached!.failed } : {}) };
+      choice = {
+        op,
+        shape,
+        kernel: pick.name,
+        how: "cached",
+        ms: cached!.ms,
+        ...(cached!.failed ? { failed: cached!.failed } : {}),
+      };
     } else {
       const { ms, failed } = this.measure(usable, trial);
-      pick = pickFastest(usable.filter((c) => ms[c.name] !== undefined), ms);
+      pick = pickFastest(
+        usable.filter((c) => ms[c.name] !== undefined),
+        ms,
+      );
       choice = { op, shape, kernel: pick.name, how: "measured", ms, ...(failed ? { failed } : {}) };
-      store.write(machine, storeKey, { kernel: pick.name, ms, ...(failed ? { failed } : {}), measured: new Date().toISOString() });
+      store.write(machine, storeKey, {
+        kernel: pick.name,
+        ms,
+        ...(failed ? { failed } : {}),
+        measured: new Date().toISOString(),
+      });
     }
     this.chosen.set(key, { choice, impl: pick.impl });
     return pick.impl;
@@ -222,7 +258,10 @@ export class Tuner {
    * lacks in some form) is left out and named; if all do, the baseline's
    * error is the op's.
    */
-  private measure<I>(all: Candidate<I>[], trial: (impl: I) => void): { ms: Record<string, number>; failed?: Record<string, string> } {
+  private measure<I>(
+    all: Candidate<I>[],
+    trial: (impl: I) => void,
+  ): { ms: Record<string, number>; failed?: Record<string, string> } {
     const time = (c: Candidate<I>) => {
       const started = this.now();
       // a block, not an expression: tidy keeps whatever its function returns
@@ -241,8 +280,12 @@ export class Tuner {
     }
     if (errors.size === all.length) throw errors.get(all[0]!);
     const candidates = all.filter((c) => !errors.has(c));
-    const failed = errors.size === 0 ? undefined
-      : Object.fromEntries([...errors].map(([c, error]) => [c.name, String((error as Error)?.message ?? error).split("\n")[0]!]));
+    const failed =
+      errors.size === 0
+        ? undefined
+        : Object.fromEntries(
+            [...errors].map(([c, error]) => [c.name, String((error as Error)?.message ?? error).split("\n")[0]!]),
+          );
     let perRound = 0;
     for (let call = 1; call < WARM_UP_CALLS; call++) perRound = candidates.reduce((sum, c) => sum + time(c), 0);
     const rounds = Math.min(MAX_ROUNDS, Math.max(MIN_ROUNDS, Math.floor(BUDGET_MS / Math.max(perRound, 1e-3))));
@@ -254,7 +297,9 @@ export class Tuner {
         samples[k]!.push(time(candidates[k]!));
       }
     }
-    const ms = Object.fromEntries(candidates.map((c, k) => [c.name, Math.round(lowerQuartile(samples[k]!) * 1000) / 1000]));
+    const ms = Object.fromEntries(
+      candidates.map((c, k) => [c.name, Math.round(lowerQuartile(samples[k]!) * 1000) / 1000]),
+    );
     return { ms, ...(failed ? { failed } : {}) };
   }
 }

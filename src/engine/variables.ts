@@ -16,19 +16,30 @@ let resourceCount = 0;
  * never changes. Its memory is TensorFlow's until `dispose()`.
  */
 export class ResourceVariable {
-  private constructor(private readonly backend: NativeBackend, readonly handle: Tensor) {}
+  private constructor(
+    private readonly backend: NativeBackend,
+    readonly handle: Tensor,
+  ) {}
 
   /** A resource variable holding `initial`, or null outside the TensorFlow backend. */
   static create(initial: Tensor): ResourceVariable | null {
     const backend = native();
     if (backend === null) return null;
     const { binding } = backend;
-    const handle = backend.executeSingleOutput("VarHandleOp", [
-      { name: "container", type: binding.TF_ATTR_STRING, value: "" },
-      { name: "shared_name", type: binding.TF_ATTR_STRING, value: `deep_convolution_${process.pid}_${resourceCount++}` },
-      { name: "dtype", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
-      { name: "shape", type: binding.TF_ATTR_SHAPE, value: initial.shape },
-    ], []);
+    const handle = backend.executeSingleOutput(
+      "VarHandleOp",
+      [
+        { name: "container", type: binding.TF_ATTR_STRING, value: "" },
+        {
+          name: "shared_name",
+          type: binding.TF_ATTR_STRING,
+          value: `deep_convolution_${process.pid}_${resourceCount++}`,
+        },
+        { name: "dtype", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+        { name: "shape", type: binding.TF_ATTR_SHAPE, value: initial.shape },
+      ],
+      [],
+    );
     const variable = new ResourceVariable(backend, tf.keep(handle));
     variable.assign(initial);
     return variable;
@@ -49,9 +60,12 @@ export class ResourceVariable {
   /** Frees the variable's memory in TensorFlow (disposing the handle alone would not). */
   dispose(): void {
     const { binding } = this.backend;
-    this.backend.executeMultipleOutputs("DestroyResourceOp", [
-      { name: "ignore_lookup_error", type: binding.TF_ATTR_BOOL, value: true },
-    ], [this.handle], 0);
+    this.backend.executeMultipleOutputs(
+      "DestroyResourceOp",
+      [{ name: "ignore_lookup_error", type: binding.TF_ATTR_BOOL, value: true }],
+      [this.handle],
+      0,
+    );
     this.handle.dispose();
   }
 
@@ -59,11 +73,29 @@ export class ResourceVariable {
    * One step of TensorFlow's ApplyAdadelta on this variable, in place:
    * Eg² ← ρ·Eg² + (1−ρ)·g², Δ = √(EΔ² + ε)/√(Eg² + ε)·g, θ ← θ − lr·Δ, EΔ² ← ρ·EΔ² + (1−ρ)·Δ².
    */
-  applyAdadelta(accumulatedGrad: ResourceVariable, accumulatedDelta: ResourceVariable, hyper: { learningRate: Tensor; rho: Tensor; epsilon: Tensor }, gradient: Tensor): void {
+  applyAdadelta(
+    accumulatedGrad: ResourceVariable,
+    accumulatedDelta: ResourceVariable,
+    hyper: { learningRate: Tensor; rho: Tensor; epsilon: Tensor },
+    gradient: Tensor,
+  ): void {
     const { binding } = this.backend;
-    this.backend.executeMultipleOutputs("ResourceApplyAdadelta", [
-      { name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
-      { name: "use_locking", type: binding.TF_ATTR_BOOL, value: false },
-    ], [this.handle, accumulatedGrad.handle, accumulatedDelta.handle, hyper.learningRate, hyper.rho, hyper.epsilon, gradient], 0);
+    this.backend.executeMultipleOutputs(
+      "ResourceApplyAdadelta",
+      [
+        { name: "T", type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+        { name: "use_locking", type: binding.TF_ATTR_BOOL, value: false },
+      ],
+      [
+        this.handle,
+        accumulatedGrad.handle,
+        accumulatedDelta.handle,
+        hyper.learningRate,
+        hyper.rho,
+        hyper.epsilon,
+        gradient,
+      ],
+      0,
+    );
   }
 }

@@ -18,11 +18,20 @@ import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import type { Layer, Network } from "../core/network";
 import {
-  RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, SeededDropout, SeededSpatialDropout2D,
-  type RandomContrastArgs, type RandomFlipArgs, type RandomRotationArgs, type RandomTranslationArgs, type RandomZoomArgs,
+  RandomContrast,
+  RandomFlip,
+  RandomRotation,
+  RandomTranslation,
+  RandomZoom,
+  SeededDropout,
+  SeededSpatialDropout2D,
+  type RandomContrastArgs,
+  type RandomFlipArgs,
+  type RandomRotationArgs,
+  type RandomTranslationArgs,
+  type RandomZoomArgs,
 } from "../engine";
 import { checkDropoutRate } from "./rules";
-
 
 type Args<F extends (config: never) => unknown> = NonNullable<Parameters<F>[0]>;
 
@@ -77,8 +86,12 @@ export interface KerasLayers<M extends Network> {
  * layer with random weights or masks gets seed + k), so the same cell gives
  * the same numbers however often it runs.
  */
-export function layerFactory<M extends Network>(seed: number | undefined, newModel: (name: string, seed: number | undefined) => M): KerasLayers<M> {
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UserError(`kerasLayers: the seed must be a whole number, e.g. 42; got ${seed}.`);
+export function layerFactory<M extends Network>(
+  seed: number | undefined,
+  newModel: (name: string, seed: number | undefined) => M,
+): KerasLayers<M> {
+  if (seed !== undefined && !Number.isSafeInteger(seed))
+    throw new UserError(`kerasLayers: the seed must be a whole number, e.g. 42; got ${seed}.`);
   const counters = new Map<string, number>(); // Keras's per-session name counters
   // per model name: the name counters when it was first built
   const firstBuilt = new Map<string, Map<string, number>>();
@@ -127,9 +140,12 @@ export function layerFactory<M extends Network>(seed: number | undefined, newMod
     dense: (config) => tf.layers.dense({ name: kerasName("dense"), ...withInit(config) }),
     maxPooling2d: (config = {}) => tf.layers.maxPooling2d({ name: kerasName("max_pooling2d"), ...config }),
     averagePooling2d: (config = {}) => tf.layers.averagePooling2d({ name: kerasName("average_pooling2d"), ...config }),
-    batchNormalization: (config = {}) => tf.layers.batchNormalization({ name: kerasName("batch_normalization"), ...config }),
-    globalAveragePooling2d: (config = {}) => tf.layers.globalAveragePooling2d({ name: kerasName("global_average_pooling2d"), ...config }),
-    globalMaxPooling2d: (config = {}) => tf.layers.globalMaxPooling2d({ name: kerasName("global_max_pooling2d"), ...config }),
+    batchNormalization: (config = {}) =>
+      tf.layers.batchNormalization({ name: kerasName("batch_normalization"), ...config }),
+    globalAveragePooling2d: (config = {}) =>
+      tf.layers.globalAveragePooling2d({ name: kerasName("global_average_pooling2d"), ...config }),
+    globalMaxPooling2d: (config = {}) =>
+      tf.layers.globalMaxPooling2d({ name: kerasName("global_max_pooling2d"), ...config }),
     flatten: (config = {}) => tf.layers.flatten({ name: kerasName("flatten"), ...config }),
     reshape: (config) => tf.layers.reshape({ name: kerasName("reshape"), ...config }),
     activation: (config) => tf.layers.activation({ name: kerasName("activation"), ...config }),

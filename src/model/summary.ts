@@ -15,7 +15,8 @@ export function kerasShape(shape: unknown): string {
   return `(${dims.join(", ")}${dims.length === 1 ? "," : ""})`;
 }
 
-const count = (weights: Layer["weights"]) => weights.reduce((sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
+const count = (weights: Layer["weights"]) =>
+  weights.reduce((sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
 const thousands = (n: number) => n.toLocaleString("en-US");
 
 function row(cells: string[], columns: number[]): string {
@@ -31,7 +32,11 @@ function row(cells: string[], columns: number[]): string {
 export function kerasSummary(model: Network): string {
   const trainable = model.layers.reduce((sum, l) => sum + count(l.trainableWeights), 0);
   const nonTrainable = model.layers.reduce((sum, l) => sum + count(l.nonTrainableWeights), 0);
-  const rows = model.layers.map((l) => [`${l.name} (${l.getClassName()})`, kerasShape(l.outputShape), String(l.countParams())]);
+  const rows = model.layers.map((l) => [
+    `${l.name} (${l.getClassName()})`,
+    kerasShape(l.outputShape),
+    String(l.countParams()),
+  ]);
   const extra = Math.max(0, ...rows.map(([name]) => name!.length + 1 - COLUMNS[0]!)); // a space before the next column
   const columns = COLUMNS.map((c) => c + extra);
   const width = columns.at(-1)!;

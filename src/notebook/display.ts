@@ -14,7 +14,10 @@ import { kernelChoices } from "../engine";
 import { isTable, tableData, tableHtml, tableText } from "../report/tables";
 
 export type Bundle = Record<string, unknown>;
-type DisplayWriter = (message: { data: Bundle; metadata: Bundle; transient: { display_id?: string } }, update: boolean) => void;
+type DisplayWriter = (
+  message: { data: Bundle; metadata: Bundle; transient: { display_id?: string } },
+  update: boolean,
+) => void;
 
 /**
  * tslab's public `display` sends one MIME type per output, but a table wants
@@ -71,7 +74,9 @@ async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata:
  * Shows a DataFrame (HTML table + text), a Plotly figure (interactive +
  * PNG), a PNG image, each of a list of them in turn, or anything else as text.
  */
-export async function show(value: DataFrame | Figure | PngImage | string | Array<DataFrame | Figure | PngImage | string>): Promise<void> {
+export async function show(
+  value: DataFrame | Figure | PngImage | string | Array<DataFrame | Figure | PngImage | string>,
+): Promise<void> {
   if (Array.isArray(value)) {
     for (const item of value) await show(item);
   } else if (isPngImage(value)) {
@@ -135,11 +140,12 @@ export function liveFigure(): { draw(figure: Figure): void; finish(figure: Figur
 setProgressOutput(() => {
   const output = updatableOutput();
   if (output === null) return terminalOutput();
-  return (transcript) => output(
-    { "text/plain": transcriptText(transcript) },
-    {
-      [PROGRESS_METADATA]: { finished: transcript.finished.length, running: transcript.running !== null },
-      ...(transcript.running === null ? { [KERNELS_METADATA]: kernelChoices() } : {}),
-    },
-  );
+  return (transcript) =>
+    output(
+      { "text/plain": transcriptText(transcript) },
+      {
+        [PROGRESS_METADATA]: { finished: transcript.finished.length, running: transcript.running !== null },
+        ...(transcript.running === null ? { [KERNELS_METADATA]: kernelChoices() } : {}),
+      },
+    );
 });

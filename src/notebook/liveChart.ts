@@ -8,7 +8,7 @@
 import type { Network } from "../core/network";
 import { trainingFigure, type TrainingCurves } from "../report/charts";
 import type { Callback, Logs } from "../training/callbacks";
-import type { TrainingParams } from "../training/training";
+import type { TrainingParams } from "../training/callbacks";
 import { liveFigure } from "./display";
 
 export interface LiveChartOptions {
@@ -40,7 +40,11 @@ class LiveChart implements Callback {
   onTrainBegin(): void {
     this.output = null;
     this.frames = 0;
-    this.curves = { loss: [], accuracy: [], ...(this.params!.validationSamples > 0 ? { val_loss: [], val_accuracy: [] } : {}) };
+    this.curves = {
+      loss: [],
+      accuracy: [],
+      ...(this.params!.validationSamples > 0 ? { val_loss: [], val_accuracy: [] } : {}),
+    };
   }
 
   /** The chart's output opens with the first epoch, below fit's progress (the callback before it). */

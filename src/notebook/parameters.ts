@@ -47,27 +47,39 @@ export class ParameterError extends UserError {}
 type Check = (value: unknown) => string | null;
 
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-const positiveInteger: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? null : "a whole number greater than 0");
+const positiveInteger: Check = (v) =>
+  Number.isInteger(v) && (v as number) > 0 ? null : "a whole number greater than 0";
 const dropoutRate: Check = (v) => (isDropoutRate(v) ? null : DROPOUT_RATE_RULE);
 const CHECKS: Record<keyof Parameters, { rule: Check; example: string }> = {
   epochs: { rule: positiveInteger, example: "6" },
   batchSize: { rule: positiveInteger, example: "128" },
   learningRate: { rule: (v) => (isNumber(v) && v > 0 ? null : "a number greater than 0"), example: "1.0" },
-  validationSplit: { rule: (v) => (isNumber(v) && v >= 0 && v < 1 ? null : "a number from 0 (no validation) up to, not including, 1"), example: "0.2" },
+  validationSplit: {
+    rule: (v) => (isNumber(v) && v >= 0 && v < 1 ? null : "a number from 0 (no validation) up to, not including, 1"),
+    example: "0.2",
+  },
   dropoutConv: { rule: dropoutRate, example: "0.25" },
   dropoutDense: { rule: dropoutRate, example: "0.5" },
-  sampleLimit: { rule: (v) => (v === null ? null : positiveInteger(v) && "null (all examples) or a whole number greater than 0"), example: "2000" },
+  sampleLimit: {
+    rule: (v) => (v === null ? null : positiveInteger(v) && "null (all examples) or a whole number greater than 0"),
+    example: "2000",
+  },
   seed: { rule: (v) => (Number.isSafeInteger(v) ? null : "a whole number"), example: "42" },
   dataDir: {
     rule: (v) => {
       if (v === null) return null;
       if (typeof v !== "string" || v === "") return "null (the bundled MNIST) or the path of a folder";
-      return fs.existsSync(v) && fs.statSync(v).isDirectory() ? null : "an existing folder (this path does not exist or is not a folder)";
+      return fs.existsSync(v) && fs.statSync(v).isDirectory()
+        ? null
+        : "an existing folder (this path does not exist or is not a folder)";
     },
     example: '"/home/me/mnist"',
   },
   outputDir: { rule: (v) => (typeof v === "string" && v !== "" ? null : "a folder path"), example: '"../output"' },
-  dataset: { rule: (v) => (v === "mnist" || v === "fashion-mnist" ? null : '"mnist" or "fashion-mnist"'), example: '"fashion-mnist"' },
+  dataset: {
+    rule: (v) => (v === "mnist" || v === "fashion-mnist" ? null : '"mnist" or "fashion-mnist"'),
+    example: '"fashion-mnist"',
+  },
   verifyChecksums: { rule: (v) => (typeof v === "boolean" ? null : "true or false"), example: "false" },
 };
 
@@ -81,7 +93,9 @@ function describe(value: unknown): string {
 function closest(name: string): string | undefined {
   const known = Object.keys(CHECKS);
   const lower = name.toLowerCase();
-  return known.find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
+  return known.find(
+    (k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()),
+  );
 }
 
 /**
@@ -94,7 +108,10 @@ export function checkParameters(raw: Record<string, unknown>): Parameters {
   for (const name of Object.keys(raw)) {
     if (!(name in CHECKS)) {
       const hint = closest(name);
-      problems.push(`${name}: no such parameter${hint ? ` (did you mean ${hint}?)` : ""}. Known: ${Object.keys(CHECKS).join(", ")}.`);
+      problems.push(
+        `${name}: no such parameter${hint ? ` (did you mean ${hint}?)` : ""}. Known: ` +
+          `${Object.keys(CHECKS).join(", ")}.`,
+      );
     }
   }
   const values = { ...DEFAULT_PARAMETERS, ...raw } as Record<string, unknown>;

@@ -26,7 +26,10 @@ interface Cell {
   source: string | string[];
   execution_count?: number | null;
   outputs?: Output[];
-  metadata?: { tags?: string[]; nbgrader?: { solution?: boolean; grade?: boolean; grade_id?: string; points?: number } };
+  metadata?: {
+    tags?: string[];
+    nbgrader?: { solution?: boolean; grade?: boolean; grade_id?: string; points?: number };
+  };
 }
 
 export interface SubmissionReport {
@@ -50,7 +53,9 @@ const joined = (text: string | string[] | undefined) => (Array.isArray(text) ? t
 function cellsOf(notebook: unknown, name: string): Cell[] {
   const nb = notebook as { cells?: unknown; nbformat?: unknown } | null;
   if (typeof nb !== "object" || nb === null || !Array.isArray(nb.cells) || typeof nb.nbformat !== "number") {
-    throw new NotANotebookError(`${name} is not a Jupyter notebook (it has no cells or nbformat). Give the .ipynb file that JupyterLab saves.`);
+    throw new NotANotebookError(
+      `${name} is not a Jupyter notebook (it has no cells or nbformat). Give the .ipynb file that JupyterLab saves.`,
+    );
   }
   return nb.cells as Cell[];
 }
@@ -60,7 +65,10 @@ export function parseNotebook(text: string, name: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new NotANotebookError(`${name} is not a Jupyter notebook: it is not JSON (${(error as Error).message}). Give the .ipynb file that JupyterLab saves.`);
+    throw new NotANotebookError(
+      `${name} is not a Jupyter notebook: it is not JSON (${(error as Error).message}). Give the .ipynb file that ` +
+        `JupyterLab saves.`,
+    );
   }
 }
 
@@ -77,16 +85,22 @@ function assignments(source: string): Record<string, unknown> {
   return found;
 }
 
-/** Each model's test loss and accuracy from the last table shown with test_loss and test_accuracy columns (comparisonTable). */
+/**
+ * Each model's test loss and accuracy from the last table shown with test_loss and test_accuracy columns
+ * (comparisonTable).
+ */
 function recordedResults(cells: Cell[]): SubmissionReport["results"] {
-  const tables = cells.flatMap((c) => c.outputs ?? []).map((o) => o.metadata?.[TABLE_METADATA] as ReturnType<typeof tableData> | undefined);
+  const tables = cells
+    .flatMap((c) => c.outputs ?? [])
+    .map((o) => o.metadata?.[TABLE_METADATA] as ReturnType<typeof tableData> | undefined);
   const table = tables.filter((t) => t?.columns.includes("test_loss") && t.columns.includes("test_accuracy")).pop();
   if (table === undefined) return {};
   const [loss, accuracy] = [table.columns.indexOf("test_loss"), table.columns.indexOf("test_accuracy")];
   const results: SubmissionReport["results"] = {};
   table.index.forEach((name, i) => {
     const row = table.values[i]!;
-    if (typeof row[loss] === "number" && typeof row[accuracy] === "number") results[String(name)] = { loss: row[loss] as number, accuracy: row[accuracy] as number };
+    if (typeof row[loss] === "number" && typeof row[accuracy] === "number")
+      results[String(name)] = { loss: row[loss] as number, accuracy: row[accuracy] as number };
   });
   return results;
 }
@@ -95,14 +109,22 @@ export function checkSubmission(notebook: unknown, name = "the notebook"): Submi
   const cells = cellsOf(notebook, name);
   const problems: string[] = [];
   const label = (i: number) => {
-    const first = joined(cells[i]!.source).split("\n").find((l) => l.trim() !== "") ?? "";
+    const first =
+      joined(cells[i]!.source)
+        .split("\n")
+        .find((l) => l.trim() !== "") ?? "";
     return `cell ${i + 1} (${first.length > 50 ? `${first.slice(0, 50)}…` : first})`;
   };
-  const code = cells.map((c, i) => [c, i] as const).filter(([c]) => c.cell_type === "code" && joined(c.source).trim() !== "");
+  const code = cells
+    .map((c, i) => [c, i] as const)
+    .filter(([c]) => c.cell_type === "code" && joined(c.source).trim() !== "");
 
   const notRun = code.filter(([c]) => typeof c.execution_count !== "number");
   if (notRun.length > 0) {
-    problems.push(`${notRun.length} code cell${notRun.length === 1 ? " was" : "s were"} not run, first ${label(notRun[0]![1])}. ${RUN_ALL}`);
+    problems.push(
+      `${notRun.length} code cell${notRun.length === 1 ? " was" : "s were"} not run, first ${label(notRun[0]![1])}. ` +
+        `${RUN_ALL}`,
+    );
   }
   let previous: { count: number; index: number } | null = null;
   for (const [c, i] of code) {
@@ -111,15 +133,21 @@ export function checkSubmission(notebook: unknown, name = "the notebook"): Submi
     if (c.execution_count !== expected) {
       problems.push(
         previous === null
-          ? `${label(i)} ran as [${c.execution_count}], not [1]: the kernel was not restarted before the run. ${RUN_ALL}`
-          : `${label(i)} ran as [${c.execution_count}] after ${label(previous.index)} ran as [${previous.count}]: the cells ran out of order. ${RUN_ALL}`,
+          ? `${label(i)} ran as [${c.execution_count}], not [1]: the kernel was not restarted before the run. ` +
+              RUN_ALL
+          : `${label(i)} ran as [${c.execution_count}] after ${label(previous.index)} ran as [${previous.count}]: ` +
+              `the cells ran out of order. ${RUN_ALL}`,
       );
     }
     previous = { count: c.execution_count, index: i };
   }
   for (const [c, i] of code) {
     for (const o of c.outputs ?? []) {
-      if (o.output_type === "error") problems.push(`${label(i)} shows an error: ${o.ename}: ${o.evalue}. Fix it (the message says how), then run all cells again.`);
+      if (o.output_type === "error")
+        problems.push(
+          `${label(i)} shows an error: ${o.ename}: ${o.evalue}. Fix it (the message says how), then run all cells ` +
+            `again.`,
+        );
     }
   }
   let charts = 0;
@@ -128,22 +156,34 @@ export function checkSubmission(notebook: unknown, name = "the notebook"): Submi
       if (!o.data?.["application/vnd.plotly.v1+json"]) continue;
       charts++;
       if (!o.data["image/png"]) {
-        problems.push(`${label(i)}: the chart ${joined(o.data["text/plain"] as string)} has no stored image, so the PDF and HTML would miss it. Run the cell again and save.`);
+        problems.push(
+          `${label(i)}: the chart ${joined(o.data["text/plain"] as string)} has no stored image, so the PDF and HTML ` +
+            `would miss it. Run the cell again and save.`,
+        );
       }
     }
   }
-  const answerCells = cells.map((c, i) => [c, i] as const).filter(([c]) => c.metadata?.nbgrader?.solution === true && c.cell_type === "markdown");
+  const answerCells = cells
+    .map((c, i) => [c, i] as const)
+    .filter(([c]) => c.metadata?.nbgrader?.solution === true && c.cell_type === "markdown");
   for (const [c, i] of answerCells) {
     const text = joined(c.source).trim();
     if (text === "" || text === ANSWER_STUB) {
       const question = c.metadata!.nbgrader!.grade_id?.match(/^q(\d+)/)?.[1];
-      problems.push(`The answer ${question ? `to Question ${question} ` : ""}(cell ${i + 1}) is not written yet: replace "${ANSWER_STUB}" with your group's answer.`);
+      problems.push(
+        `The answer ${question ? `to Question ${question} ` : ""}(cell ${i + 1}) is not written yet: replace ` +
+          `"${ANSWER_STUB}" with your group's answer.`,
+      );
     }
   }
 
   const parameterCell = cells.find((c) => c.metadata?.tags?.includes("parameters"));
   const injected = cells.find((c) => c.metadata?.tags?.includes("injected-parameters"));
-  const parameters = { ...DEFAULT_PARAMETERS, ...assignments(joined(parameterCell?.source)), ...assignments(joined(injected?.source)) };
+  const parameters = {
+    ...DEFAULT_PARAMETERS,
+    ...assignments(joined(parameterCell?.source)),
+    ...assignments(joined(injected?.source)),
+  };
   return {
     problems,
     codeCells: code.length,

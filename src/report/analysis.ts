@@ -13,7 +13,11 @@ import { predictions } from "../engine";
 import type { History } from "../training/training";
 
 /** Class probabilities for every example of `x`, row by row (N × classes), computed in batches. */
-export function predictProbabilities(model: Network, x: Tensor, batchSize = 256): { values: Float32Array; classes: number } {
+export function predictProbabilities(
+  model: Network,
+  x: Tensor,
+  batchSize = 256,
+): { values: Float32Array; classes: number } {
   const n = x.shape[0] ?? 0;
   const parts: Float32Array[] = [];
   let classes = 0;
@@ -80,11 +84,17 @@ export interface Mistake {
 }
 
 /** The `count` wrong predictions made with the highest probability, most confident first. */
-export function confidentMistakes(probabilities: ArrayLike<number>, classes: number, labels: ArrayLike<number>, count: number): Mistake[] {
+export function confidentMistakes(
+  probabilities: ArrayLike<number>,
+  classes: number,
+  labels: ArrayLike<number>,
+  count: number,
+): Mistake[] {
   const predicted = argMaxRows(probabilities, classes);
   const mistakes: Mistake[] = [];
   predicted.forEach((p, index) => {
-    if (p !== labels[index]) mistakes.push({ index, label: labels[index]!, predicted: p, confidence: probabilities[index * classes + p]! });
+    if (p !== labels[index])
+      mistakes.push({ index, label: labels[index]!, predicted: p, confidence: probabilities[index * classes + p]! });
   });
   return mistakes.sort((a, b) => b.confidence - a.confidence || a.index - b.index).slice(0, count);
 }
@@ -111,7 +121,8 @@ export function generalisation(history: History): Generalisation {
   if (epochs === 0) throw new UserError("generalisation: the history has no finished epoch.");
   const last = (values: number[] | undefined) => values?.[epochs - 1] ?? NaN;
   const valLoss = h.val_loss ?? [];
-  const best = valLoss.length === 0 ? -1 : valLoss.reduce((bestIndex, v, i) => (v < valLoss[bestIndex]! ? i : bestIndex), 0);
+  const best =
+    valLoss.length === 0 ? -1 : valLoss.reduce((bestIndex, v, i) => (v < valLoss[bestIndex]! ? i : bestIndex), 0);
   return {
     epochs,
     trainAccuracy: last(h.accuracy),
@@ -132,13 +143,20 @@ export function describeGeneralisation(name: string, history: History): string {
   const g = generalisation(history);
   const after = `${name}: after ${g.epochs} epoch${g.epochs === 1 ? "" : "s"}`;
   if (Number.isNaN(g.valLoss)) {
-    return `${after}, training accuracy ${g.trainAccuracy.toFixed(4)} and training loss ${g.trainLoss.toFixed(4)}; `
-      + "no validation data (validationSplit 0), so nothing shows how it does on examples it did not train on.";
+    return (
+      `${after}, training accuracy ${g.trainAccuracy.toFixed(4)} and training loss ${g.trainLoss.toFixed(4)}; ` +
+      "no validation data (validationSplit 0), so nothing shows how it does on examples it did not train on."
+    );
   }
-  const trend = g.bestValLossEpoch < g.epochs
-    ? `lowest at epoch ${g.bestValLossEpoch} of ${g.epochs} (${g.bestValLoss.toFixed(4)}) and ${g.valLoss.toFixed(4)} at the end`
-    : `lowest at the last epoch (${g.bestValLoss.toFixed(4)})`;
-  return `${after}, training accuracy ${g.trainAccuracy.toFixed(4)} against validation ${g.valAccuracy.toFixed(4)} `
-    + `(gap ${signed(g.accuracyGap)}); training loss ${g.trainLoss.toFixed(4)} against validation ${g.valLoss.toFixed(4)} `
-    + `(gap ${signed(g.lossGap)}); validation loss was ${trend}.`;
+  const trend =
+    g.bestValLossEpoch < g.epochs
+      ? `lowest at epoch ${g.bestValLossEpoch} of ${g.epochs} (${g.bestValLoss.toFixed(4)}) ` +
+        `and ${g.valLoss.toFixed(4)} at the end`
+      : `lowest at the last epoch (${g.bestValLoss.toFixed(4)})`;
+  return (
+    `${after}, training accuracy ${g.trainAccuracy.toFixed(4)} against validation ${g.valAccuracy.toFixed(4)} ` +
+    `(gap ${signed(g.accuracyGap)}); training loss ${g.trainLoss.toFixed(4)} against validation ` +
+    `${g.valLoss.toFixed(4)} ` +
+    `(gap ${signed(g.lossGap)}); validation loss was ${trend}.`
+  );
 }

@@ -76,7 +76,8 @@ export function isFigure(value: unknown): value is Figure {
  */
 export function plotHistory({ title, yLabel, xLabel = "epoch", series }: HistoryPlot): Figure {
   const entries = Object.entries(series).filter((entry): entry is [string, number[]] => entry[1] !== undefined);
-  if (entries.length === 0) throw new UserError("plotHistory: series is empty; give at least one { label: values } entry.");
+  if (entries.length === 0)
+    throw new UserError("plotHistory: series is empty; give at least one { label: values } entry.");
   for (const [label, values] of entries) {
     if (!Array.isArray(values) || values.length === 0 || values.some((v) => typeof v !== "number")) {
       throw new UserError(`plotHistory: series "${label}" must be a non-empty array of numbers (one per epoch).`);
@@ -114,7 +115,13 @@ const VALIDATION_COLOUR = "#ff7f0e";
  * lines to where it is; the validation lines grow once per epoch.
  */
 export function trainingFigure({ title, epochs, history, running }: TrainingCurves): Figure {
-  const line = (name: string, values: number[] | undefined, colour: string, second: boolean, now?: [number, number]): LineTrace[] => {
+  const line = (
+    name: string,
+    values: number[] | undefined,
+    colour: string,
+    second: boolean,
+    now?: [number, number],
+  ): LineTrace[] => {
     if (values === undefined) return [];
     const x = values.map((_, i) => i + 1);
     const y = [...values];
@@ -122,7 +129,17 @@ export function trainingFigure({ title, epochs, history, running }: TrainingCurv
       x.push(now[0]);
       y.push(now[1]);
     }
-    return [{ type: "scatter", mode: "lines+markers", name, x, y, line: { color: colour }, ...(second ? { xaxis: "x2", yaxis: "y2" } : {}) }];
+    return [
+      {
+        type: "scatter",
+        mode: "lines+markers",
+        name,
+        x,
+        y,
+        line: { color: colour },
+        ...(second ? { xaxis: "x2", yaxis: "y2" } : {}),
+      },
+    ];
   };
   const range: [number, number] = [0, Math.max(epochs, 1) + 0.2];
   return {
@@ -151,19 +168,23 @@ export function trainingFigure({ title, epochs, history, running }: TrainingCurv
  */
 export function confusionFigure(matrix: number[][], classNames: string[], title: string): Figure {
   if (matrix.length !== classNames.length || matrix.some((row) => row.length !== classNames.length)) {
-    throw new UserError(`confusionFigure: a ${classNames.length}-class matrix needs ${classNames.length}×${classNames.length} counts.`);
+    throw new UserError(
+      `confusionFigure: a ${classNames.length}-class matrix needs ${classNames.length}×${classNames.length} counts.`,
+    );
   }
   return {
-    data: [{
-      type: "heatmap",
-      z: matrix,
-      x: classNames,
-      y: classNames,
-      colorscale: "Blues",
-      reversescale: true, // white for none, dark blue for many
-      texttemplate: "%{z}",
-      hovertemplate: "true %{y}, predicted %{x}: %{z}<extra></extra>",
-    }],
+    data: [
+      {
+        type: "heatmap",
+        z: matrix,
+        x: classNames,
+        y: classNames,
+        colorscale: "Blues",
+        reversescale: true, // white for none, dark blue for many
+        texttemplate: "%{z}",
+        hovertemplate: "true %{y}, predicted %{x}: %{z}<extra></extra>",
+      },
+    ],
     layout: {
       title: { text: title },
       xaxis: { title: { text: "predicted" }, type: "category" },
@@ -182,13 +203,17 @@ export function confusionFigure(matrix: number[][], classNames: string[], title:
  */
 export function describeFigure(figure: Figure): string {
   const { layout } = figure;
-  const listed = (names: string[]) => (names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`);
+  const listed = (names: string[]) =>
+    names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
   const plots = new Map<string, LineTrace[]>();
   const parts: string[] = [];
   for (const trace of figure.data) {
     if (trace.type === "heatmap") {
       const span = (labels: string[]) => (labels.length > 1 ? `${labels[0]} to ${labels.at(-1)}` : labels.join(""));
-      parts.push(`heatmap of ${layout.yaxis.title.text} (rows, ${span(trace.y)}) by ${layout.xaxis.title.text} (columns, ${span(trace.x)})`);
+      parts.push(
+        `heatmap of ${layout.yaxis.title.text} (rows, ${span(trace.y)}) by ${layout.xaxis.title.text} (columns, ` +
+          `${span(trace.x)})`,
+      );
     } else {
       const axis = trace.yaxis ?? "y";
       plots.set(axis, [...(plots.get(axis) ?? []), trace]);
@@ -199,7 +224,9 @@ export function describeFigure(figure: Figure): string {
     const xs = traces.flatMap((t) => t.x);
     const round = (v: number) => Number(v.toFixed(2));
     const range = xs.length > 0 ? ` (${round(Math.min(...xs))} to ${round(Math.max(...xs))})` : "";
-    parts.push(`${y?.title.text ?? "value"}: ${listed(traces.map((t) => t.name))} against ${x?.title.text ?? "x"}${range}`);
+    parts.push(
+      `${y?.title.text ?? "value"}: ${listed(traces.map((t) => t.name))} against ${x?.title.text ?? "x"}${range}`,
+    );
   }
   return [layout.title.text, ...parts].join("; ");
 }

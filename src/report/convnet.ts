@@ -13,6 +13,7 @@ import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import type { Layer, Network } from "../core/network";
 import type { MnistData } from "../data/mnist";
+import { logitsThrough } from "../engine";
 import { confidentMistakes } from "./analysis";
 import type { TestReport } from "./gallery";
 import { blend, diverging, heat, tileGrid, type PngImage, type Rgb } from "./images";
@@ -22,19 +23,23 @@ const POOLINGS = new Set(["MaxPooling2D", "AveragePooling2D"]);
 
 const convolutions = (model: Network) => model.layers.filter((l) => CONVOLUTIONS.has(l.getClassName()));
 const shapeText = (shape: Array<number | null>) => shape.slice(1).join("×");
-const layerTitle = (layer: Layer) => `${layer.name} (${layer.getClassName()}) ${shapeText(layer.outputShape as number[])}`;
+const layerTitle = (layer: Layer) =>
+  `${layer.name} (${layer.getClassName()}) ${shapeText(layer.outputShape as number[])}`;
 
 /** Test image indices, checked against the test set's size. */
 function checkIndices(name: string, data: MnistData, indices: number[]): void {
   const n = data.xTest.shape[0]!;
   const bad = indices.filter((i) => !Number.isInteger(i) || i < 0 || i >= n);
-  if (bad.length > 0) throw new UserError(`${name}: test image indices are whole numbers from 0 to ${n - 1}; got ${bad.join(", ")}.`);
+  if (bad.length > 0)
+    throw new UserError(`${name}: test image indices are whole numbers from 0 to ${n - 1}; got ${bad.join(", ")}.`);
 }
 
 /** The sentence for a model without a convolution, naming the model and what to add. */
 function noConvolution(model: Network, picture: string): string {
-  return `${model.name} has no convolution layer, so there are no ${picture} to show. `
-    + "Add one, e.g. model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: \"relu\" })), and train again.";
+  return (
+    `${model.name} has no convolution layer, so there are no ${picture} to show. ` +
+    'Add one, e.g. model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu" })), and train again.'
+  );
 }
 
 /** A convolution by name, or the first one; a wrong name is a UserError naming those there are. */
@@ -43,7 +48,10 @@ function convolution(model: Network, layerName?: string): Layer | null {
   if (layerName === undefined) return found[0] ?? null;
   const layer = found.find((l) => l.name === layerName);
   if (layer === undefined) {
-    throw new UserError(`${model.name} has no convolution named "${layerName}"; its convolutions are ${found.map((l) => `"${l.name}"`).join(", ") || "none"}.`);
+    throw new UserError(
+      `${model.name} has no convolution named "${layerName}"; its convolutions are ` +
+        `${found.map((l) => `"${l.name}"`).join(", ") || "none"}.`,
+    );
   }
   return layer;
 }
@@ -58,7 +66,10 @@ export interface KernelTiles {
   limit: number;
 }
 
-/** A convolution's kernels, one per filter, averaged over input channels (one channel for the first convolution of MNIST). */
+/**
+ * A convolution's kernels, one per filter, averaged over input channels (one channel for the first convolution of
+ * MNIST).
+ */
 export function kernelTiles(model: Network, layerName?: string): KernelTiles | null {
   const layer = convolution(model, layerName);
   if (layer === null) return null;
@@ -67,7 +78,9 @@ export function kernelTiles(model: Network, layerName?: string): KernelTiles | n
   const averaged = tf.tidy(() => tf.mean(kernel, 2)); // [rows, cols, filters]
   const values = averaged.dataSync() as Float32Array;
   averaged.dispose();
-  const kernels = Array.from({ length: filters }, (_, f) => Float32Array.from({ length: rows * cols }, (_, i) => values[i * filters + f]!));
+  const kernels = Array.from({ length: filters }, (_, f) =>
+    Float32Array.from({ length: rows * cols }, (_, i) => values[i * filters + f]!),
+  );
   const limit = Math.max(...kernels.flatMap((k) => Array.from(k, Math.abs)));
   return { layer: layerTitle(layer), kernels, rows, cols, limit };
 }
@@ -81,8 +94,15 @@ export function filterGrid(model: Network, layerName?: string): PngImage | strin
   if (tiles === null) return noConvolution(model, "filters");
   return tileGrid(
     tiles.kernels.map((k, f) => ({ colours: Array.from(k, (w) => diverging(w, tiles.limit)), caption: [String(f)] })),
-    { rows: tiles.rows, cols: tiles.cols, columns: 16, scale: 16, heading: `${tiles.layer}: red +, blue -, up to ${tiles.limit.toFixed(2)}` },
-    `${model.name}: the ${tiles.kernels.length} filters of ${tiles.layer.split(" ")[0]}, red positive and blue negative weights`,
+    {
+      rows: tiles.rows,
+      cols: tiles.cols,
+      columns: 16,
+      scale: 16,
+      heading: `${tiles.layer}: red +, blue -, up to ${tiles.limit.toFixed(2)}`,
+    },
+    `${model.name}: the ${tiles.kernels.length} filters of ${tiles.layer.split(" ")[0]}, red positive and blue ` +
+      `negative weights`,
   );
 }
 
@@ -94,7 +114,10 @@ export interface LayerActivation {
   values: Float32Array;
 }
 
-/** The output of every convolution and pooling layer for one image ([1, h, w, c]), from a functional model over the trained layers. */
+/**
+ * The output of every convolution and pooling layer for one image ([1, h, w, c]), from a functional model over the
+ * trained layers.
+ */
 export function layerActivations(model: Network, image: Tensor4D): LayerActivation[] {
   const layers = model.layers.filter((l) => CONVOLUTIONS.has(l.getClassName()) || POOLINGS.has(l.getClassName()));
   if (layers.length === 0) return [];
@@ -125,7 +148,12 @@ function channel({ shape: [h, w, c], values }: LayerActivation, k: number): Floa
  * one grid per layer, a small image per channel (bright: strong activation),
  * headed by the layer's Keras name and output shape.
  */
-export function featureMaps(model: Network, data: MnistData, index = 0, options: { channels?: number } = {}): PngImage[] | string {
+export function featureMaps(
+  model: Network,
+  data: MnistData,
+  index = 0,
+  options: { channels?: number } = {},
+): PngImage[] | string {
   if (convolutions(model).length === 0) return noConvolution(model, "feature maps");
   checkIndices("featureMaps", data, [index]);
   const image = tf.tidy(() => data.xTest.slice(index, 1) as Tensor4D);
@@ -138,8 +166,12 @@ export function featureMaps(model: Network, data: MnistData, index = 0, options:
     const tiles = Array.from({ length: shown }, (_, k) => ({ pixels: channel(activation, k), caption: [String(k)] }));
     const scale = Math.max(2, Math.round(56 / Math.max(h, w)));
     const more = shown < c ? ` (first ${shown} of ${c} channels)` : "";
-    return tileGrid(tiles, { rows: h, cols: w, columns: 16, scale, maxValue: 1, heading: `${layerTitle(activation.layer)}${more}` },
-      `${model.name}: the ${c} feature maps of ${activation.layer.name} (${shapeText(activation.layer.outputShape as number[])}) for test image ${index}, labelled ${label}${more}`);
+    return tileGrid(
+      tiles,
+      { rows: h, cols: w, columns: 16, scale, maxValue: 1, heading: `${layerTitle(activation.layer)}${more}` },
+      `${model.name}: the ${c} feature maps of ${activation.layer.name} ` +
+        `(${shapeText(activation.layer.outputShape as number[])}) for test image ${index}, labelled ${label}${more}`,
+    );
   });
 }
 
@@ -179,10 +211,21 @@ function response(model: Network, layer: Layer): (x: Tensor) => Tensor {
   }
   const input = layer.input as SymbolicTensor;
   const below = input === model.inputs[0] ? null : upTo(input);
-  const { strides, padding, dilationRate } = layer.getConfig() as { strides: [number, number]; padding: "valid" | "same"; dilationRate: number | [number, number] };
+  const { strides, padding, dilationRate } = layer.getConfig() as {
+    strides: [number, number];
+    padding: "valid" | "same";
+    dilationRate: number | [number, number];
+  };
   const [kernel, bias] = layer.getWeights();
   return (x) => {
-    const y = tf.conv2d((below === null ? x : below.apply(x)) as Tensor4D, kernel as Tensor4D, strides, padding, "NHWC", dilationRate);
+    const y = tf.conv2d(
+      (below === null ? x : below.apply(x)) as Tensor4D,
+      kernel as Tensor4D,
+      strides,
+      padding,
+      "NHWC",
+      dilationRate,
+    );
     return bias === undefined ? y : tf.add(y, bias);
   };
 }
@@ -194,7 +237,11 @@ function response(model: Network, layer: Layer): (x: Tensor) => Tensor {
  * response (before the activation; normalised), kept within the images' value
  * range [0, 1].
  */
-export function filterPatternData(model: Network, layerName?: string, options: FilterPatternOptions = {}): FilterPatterns | null {
+export function filterPatternData(
+  model: Network,
+  layerName?: string,
+  options: FilterPatternOptions = {},
+): FilterPatterns | null {
   const layer = convolution(model, layerName);
   if (layer === null) return null;
   const { count = 16, steps = 40, stepSize = 0.02, seed = 42 } = options;
@@ -210,7 +257,9 @@ export function filterPatternData(model: Network, layerName?: string, options: F
   const meanResponses = (x: Tensor) => tf.sum(tf.mul(tf.mean(respond(x), [1, 2]), mask), 1);
   const perFilter = (x: Tensor) => tf.tidy(() => Array.from(meanResponses(x).dataSync()));
   const ascend = tf.grad((x: Tensor) => tf.sum(meanResponses(centred(x))));
-  let x = tf.tidy(() => tf.clipByValue(tf.add(0.5, tf.randomNormal([n, rows, cols, depth], 0, 0.1, "float32", seed)), 0, 1));
+  let x = tf.tidy(() =>
+    tf.clipByValue(tf.add(0.5, tf.randomNormal([n, rows, cols, depth], 0, 0.1, "float32", seed)), 0, 1),
+  );
   const before = perFilter(x);
   for (let step = 0; step < steps; step++) {
     const next = tf.tidy(() => {
@@ -229,20 +278,41 @@ export function filterPatternData(model: Network, layerName?: string, options: F
   return { layer, patterns, rows, cols, before, after };
 }
 
-/** An image's deviations from its mean, stretched to show its texture: 0.5 ± 0.15 per standard deviation, clipped to [0, 1]. */
+/**
+ * An image's deviations from its mean, stretched to show its texture: 0.5 ± 0.15 per standard deviation, clipped to [0,
+ * 1].
+ */
 function contrasted(image: Float32Array): Float32Array {
   const mean = image.reduce((a, b) => a + b, 0) / image.length;
   const sd = Math.sqrt(image.reduce((a, b) => a + (b - mean) ** 2, 0) / image.length) || 1;
   return image.map((v) => Math.min(Math.max(0.5 + (0.15 * (v - mean)) / sd, 0), 1));
 }
 
-/** filterPatternData's images as a grid, each captioned with its filter; by default of the last convolution, whose patterns are the richest. */
-export function filterPatterns(model: Network, layerName?: string, options: FilterPatternOptions = {}): PngImage | string {
+/**
+ * filterPatternData's images as a grid, each captioned with its filter; by default of the last convolution, whose
+ * patterns are the richest.
+ */
+export function filterPatterns(
+  model: Network,
+  layerName?: string,
+  options: FilterPatternOptions = {},
+): PngImage | string {
   const found = filterPatternData(model, layerName ?? convolutions(model).at(-1)?.name, options);
   if (found === null) return noConvolution(model, "filter patterns");
   const { layer, patterns, rows, cols } = found;
-  return tileGrid(patterns.map((p, f) => ({ pixels: contrasted(p), caption: [String(f)] })), { rows, cols, columns: 8, scale: 3, maxValue: 1, heading: `${layerTitle(layer)}: what each filter responds to most` },
-    `${model.name}: the input pattern that most activates each of the first ${patterns.length} filters of ${layer.name}, found by gradient ascent`);
+  return tileGrid(
+    patterns.map((p, f) => ({ pixels: contrasted(p), caption: [String(f)] })),
+    {
+      rows,
+      cols,
+      columns: 8,
+      scale: 3,
+      maxValue: 1,
+      heading: `${layerTitle(layer)}: what each filter responds to most`,
+    },
+    `${model.name}: the input pattern that most activates each of the first ${patterns.length} filters of ` +
+      `${layer.name}, found by gradient ascent`,
+  );
 }
 
 /**
@@ -253,27 +323,16 @@ export function filterPatterns(model: Network, layerName?: string, options: Filt
  * Returns [n, rows, cols] values. The logit is taken before the output layer's
  * softmax, whose gradient vanishes on a confident prediction.
  */
-export function gradCamMaps(model: Network, images: Tensor4D, classes?: number[]): { maps: Float32Array[]; classes: number[] } {
+export function gradCamMaps(
+  model: Network,
+  images: Tensor4D,
+  classes?: number[],
+): { maps: Float32Array[]; classes: number[] } {
   const convs = convolutions(model);
   const last = convs[convs.length - 1];
   if (last === undefined) throw new UserError(noConvolution(model, "class activation maps"));
   const head = model.layers.slice(model.layers.indexOf(last) + 1);
-  const output = head[head.length - 1];
-  const softmaxLayer = output !== undefined && (output.getClassName() === "Softmax" || (output.getClassName() === "Activation" && output.getConfig()["activation"] === "softmax"));
-  const softmaxDense = output !== undefined && output.getClassName() === "Dense" && output.getConfig()["activation"] === "softmax";
-  const logitsOf = (a: Tensor): Tensor => {
-    let h = a;
-    head.forEach((layer, i) => {
-      if (i === head.length - 1 && softmaxLayer) return;
-      if (i === head.length - 1 && softmaxDense) {
-        const [kernel, bias] = layer.getWeights();
-        h = bias === undefined ? tf.matMul(h as never, kernel as never) : tf.add(tf.matMul(h as never, kernel as never), bias);
-        return;
-      }
-      h = layer.apply(h, { training: false }) as Tensor;
-    });
-    return h;
-  };
+  const logitsOf = (a: Tensor): Tensor => logitsThrough(head, a);
   const [, rows, cols] = images.shape;
   const toLast = tf.model({ inputs: model.inputs, outputs: last.output as SymbolicTensor });
   return tf.tidy(() => {
@@ -297,13 +356,20 @@ export function gradCamMaps(model: Network, images: Tensor4D, classes?: number[]
  * predicted class: by default over the model's most confident mistakes (those
  * of mistakeGallery), or over the test images `indices`.
  */
-export function classActivation(model: Network, data: MnistData, report: TestReport, options: { count?: number; indices?: number[] } = {}): PngImage | string {
+export function classActivation(
+  model: Network,
+  data: MnistData,
+  report: TestReport,
+  options: { count?: number; indices?: number[] } = {},
+): PngImage | string {
   if (convolutions(model).length === 0) return noConvolution(model, "class activation maps");
   const labels = data.testLabels();
   const classes = report.classNames.length;
-  const indices = options.indices ?? confidentMistakes(report.probabilities, classes, labels, options.count ?? 6).map((m) => m.index);
+  const indices =
+    options.indices ?? confidentMistakes(report.probabilities, classes, labels, options.count ?? 6).map((m) => m.index);
   checkIndices("classActivation", data, indices);
-  if (indices.length === 0) return `${model.name} made no mistakes on the test set: no class activation maps of mistakes to show.`;
+  if (indices.length === 0)
+    return `${model.name} made no mistakes on the test set: no class activation maps of mistakes to show.`;
   const images = tf.tidy(() => tf.gather(data.xTest, indices) as Tensor4D);
   const { maps, classes: predicted } = gradCamMaps(model, images);
   const pixels = images.dataSync() as Float32Array;
@@ -316,6 +382,16 @@ export function classActivation(model: Network, data: MnistData, report: TestRep
     }),
     caption: [`TRUE ${report.classNames[labels[index]!]}`, `PRED ${report.classNames[predicted[i]!]}`],
   }));
-  return tileGrid(tiles, { rows: data.rows, cols: data.cols, columns: 6, scale: 4, heading: "Grad-CAM: where the last convolution looked (red: most)" },
-    `${model.name}: Grad-CAM heat maps over ${tiles.length} test digits (${tiles.map((t) => t.caption.join(" ").toLowerCase()).join("; ")})`);
+  return tileGrid(
+    tiles,
+    {
+      rows: data.rows,
+      cols: data.cols,
+      columns: 6,
+      scale: 4,
+      heading: "Grad-CAM: where the last convolution looked (red: most)",
+    },
+    `${model.name}: Grad-CAM heat maps over ${tiles.length} test digits ` +
+      `(${tiles.map((t) => t.caption.join(" ").toLowerCase()).join("; ")})`,
+  );
 }

@@ -26,7 +26,10 @@ export function sampleGrid(data: MnistData, count = 24, columns = 8): PngImage {
   first.dispose();
   const labels = data.trainLabels();
   const maxValue = data.pixelMax;
-  const tiles = Array.from({ length: n }, (_, i) => ({ pixels: pixelsOf(pixels, i, size), caption: [data.classNames[labels[i]!]!] }));
+  const tiles = Array.from({ length: n }, (_, i) => ({
+    pixels: pixelsOf(pixels, i, size),
+    caption: [data.classNames[labels[i]!]!],
+  }));
   return tileGrid(tiles, { rows: data.rows, cols: data.cols, columns, maxValue }, `the first ${n} training images`);
 }
 
@@ -35,15 +38,28 @@ export function sampleGrid(data: MnistData, count = 24, columns = 8): PngImage {
  * through the model's augmentation layers (the random layers it starts with),
  * or a datagen.flow(…)'s transforms. Each copy has draws of its own.
  */
-export function augmentedGrid(source: Network | ImageFlow, data: MnistData, index = 0, count = 15, columns = 8): PngImage {
+export function augmentedGrid(
+  source: Network | ImageFlow,
+  data: MnistData,
+  index = 0,
+  count = 15,
+  columns = 8,
+): PngImage {
   const augment = augmentationOf(source);
   const size = data.rows * data.cols;
   const pixels = tf.tidy(() => {
     const image = data.xTrain.slice(index, 1);
     return tf.concat([image, augment(tf.tile(image, [count, 1, 1, 1]))]).dataSync() as Float32Array;
   });
-  const tiles = Array.from({ length: count + 1 }, (_, i) => ({ pixels: pixelsOf(pixels, i, size), caption: [i === 0 ? "AS IS" : `DRAW ${i}`] }));
-  return tileGrid(tiles, { rows: data.rows, cols: data.cols, columns, maxValue: data.pixelMax }, `training image ${index} as it is, then ${count} times augmented`);
+  const tiles = Array.from({ length: count + 1 }, (_, i) => ({
+    pixels: pixelsOf(pixels, i, size),
+    caption: [i === 0 ? "AS IS" : `DRAW ${i}`],
+  }));
+  return tileGrid(
+    tiles,
+    { rows: data.rows, cols: data.cols, columns, maxValue: data.pixelMax },
+    `training image ${index} as it is, then ${count} times augmented`,
+  );
 }
 
 function augmentationOf(source: Network | ImageFlow): (x: Tensor) => Tensor {
@@ -51,7 +67,10 @@ function augmentationOf(source: Network | ImageFlow): (x: Tensor) => Tensor {
   const first = source.layers.findIndex((layer) => !isRandomImageLayer(layer));
   const leading = source.layers.slice(0, first < 0 ? source.layers.length : first);
   if (leading.length === 0) {
-    throw new UserError(`augmentedGrid: ${source.name} does not start with augmentation layers; add them first, e.g. model.add(layers.randomRotation({ factor: 0.05, inputShape: [28, 28, 1] })), or pass a datagen.flow(…).`);
+    throw new UserError(
+      `augmentedGrid: ${source.name} does not start with augmentation layers; add them first, e.g. ` +
+        `model.add(layers.randomRotation({ factor: 0.05, inputShape: [28, 28, 1] })), or pass a datagen.flow(…).`,
+    );
   }
   return (x) => leading.reduce((h, layer) => layer.apply(h, { training: true }) as Tensor, x);
 }
@@ -79,14 +98,32 @@ export function mistakeGallery(data: MnistData, report: TestReport, count = 12, 
   const mistakes = confidentMistakes(report.probabilities, classes, data.testLabels(), count);
   const size = data.rows * data.cols;
   const maxValue = data.pixelMax;
-  if (mistakes.length === 0) return tileGrid([{ pixels: new Float32Array(size), caption: ["NO MISTAKES"] }], { rows: data.rows, cols: data.cols, maxValue });
+  if (mistakes.length === 0)
+    return tileGrid([{ pixels: new Float32Array(size), caption: ["NO MISTAKES"] }], {
+      rows: data.rows,
+      cols: data.cols,
+      maxValue,
+    });
   // Only the mistaken images are copied out of the test tensor.
-  const chosen = tf.tidy(() => tf.gather(data.xTest, mistakes.map((m) => m.index)));
+  const chosen = tf.tidy(() =>
+    tf.gather(
+      data.xTest,
+      mistakes.map((m) => m.index),
+    ),
+  );
   const pixels = chosen.dataSync() as Float32Array;
   chosen.dispose();
   const tiles = mistakes.map((m, i) => ({
     pixels: pixelsOf(pixels, i, size),
-    caption: [`TRUE ${report.classNames[m.label]}`, `PRED ${report.classNames[m.predicted]}`, `${Math.round(m.confidence * 100)}%`],
+    caption: [
+      `TRUE ${report.classNames[m.label]}`,
+      `PRED ${report.classNames[m.predicted]}`,
+      `${Math.round(m.confidence * 100)}%`,
+    ],
   }));
-  return tileGrid(tiles, { rows: data.rows, cols: data.cols, columns, maxValue }, `the ${tiles.length} most confident mistakes`);
+  return tileGrid(
+    tiles,
+    { rows: data.rows, cols: data.cols, columns, maxValue },
+    `the ${tiles.length} most confident mistakes`,
+  );
 }

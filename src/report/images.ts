@@ -9,18 +9,54 @@ import { UserError } from "../core/errors";
 
 /** 3×5 glyphs, one string of 15 cells each ("#" = ink), row by row. */
 const GLYPHS: Record<string, string> = {
-  "0": "####.##.##.####", "1": ".#.##..#..#.###", "2": "###..#####..###", "3": "###..#.##..####",
-  "4": "#.##.####..#..#", "5": "####..###..####", "6": "####..####.####", "7": "###..#.#..#..#.",
-  "8": "####.#####.####", "9": "####.####..####", A: ".#.#.#####.##.#", B: "##.#.###.#.###.",
-  C: ".###..#..#...##", D: "##.#.##.##.###.", E: "####..##.#..###", F: "####..##.#..#..",
-  G: ".###..#.##.#.##", H: "#.##.#####.##.#", I: "###.#..#..#.###", J: "..#..#..##.#.#.",
-  K: "#.##.###.#.##.#", L: "#..#..#..#..###", M: "#.########.##.#", N: "##.#.##.##.##.#",
-  O: ".#.#.##.##.#.#.", P: "##.#.###.#..#..", Q: ".#.#.##.###..##", R: "##.#.###.#.##.#",
-  S: ".###...#...###.", T: "###.#..#..#..#.", U: "#.##.##.##.####", V: "#.##.##.##.#.#.",
-  W: "#.##.########.#", X: "#.##.#.#.#.##.#", Y: "#.##.#.#..#..#.", Z: "###..#.#.#..###",
-  " ": "...............", "-": "......###......", "/": "..#..#.#.#..#..", "%": "#.#..#.#.#..#.#",
-  ">": "#...#...#.#.#..", ".": ".............#.", ":": "....#.....#....", "(": ".#.#..#..#...#.",
-  ")": ".#...#..#..#.#.", _: "............###", ",": "..........#.#..", "+": "....#.###.#....",
+  "0": "####.##.##.####",
+  "1": ".#.##..#..#.###",
+  "2": "###..#####..###",
+  "3": "###..#.##..####",
+  "4": "#.##.####..#..#",
+  "5": "####..###..####",
+  "6": "####..####.####",
+  "7": "###..#.#..#..#.",
+  "8": "####.#####.####",
+  "9": "####.####..####",
+  A: ".#.#.#####.##.#",
+  B: "##.#.###.#.###.",
+  C: ".###..#..#...##",
+  D: "##.#.##.##.###.",
+  E: "####..##.#..###",
+  F: "####..##.#..#..",
+  G: ".###..#.##.#.##",
+  H: "#.##.#####.##.#",
+  I: "###.#..#..#.###",
+  J: "..#..#..##.#.#.",
+  K: "#.##.###.#.##.#",
+  L: "#..#..#..#..###",
+  M: "#.########.##.#",
+  N: "##.#.##.##.##.#",
+  O: ".#.#.##.##.#.#.",
+  P: "##.#.###.#..#..",
+  Q: ".#.#.##.###..##",
+  R: "##.#.###.#.##.#",
+  S: ".###...#...###.",
+  T: "###.#..#..#..#.",
+  U: "#.##.##.##.####",
+  V: "#.##.##.##.#.#.",
+  W: "#.##.########.#",
+  X: "#.##.#.#.#.##.#",
+  Y: "#.##.#.#..#..#.",
+  Z: "###..#.#.#..###",
+  " ": "...............",
+  "-": "......###......",
+  "/": "..#..#.#.#..#..",
+  "%": "#.#..#.#.#..#.#",
+  ">": "#...#...#.#.#..",
+  ".": ".............#.",
+  ":": "....#.....#....",
+  "(": ".#.#..#..#...#.",
+  ")": ".#...#..#..#.#.",
+  _: "............###",
+  ",": "..........#.#..",
+  "+": "....#.###.#....",
   "×": "...#.#.#.#.#...",
 };
 
@@ -29,15 +65,16 @@ const GLYPH_H = 5;
 
 export type Rgb = [number, number, number];
 
-export type Tile = (
+export type Tile =
   /** rows×cols values, row by row: 0 is black, `maxValue` white. */
-  | { pixels: ArrayLike<number> }
-  /** rows×cols colours, row by row. */
-  | { colours: Rgb[] }
-) & {
-  /** Caption lines under the image (shown in capitals). */
-  caption: string[];
-};
+  (
+    | { pixels: ArrayLike<number> }
+    /** rows×cols colours, row by row. */
+    | { colours: Rgb[] }
+  ) & {
+    /** Caption lines under the image (shown in capitals). */
+    caption: string[];
+  };
 
 export interface GridOptions {
   rows: number;
@@ -82,7 +119,10 @@ export function tileGrid(tiles: Tile[], options: GridOptions, title = "image gri
   const tileH = rows * scale + captionLines * lineHeight + 2 * pad;
   const headingH = heading === undefined ? 0 : lineHeight + 2 * pad;
   const gridRows = Math.ceil(tiles.length / columns);
-  const png = new PNG({ width: Math.max(tileW * columns, heading === undefined ? 0 : textWidth(heading) + 2 * pad), height: headingH + tileH * gridRows });
+  const png = new PNG({
+    width: Math.max(tileW * columns, heading === undefined ? 0 : textWidth(heading) + 2 * pad),
+    height: headingH + tileH * gridRows,
+  });
   png.data.fill(255);
   const put = (x: number, y: number, [r, g, b]: Rgb) => {
     const i = (y * png.width + x) * 4;
@@ -97,19 +137,23 @@ export function tileGrid(tiles: Tile[], options: GridOptions, title = "image gri
     const left = (t % columns) * tileW + pad;
     const top = headingH + Math.floor(t / columns) * tileH + pad;
     const offset = left + Math.floor((tileW - 2 * pad - cols * scale) / 2);
-    const colourAt = "pixels" in tile
-      ? (i: number): Rgb => {
-        const v = Math.round(Math.min(Math.max(tile.pixels[i]! / maxValue, 0), 1) * 255);
-        return [v, v, v];
-      }
-      : (i: number): Rgb => tile.colours[i]!;
+    const colourAt =
+      "pixels" in tile
+        ? (i: number): Rgb => {
+            const v = Math.round(Math.min(Math.max(tile.pixels[i]! / maxValue, 0), 1) * 255);
+            return [v, v, v];
+          }
+        : (i: number): Rgb => tile.colours[i]!;
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const colour = colourAt(r * cols + c);
-        for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) put(offset + c * scale + dx, top + r * scale + dy, colour);
+        for (let dy = 0; dy < scale; dy++)
+          for (let dx = 0; dx < scale; dx++) put(offset + c * scale + dx, top + r * scale + dy, colour);
       }
     }
-    tile.caption.forEach((line, l) => drawText(line, left, top + rows * scale + 2 * textScale + l * lineHeight, textScale, ink));
+    tile.caption.forEach((line, l) =>
+      drawText(line, left, top + rows * scale + 2 * textScale + l * lineHeight, textScale, ink),
+    );
   });
   const width = png.width;
   const height = png.height;
@@ -131,7 +175,14 @@ export function diverging(value: number, limit: number): Rgb {
   return t < 0 ? lerp(MIDDLE, BLUE, -t) : lerp(MIDDLE, RED, t);
 }
 
-const HEAT: Rgb[] = [[0, 0, 131], [0, 60, 170], [5, 255, 255], [255, 255, 0], [250, 0, 0], [128, 0, 0]];
+const HEAT: Rgb[] = [
+  [0, 0, 131],
+  [0, 60, 170],
+  [5, 255, 255],
+  [255, 255, 0],
+  [250, 0, 0],
+  [128, 0, 0],
+];
 
 /** A heat map's colour for a value in [0, 1]: dark blue (none) through cyan and yellow to dark red (most). */
 export function heat(value: number): Rgb {

@@ -18,7 +18,12 @@ function frames(): Danfo {
 
 /** Whether `value` is a danfojs DataFrame, one of ours or one a student made. */
 export function isTable(value: unknown): value is DataFrame {
-  return typeof value === "object" && value !== null && value.constructor?.name === "DataFrame" && value instanceof frames().DataFrame;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    value.constructor?.name === "DataFrame" &&
+    value instanceof frames().DataFrame
+  );
 }
 
 /** One row per epoch, indexed by epoch number (from 1): loss, accuracy, val_loss, val_accuracy, seconds. */
@@ -95,14 +100,24 @@ export function tableHtml(df: DataFrame): string {
   const { header, body } = cells(df);
   const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
   const tr = body
-    .map(([index, ...row]) => `<tr><th>${escapeHtml(index!)}</th>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`)
+    .map(
+      ([index, ...row]) =>
+        `<tr><th>${escapeHtml(index!)}</th>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`,
+    )
     .join("\n");
-  return `<table class="dataframe" border="1">\n<thead><tr style="text-align: right;">${th}</tr></thead>\n<tbody>\n${tr}\n</tbody>\n</table>`;
+  const head = `<thead><tr style="text-align: right;">${th}</tr></thead>`;
+  return `<table class="dataframe" border="1">\n${head}\n<tbody>\n${tr}\n</tbody>\n</table>`;
 }
 
 /** The table's values as JSON (NaN, "no value", as null), to keep beside its HTML in the notebook. */
-export function tableData(df: DataFrame): { index: Array<string | number>; columns: string[]; values: Array<Array<number | string | null>> } {
-  const values = (df.values as unknown[][]).map((row) => row.map((v) => (typeof v === "number" && Number.isNaN(v) ? null : (v as number | string))));
+export function tableData(df: DataFrame): {
+  index: Array<string | number>;
+  columns: string[];
+  values: Array<Array<number | string | null>>;
+} {
+  const values = (df.values as unknown[][]).map((row) =>
+    row.map((v) => (typeof v === "number" && Number.isNaN(v) ? null : (v as number | string))),
+  );
   return { index: df.index as Array<string | number>, columns: df.columns as string[], values };
 }
 
@@ -111,5 +126,7 @@ export function tableText(df: DataFrame): string {
   const { header, body } = cells(df);
   const rows = [header, ...body];
   const widths = header.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
-  return rows.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  ")).join("\n");
+  return rows
+    .map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  "))
+    .join("\n");
 }

@@ -12,7 +12,17 @@ import type { Tensor } from "@tensorflow/tfjs-node";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import type { TrainingParams } from "./training";
+
+/** What `fit` hands its callbacks' `setParams`, as tfjs-layers does. */
+export type TrainingParams = {
+  epochs: number;
+  batchSize: number;
+  /** Batches per epoch. */
+  steps: number;
+  samples: number;
+  /** Examples validated after each epoch; 0 without validation data. */
+  validationSamples: number;
+};
 
 /** Keras's logs: loss, accuracy, val_loss, val_accuracy after an epoch; batch, size, loss, accuracy after a batch. */
 export type Logs = { [name: string]: number };
@@ -33,7 +43,10 @@ export interface Callback {
 
 /** The callbacks of one fit, called in order and awaited, each hook only where the callback has it. */
 export class CallbackList {
-  constructor(private readonly callbacks: Callback[], model: Network) {
+  constructor(
+    private readonly callbacks: Callback[],
+    model: Network,
+  ) {
     for (const callback of callbacks) (callback.setModel as ((m: Network) => void) | undefined)?.call(callback, model);
   }
 
@@ -78,8 +91,14 @@ abstract class Monitor implements Callback {
   protected best = NaN;
   private readonly sign: 1 | -1;
 
-  constructor(protected readonly monitor: string, mode: Mode, private readonly minDelta: number, private readonly who: string) {
-    if (!["auto", "min", "max"].includes(mode)) throw new UserError(`${who}: mode must be "auto", "min" or "max", got ${JSON.stringify(mode)}.`);
+  constructor(
+    protected readonly monitor: string,
+    mode: Mode,
+    private readonly minDelta: number,
+    private readonly who: string,
+  ) {
+    if (!["auto", "min", "max"].includes(mode))
+      throw new UserError(`${who}: mode must be "auto", "min" or "max", got ${JSON.stringify(mode)}.`);
     if (!(minDelta >= 0)) throw new UserError(`${who}: minDelta must be a number ≥ 0, got ${minDelta}.`);
     // Keras's "auto": accuracies should grow, everything else (losses) shrink.
     this.sign = mode === "max" || (mode === "auto" && /acc/.test(monitor)) ? 1 : -1;
@@ -92,8 +111,8 @@ abstract class Monitor implements Callback {
   setParams(params: TrainingParams): void {
     if (this.monitor.startsWith("val_") && params.validationSamples === 0) {
       throw new UserError(
-        `${this.who} monitors "${this.monitor}", but this fit has no validation data (validationSplit 0): `
-          + `give validationSplit (e.g. 0.2) or validationData, or monitor "${this.monitor.slice(4)}".`,
+        `${this.who} monitors "${this.monitor}", but this fit has no validation data (validationSplit 0): ` +
+          `give validationSplit (e.g. 0.2) or validationData, or monitor "${this.monitor.slice(4)}".`,
       );
     }
     this.best = NaN;
@@ -103,7 +122,10 @@ abstract class Monitor implements Callback {
   protected current(logs: Logs | undefined): number {
     const value = logs?.[this.monitor];
     if (value === undefined) {
-      throw new UserError(`${this.who} monitors "${this.monitor}", which the logs do not have; they have ${Object.keys(logs ?? {}).join(", ")}.`);
+      throw new UserError(
+        `${this.who} monitors "${this.monitor}", which the logs do not have; they have ` +
+          `${Object.keys(logs ?? {}).join(", ")}.`,
+      );
     }
     return value;
   }
@@ -133,13 +155,23 @@ export class EarlyStopping extends Monitor {
   private readonly verbose: number;
   private wait = 0;
   private bestWeights: Tensor[] | null = null;
-  /** The epoch (from 0) whose weights were the best, and the one training stopped after (-1 if it did not stop early). */
+  /**
+   * The epoch (from 0) whose weights were the best, and the one training stopped after (-1 if it did not stop early).
+   */
   bestEpoch = -1;
   stoppedEpoch = -1;
 
-  constructor({ monitor = "val_loss", minDelta = 0, patience = 0, mode = "auto", restoreBestWeights = false, verbose = 0 }: EarlyStoppingArgs = {}) {
+  constructor({
+    monitor = "val_loss",
+    minDelta = 0,
+    patience = 0,
+    mode = "auto",
+    restoreBestWeights = false,
+    verbose = 0,
+  }: EarlyStoppingArgs = {}) {
     super(monitor, mode, minDelta, "earlyStopping");
-    if (!Number.isInteger(patience) || patience < 0) throw new UserError(`earlyStopping: patience must be a whole number ≥ 0, got ${patience}.`);
+    if (!Number.isInteger(patience) || patience < 0)
+      throw new UserError(`earlyStopping: patience must be a whole number ≥ 0, got ${patience}.`);
     this.patience = patience;
     this.restoreBestWeights = restoreBestWeights;
     this.verbose = verbose;
@@ -175,7 +207,8 @@ export class EarlyStopping extends Monitor {
     if (this.stoppedEpoch >= 0 && this.verbose > 0) console.log(`Epoch ${this.stoppedEpoch + 1}: early stopping`);
     if (this.bestWeights !== null) {
       this.model!.setWeights(this.bestWeights);
-      if (this.verbose > 0) console.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
+      if (this.verbose > 0)
+        console.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
     }
     this.dropBestWeights();
   }
@@ -186,7 +219,10 @@ export class EarlyStopping extends Monitor {
   }
 }
 
-/** `keras.callbacks.EarlyStopping`: stops when `monitor` stops improving, and with restoreBestWeights puts the best epoch's weights back. */
+/**
+ * `keras.callbacks.EarlyStopping`: stops when `monitor` stops improving, and with restoreBestWeights puts the best
+ * epoch's weights back.
+ */
 export const earlyStopping = (args?: EarlyStoppingArgs) => new EarlyStopping(args);
 
 export interface ModelCheckpointArgs {
@@ -207,9 +243,18 @@ export class ModelCheckpoint extends Monitor {
   /** The epochs (from 0) saved in this fit, in order. */
   readonly saved: number[] = [];
 
-  constructor({ filepath, monitor = "val_loss", saveBestOnly = false, mode = "auto", verbose = 0 }: ModelCheckpointArgs) {
+  constructor({
+    filepath,
+    monitor = "val_loss",
+    saveBestOnly = false,
+    mode = "auto",
+    verbose = 0,
+  }: ModelCheckpointArgs) {
     super(monitor, mode, 0, "modelCheckpoint");
-    if (typeof filepath !== "string" || filepath === "") throw new UserError('modelCheckpoint needs a filepath: the folder to save into, e.g. "../output/checkpoints/model_1".');
+    if (typeof filepath !== "string" || filepath === "")
+      throw new UserError(
+        'modelCheckpoint needs a filepath: the folder to save into, e.g. "../output/checkpoints/model_1".',
+      );
     this.filepath = filepath.replace(/^file:\/\//, "");
     this.saveBestOnly = saveBestOnly;
     this.verbose = verbose;
@@ -225,12 +270,16 @@ export class ModelCheckpoint extends Monitor {
     if (this.saveBestOnly) {
       const value = this.current(logs);
       if (!this.improves(value)) {
-        if (this.verbose > 0) console.log(`Epoch ${epoch + 1}: ${this.monitor} did not improve from ${this.best.toFixed(5)}`);
+        if (this.verbose > 0)
+          console.log(`Epoch ${epoch + 1}: ${this.monitor} did not improve from ${this.best.toFixed(5)}`);
         return;
       }
       if (this.verbose > 0) {
         const from = Number.isNaN(this.best) ? "" : ` from ${this.best.toFixed(5)}`;
-        console.log(`Epoch ${epoch + 1}: ${this.monitor} improved${from} to ${value.toFixed(5)}, saving model to ${path.normalize(target)}`);
+        console.log(
+          `Epoch ${epoch + 1}: ${this.monitor} improved${from} to ${value.toFixed(5)}, saving model to ` +
+            `${path.normalize(target)}`,
+        );
       }
       this.best = value;
     } else if (this.verbose > 0) {
@@ -241,7 +290,10 @@ export class ModelCheckpoint extends Monitor {
   }
 }
 
-/** `keras.callbacks.ModelCheckpoint`: saves the model in tfjs's format after each epoch, or only when `monitor` improves. */
+/**
+ * `keras.callbacks.ModelCheckpoint`: saves the model in tfjs's format after each epoch, or only when `monitor`
+ * improves.
+ */
 export const modelCheckpoint = (args: ModelCheckpointArgs) => new ModelCheckpoint(args);
 
 /**
@@ -251,6 +303,9 @@ export const modelCheckpoint = (args: ModelCheckpointArgs) => new ModelCheckpoin
  * "batch", also `batch_…`). `npm run tensorboard -- DIR` shows them.
  */
 export function tensorBoard(logDir = "logs", args: { updateFreq?: "batch" | "epoch" } = {}): Callback {
-  if (typeof logDir !== "string" || logDir === "") throw new UserError('tensorBoard needs the folder to write its logs to, e.g. tensorBoard("../output/logs/model_1").');
+  if (typeof logDir !== "string" || logDir === "")
+    throw new UserError(
+      'tensorBoard needs the folder to write its logs to, e.g. tensorBoard("../output/logs/model_1").',
+    );
   return tf.node.tensorBoard(logDir, { updateFreq: args.updateFreq ?? "epoch" });
 }

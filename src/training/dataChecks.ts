@@ -11,21 +11,29 @@ import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
 import { lossNamed, type LossName } from "../engine";
 
-const LOSS_CHOICES = `"categoricalCrossentropy" (one-hot labels), "sparseCategoricalCrossentropy" (one class number per example), "binaryCrossentropy" or "meanSquaredError"`;
+const LOSS_CHOICES =
+  '"categoricalCrossentropy" (one-hot labels), "sparseCategoricalCrossentropy" (one class number per example), ' +
+  '"binaryCrossentropy" or "meanSquaredError"';
 
 /** The compiled loss by Keras's name, or a UserError naming the ones the engine computes. */
 export function compiledLoss(model: Network): LossName {
   const loss = lossNamed(model.loss);
   if (loss !== null) return loss;
   const given = typeof model.loss === "string" ? JSON.stringify(model.loss) : "a function of its own";
-  throw new UserError(`The model was compiled with loss ${given}, which training here does not compute. Compile it with one of ${LOSS_CHOICES}.`);
+  throw new UserError(
+    `The model was compiled with loss ${given}, which training here does not compute. Compile it with one of ` +
+      `${LOSS_CHOICES}.`,
+  );
 }
 
 /** `compile`'s loss, Keras's spelling accepted ("categorical_crossentropy", "mse"), as tfjs-layers names it. */
 export function lossForCompile(loss: unknown): unknown {
   if (typeof loss !== "string") return loss;
   const named = lossNamed(loss);
-  if (named === null) throw new UserError(`model.compile: loss ${JSON.stringify(loss)} is not one training here computes. Use one of ${LOSS_CHOICES}.`);
+  if (named === null)
+    throw new UserError(
+      `model.compile: loss ${JSON.stringify(loss)} is not one training here computes. Use one of ${LOSS_CHOICES}.`,
+    );
   return named;
 }
 
@@ -50,10 +58,15 @@ function exampleShape(model: Network, side: "inputs" | "outputs"): { name: strin
 export function checkData(model: Network, loss: LossName, x: Tensor, y: Tensor, what: string): void {
   const input = exampleShape(model, "inputs");
   const example = x.shape.slice(1);
-  if (input !== null && (example.length !== input.shape.length || input.shape.some((d, i) => d !== null && d !== example[i]))) {
+  if (
+    input !== null &&
+    (example.length !== input.shape.length || input.shape.some((d, i) => d !== null && d !== example[i]))
+  ) {
     throw new UserError(
-      `${what}: the first layer, ${input.name}, takes examples of shape ${shapeText(input.shape)}, but x holds examples of shape ${shapeText(example)}. `
-        + `Give the data that shape (for MNIST images, data.reshape([28, 28, 1])), or change inputShape in the first layer to ${shapeText(example)}.`,
+      `${what}: the first layer, ${input.name}, takes examples of shape ${shapeText(input.shape)}, but x holds ` +
+        `examples of shape ${shapeText(example)}. ` +
+        `Give the data that shape (for MNIST images, data.reshape([28, 28, 1])), or change inputShape in the first ` +
+        `layer to ${shapeText(example)}.`,
     );
   }
   const output = exampleShape(model, "outputs");
@@ -63,23 +76,27 @@ export function checkData(model: Network, loss: LossName, x: Tensor, y: Tensor, 
   if (loss === "sparseCategoricalCrossentropy") {
     if (labels.length > 1 || (labels.length === 1 && labels[0] !== 1)) {
       throw new UserError(
-        `${what}: sparseCategoricalCrossentropy takes one class number per example, but y holds labels of shape ${shapeText(labels)} (one-hot, it seems). `
-          + 'Compile with loss: "categoricalCrossentropy" for one-hot labels, or give the class numbers (leave out data.toCategorical).',
+        `${what}: sparseCategoricalCrossentropy takes one class number per example, but y holds labels of shape ` +
+          `${shapeText(labels)} (one-hot, it seems). ` +
+          'Compile with loss: "categoricalCrossentropy" for one-hot labels, or give the class numbers (leave out ' +
+          "data.toCategorical).",
       );
     }
     const largest = tf.tidy(() => tf.max(y).dataSync()[0]!);
     if (units != null && largest >= units) {
       throw new UserError(
-        `${what}: the labels go up to class ${largest}, but the output layer ${output.name} has ${units} unit${units === 1 ? "" : "s"}, one per class. `
-          + `Give it units: ${largest + 1} (or the number of classes).`,
+        `${what}: the labels go up to class ${largest}, but the output layer ${output.name} has ${units} ` +
+          `unit${units === 1 ? "" : "s"}, one per class. ` +
+          `Give it units: ${largest + 1} (or the number of classes).`,
       );
     }
     return;
   }
   if (labels.length === 0 && output.shape.length === 1 && units !== 1) {
     throw new UserError(
-      `${what}: y holds one class number per example, but ${loss} compares each example's ${units} outputs with a label of the same shape. `
-        + 'Make the labels one-hot (data.toCategorical(10)), or compile with loss: "sparseCategoricalCrossentropy".',
+      `${what}: y holds one class number per example, but ${loss} compares each example's ${units} outputs with a ` +
+        `label of the same shape. ` +
+        'Make the labels one-hot (data.toCategorical(10)), or compile with loss: "sparseCategoricalCrossentropy".',
     );
   }
   // one value per example for a one-unit output, as Keras takes it
@@ -87,9 +104,10 @@ export function checkData(model: Network, loss: LossName, x: Tensor, y: Tensor, 
   if (labels.length !== output.shape.length || output.shape.some((d, i) => d !== null && d !== labels[i])) {
     const classes = labels[labels.length - 1];
     throw new UserError(
-      `${what}: the output layer ${output.name} gives ${shapeText(output.shape)} per example, but the labels y are ${shapeText(labels)} per example`
-        + `${labels.length === output.shape.length && classes !== undefined ? ` (${classes} classes)` : ""}. `
-        + (labels.length === output.shape.length && output.shape.length === 1
+      `${what}: the output layer ${output.name} gives ${shapeText(output.shape)} per example, but the labels y are ` +
+        `${shapeText(labels)} per example` +
+        `${labels.length === output.shape.length && classes !== undefined ? ` (${classes} classes)` : ""}. ` +
+        (labels.length === output.shape.length && output.shape.length === 1
           ? `Give the output layer units: ${classes}.`
           : "Give the output layer one unit per class, after a Flatten, so that its output matches the labels."),
     );

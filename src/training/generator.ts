@@ -3,8 +3,9 @@
  * shifts, shears, zooms and flips of the training images, drawn afresh for
  * every batch, with Keras's argument names and meanings:
  *
- *   const datagen = imageDataGenerator({ rotationRange: 10, widthShiftRange: 0.1, heightShiftRange: 0.1, zoomRange: 0.1 });
- *   await model.fit(datagen.flow(data.xTrain, data.yTrain, { batchSize: 128, seed: 42 }), { epochs: 6, validationData: [xVal, yVal] });
+ *   const datagen = imageDataGenerator({ rotationRange: 10, widthShiftRange: 0.1, zoomRange: 0.1 });
+ *   const flow = datagen.flow(data.xTrain, data.yTrain, { batchSize: 128, seed: 42 });
+ *   await model.fit(flow, { epochs: 6, validationData: [xVal, yVal] });
  *
  * Each image's transform is one affine map on TensorFlow's own op, inside
  * the training step (engine's randomAffine), so training with a generator
@@ -47,10 +48,25 @@ export interface FlowArgs {
   seed?: number;
 }
 
-const KNOWN = ["rotationRange", "widthShiftRange", "heightShiftRange", "shearRange", "zoomRange", "horizontalFlip", "verticalFlip", "fillMode", "cval", "rescale"];
-const EXAMPLE = "e.g. imageDataGenerator({ rotationRange: 10, widthShiftRange: 0.1, heightShiftRange: 0.1, zoomRange: 0.1 })";
+const KNOWN = [
+  "rotationRange",
+  "widthShiftRange",
+  "heightShiftRange",
+  "shearRange",
+  "zoomRange",
+  "horizontalFlip",
+  "verticalFlip",
+  "fillMode",
+  "cval",
+  "rescale",
+];
+const EXAMPLE =
+  "e.g. imageDataGenerator({ rotationRange: 10, widthShiftRange: 0.1, heightShiftRange: 0.1, zoomRange: 0.1 })";
 
-/** Training data with its augmentation, as Keras's `datagen.flow(x, y)` gives it: `model.fit` takes it in place of x and y. */
+/**
+ * Training data with its augmentation, as Keras's `datagen.flow(x, y)` gives it: `model.fit` takes it in place of x and
+ * y.
+ */
 export class ImageFlow {
   /** The batch augmented as in a training step, fresh draws each call. */
   readonly augment: (x: Tensor) => Tensor;
@@ -77,27 +93,59 @@ export class ImageDataGenerator {
   constructor(args: ImageDataGeneratorArgs = {}) {
     const unknown = Object.keys(args).filter((k) => !KNOWN.includes(k));
     if (unknown.length > 0) {
-      throw new UserError(`imageDataGenerator: ${unknown.map((k) => JSON.stringify(k)).join(", ")} ${unknown.length === 1 ? "is" : "are"} not an argument it takes here; it takes ${KNOWN.join(", ")}, ${EXAMPLE}.`);
+      throw new UserError(
+        `imageDataGenerator: ${unknown.map((k) => JSON.stringify(k)).join(", ")} ` +
+          `${unknown.length === 1 ? "is" : "are"} not an argument it takes here; it takes ${KNOWN.join(", ")}, ` +
+          `${EXAMPLE}.`,
+      );
     }
-    const amount = (name: keyof ImageDataGeneratorArgs, value: unknown, rule: string, ok: (v: number) => boolean): number => {
+    const amount = (
+      name: keyof ImageDataGeneratorArgs,
+      value: unknown,
+      rule: string,
+      ok: (v: number) => boolean,
+    ): number => {
       if (value === undefined) return 0;
-      if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) throw new UserError(`imageDataGenerator: ${name} must be ${rule}, ${EXAMPLE}; got ${JSON.stringify(value)}.`);
+      if (typeof value !== "number" || !Number.isFinite(value) || !ok(value))
+        throw new UserError(`imageDataGenerator: ${name} must be ${rule}, ${EXAMPLE}; got ${JSON.stringify(value)}.`);
       return value;
     };
-    const rotation = amount("rotationRange", args.rotationRange, "a number of degrees from 0 to 180", (v) => v >= 0 && v <= 180);
+    const rotation = amount(
+      "rotationRange",
+      args.rotationRange,
+      "a number of degrees from 0 to 180",
+      (v) => v >= 0 && v <= 180,
+    );
     const shear = amount("shearRange", args.shearRange, "a number of degrees from 0 to 90", (v) => v >= 0 && v < 90);
-    const widthShift = amount("widthShiftRange", args.widthShiftRange, "0 or more (below 1 a fraction of the width, else pixels)", (v) => v >= 0);
-    const heightShift = amount("heightShiftRange", args.heightShiftRange, "0 or more (below 1 a fraction of the height, else pixels)", (v) => v >= 0);
+    const widthShift = amount(
+      "widthShiftRange",
+      args.widthShiftRange,
+      "0 or more (below 1 a fraction of the width, else pixels)",
+      (v) => v >= 0,
+    );
+    const heightShift = amount(
+      "heightShiftRange",
+      args.heightShiftRange,
+      "0 or more (below 1 a fraction of the height, else pixels)",
+      (v) => v >= 0,
+    );
     const zoom = zoomRange(args.zoomRange);
     for (const flag of ["horizontalFlip", "verticalFlip"] as const) {
-      if (args[flag] !== undefined && typeof args[flag] !== "boolean") throw new UserError(`imageDataGenerator: ${flag} must be true or false; got ${JSON.stringify(args[flag])}.`);
+      if (args[flag] !== undefined && typeof args[flag] !== "boolean")
+        throw new UserError(`imageDataGenerator: ${flag} must be true or false; got ${JSON.stringify(args[flag])}.`);
     }
     this.fillMode = args.fillMode ?? "nearest";
     if (!FILL_MODES.includes(this.fillMode)) {
-      throw new UserError(`imageDataGenerator: fillMode must be one of ${FILL_MODES.map((m) => `"${m}"`).join(", ")}, e.g. fillMode: "nearest"; got ${JSON.stringify(args.fillMode)}.`);
+      throw new UserError(
+        `imageDataGenerator: fillMode must be one of ${FILL_MODES.map((m) => `"${m}"`).join(", ")}, e.g. fillMode: ` +
+          `"nearest"; got ${JSON.stringify(args.fillMode)}.`,
+      );
     }
     this.cval = amount("cval", args.cval, "a number", () => true);
-    this.rescale = args.rescale === undefined ? null : amount("rescale", args.rescale, "a number, e.g. rescale: 1 / 255", () => true);
+    this.rescale =
+      args.rescale === undefined
+        ? null
+        : amount("rescale", args.rescale, "a number, e.g. rescale: 1 / 255", () => true);
     // Keras's rule: a shift below 1 is a fraction of the side, else pixels.
     const pixels = (range: number, side: number) => (range < 1 ? range * side : range);
     this.ranges = (height, width) => ({
@@ -115,32 +163,57 @@ export class ImageDataGenerator {
   /** Keras's `datagen.flow(x, y, batch_size=…)`: hand it to `model.fit` in place of x and y. */
   flow(x: Tensor, y: Tensor, { batchSize = 32, shuffle = true, seed }: FlowArgs = {}): ImageFlow {
     if (!(x instanceof tf.Tensor) || x.rank !== 4) {
-      throw new UserError(`datagen.flow: x must be a tensor of images [examples, height, width, channels], e.g. datagen.flow(data.xTrain, data.yTrain) after data.reshape([28, 28, 1]); got ${x instanceof tf.Tensor ? `shape [${x.shape.join(", ")}]` : typeof x}.`);
+      throw new UserError(
+        `datagen.flow: x must be a tensor of images [examples, height, width, channels], e.g. ` +
+          `datagen.flow(data.xTrain, data.yTrain) after data.reshape([28, 28, 1]); got ` +
+          `${x instanceof tf.Tensor ? `shape [${x.shape.join(", ")}]` : typeof x}.`,
+      );
     }
     if (!(y instanceof tf.Tensor) || y.shape[0] !== x.shape[0]) {
       const got = y instanceof tf.Tensor ? `${y.shape[0]} labels` : typeof y;
-      throw new UserError(`datagen.flow: y must hold one label per image of x (${x.shape[0]} images); got ${got}. Give both of one set, e.g. datagen.flow(data.xTrain, data.yTrain, { batchSize: 128 }).`);
+      throw new UserError(
+        `datagen.flow: y must hold one label per image of x (${x.shape[0]} images); got ${got}. Give both of one ` +
+          `set, e.g. datagen.flow(data.xTrain, data.yTrain, { batchSize: 128 }).`,
+      );
     }
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new UserError(`datagen.flow: batchSize must be a whole number greater than 0, e.g. { batchSize: 128 }; got ${batchSize}.`);
-    if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UserError(`datagen.flow: seed must be a whole number, e.g. { seed: 42 }; got ${seed}.`);
+    if (!Number.isInteger(batchSize) || batchSize <= 0)
+      throw new UserError(
+        `datagen.flow: batchSize must be a whole number greater than 0, e.g. { batchSize: 128 }; got ${batchSize}.`,
+      );
+    if (seed !== undefined && !Number.isSafeInteger(seed))
+      throw new UserError(`datagen.flow: seed must be a whole number, e.g. { seed: 42 }; got ${seed}.`);
     return new ImageFlow(x, y, batchSize, shuffle, seed, (batch, seeds) => this.transform(batch, seeds));
   }
 
   /** The batch under random draws from `seeds`, then rescaled. */
   private transform(x: Tensor, seeds: SeedSequence): Tensor {
     return tf.tidy(() => {
-      const moved = randomAffine(x, this.ranges(x.shape[1]!, x.shape[2]!), () => seeds.next(), { interpolation: "bilinear", fillMode: this.fillMode, fillValue: this.cval });
+      const moved = randomAffine(x, this.ranges(x.shape[1]!, x.shape[2]!), () => seeds.next(), {
+        interpolation: "bilinear",
+        fillMode: this.fillMode,
+        fillValue: this.cval,
+      });
       return this.rescale === null ? moved : tf.mul(moved, this.rescale);
     });
   }
 }
 
 function zoomRange(value: unknown): [number, number] {
-  const fail = () => new UserError(`imageDataGenerator: zoomRange must be a number from 0 up to, not including, 1 (zooms from 1 − z to 1 + z), or [lower, upper] with 0 < lower ≤ upper, ${EXAMPLE}; got ${JSON.stringify(value)}.`);
+  const fail = () =>
+    new UserError(
+      `imageDataGenerator: zoomRange must be a number from 0 up to, not including, 1 (zooms from 1 − z to 1 + z), or ` +
+        `[lower, upper] with 0 < lower ≤ upper, ${EXAMPLE}; got ${JSON.stringify(value)}.`,
+    );
   if (value === undefined) return [1, 1];
   if (Array.isArray(value)) {
     const [low, high] = value as unknown[];
-    if (value.length !== 2 || typeof low !== "number" || typeof high !== "number" || !(low > 0 && low <= high && Number.isFinite(high))) throw fail();
+    if (
+      value.length !== 2 ||
+      typeof low !== "number" ||
+      typeof high !== "number" ||
+      !(low > 0 && low <= high && Number.isFinite(high))
+    )
+      throw fail();
     return [low, high];
   }
   if (typeof value !== "number" || !(value >= 0 && value < 1)) throw fail();

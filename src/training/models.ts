@@ -1,6 +1,7 @@
 /**
  * The assignment's convolutional networks in one call (and the notebook's
- * model 3, model 2 with augmentation in front), built from kerasLayers (the same layers, names, seeds and summary as the notebook's
+ * model 3, model 2 with augmentation in front), built from kerasLayers (the same layers, names, seeds and summary as
+ * the notebook's
  * model cells). For scripts and tests; the notebook writes the layers out.
  */
 import { checkDropoutRate } from "../model/rules";
@@ -40,7 +41,9 @@ export function buildConvNet(options: ConvNetOptions = {}): KerasSequential {
     model.add(layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.1 }));
     model.add(layers.randomZoom({ heightFactor: 0.1 }));
   }
-  model.add(layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", ...(options.augment ? {} : { inputShape }) }));
+  model.add(
+    layers.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", ...(options.augment ? {} : { inputShape }) }),
+  );
   model.add(layers.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }));
   model.add(layers.maxPooling2d({ poolSize: [2, 2] }));
   if (dropoutConv > 0) model.add(layers.dropout({ rate: dropoutConv }));

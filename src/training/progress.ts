@@ -5,8 +5,7 @@
  * Where the text goes (a notebook output, a terminal) is the caller's choice:
  * it gets the finished lines and the running one apart, never to be parsed back.
  */
-import type { Callback, Logs } from "./callbacks";
-import type { TrainingParams } from "./training";
+import type { Callback, Logs, TrainingParams } from "./callbacks";
 
 const BAR_WIDTH = 30;
 
@@ -17,9 +16,9 @@ function bar(step: number, steps: number): string {
 }
 
 function seconds(s: number): string {
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`
-    : s >= 60 ? `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`
-    : `${Math.round(s)}s`;
+  const two = (n: number) => String(Math.floor(n)).padStart(2, "0");
+  if (s >= 3600) return `${Math.floor(s / 3600)}:${two((s % 3600) / 60)}:${two(s % 60)}`;
+  return s >= 60 ? `${Math.floor(s / 60)}:${two(s % 60)}` : `${Math.round(s)}s`;
 }
 
 /** Keras's order: the training figures (loss, accuracy, then other metrics as compiled), then their val_ twins. */
@@ -59,7 +58,8 @@ export type ProgressOutput = (transcript: Transcript) => void;
 export function terminalOutput(): ProgressOutput {
   let printed = 0;
   return ({ finished, running }) => {
-    for (; printed < finished.length; printed++) process.stdout.write(`${process.stdout.isTTY ? "\r\x1b[K" : ""}${finished[printed]}\n`);
+    for (; printed < finished.length; printed++)
+      process.stdout.write(`${process.stdout.isTTY ? "\r\x1b[K" : ""}${finished[printed]}\n`);
     if (running !== null && process.stdout.isTTY) process.stdout.write(`\r\x1b[K${running}`);
   };
 }

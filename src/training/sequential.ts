@@ -6,8 +6,9 @@
  *   const layers = kerasLayers(seed);
  *   const model = layers.sequential({ name: "model_1" });
  *   model.add(layers.conv2d({ … }));  …
- *   model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
- *   const history = await model.fit(xTrain, yTrain, { batchSize: 128, epochs: 6, validationSplit: 0.2, callbacks: [liveChart()] });
+ *   model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1 }),
+ *                   metrics: ["accuracy"] });
+ *   const history = await model.fit(xTrain, yTrain, { batchSize: 128, epochs: 6, validationSplit: 0.2 });
  *   const [loss, accuracy] = model.evaluate(xTest, yTest);
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
@@ -55,13 +56,19 @@ const isWholeAbove0 = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 
 function checkFitArgs(args: FitArgs): void {
   const problems: string[] = [];
-  if (args.batchSize !== undefined && !isWholeAbove0(args.batchSize)) problems.push(`batchSize must be a whole number greater than 0, e.g. batchSize: 128; got ${args.batchSize}.`);
-  if (args.epochs !== undefined && !isWholeAbove0(args.epochs)) problems.push(`epochs must be a whole number greater than 0, e.g. epochs: 6; got ${args.epochs}.`);
+  if (args.batchSize !== undefined && !isWholeAbove0(args.batchSize))
+    problems.push(`batchSize must be a whole number greater than 0, e.g. batchSize: 128; got ${args.batchSize}.`);
+  if (args.epochs !== undefined && !isWholeAbove0(args.epochs))
+    problems.push(`epochs must be a whole number greater than 0, e.g. epochs: 6; got ${args.epochs}.`);
   const split = args.validationSplit;
   if (split !== undefined && !(typeof split === "number" && split >= 0 && split < 1)) {
-    problems.push(`validationSplit must be a number from 0 (no validation) up to, not including, 1, e.g. validationSplit: 0.2; got ${split}.`);
+    problems.push(
+      `validationSplit must be a number from 0 (no validation) up to, not including, 1, e.g. validationSplit: 0.2; ` +
+        `got ${split}.`,
+    );
   }
-  if (args.verbose !== undefined && ![0, 1, 2].includes(args.verbose)) problems.push(`verbose must be 0, 1 or 2; got ${args.verbose}.`);
+  if (args.verbose !== undefined && ![0, 1, 2].includes(args.verbose))
+    problems.push(`verbose must be 0, 1 or 2; got ${args.verbose}.`);
   if (args.validationData !== undefined && !(Array.isArray(args.validationData) && args.validationData.length === 2)) {
     problems.push("validationData must be [x, y], two tensors, e.g. validationData: [data.xTest, data.yTest].");
   }
@@ -70,18 +77,33 @@ function checkFitArgs(args: FitArgs): void {
 
 /** What a flow decides itself, or Keras refuses with one, named with the fix. */
 function checkFlowArgs(args: FitArgs): void {
-  if (args.batchSize !== undefined) throw new UserError("model.fit: with datagen.flow(…), give the batch size to flow, e.g. datagen.flow(x, y, { batchSize: 128 }), not to fit.");
-  if (args.shuffle !== undefined) throw new UserError("model.fit: with datagen.flow(…), give shuffle to flow, e.g. datagen.flow(x, y, { shuffle: false }), not to fit.");
+  if (args.batchSize !== undefined)
+    throw new UserError(
+      "model.fit: with datagen.flow(…), give the batch size to flow, e.g. datagen.flow(x, y, { batchSize: 128 }), " +
+        "not to fit.",
+    );
+  if (args.shuffle !== undefined)
+    throw new UserError(
+      "model.fit: with datagen.flow(…), give shuffle to flow, e.g. datagen.flow(x, y, { shuffle: false }), not to fit.",
+    );
   if (args.validationSplit) {
-    throw new UserError("model.fit: validationSplit cannot split a datagen.flow(…), as in Keras; hold the validation images out yourself and give them as validationData: [xVal, yVal].");
+    throw new UserError(
+      "model.fit: validationSplit cannot split a datagen.flow(…), as in Keras; hold the validation images out " +
+        "yourself and give them as validationData: [xVal, yVal].",
+    );
   }
 }
 
 export class KerasSequential extends SequentialBase {
-  /** The latest fit's history, kept up to date epoch by epoch (so also after an interrupt), as Keras's `model.history`. */
+  /**
+   * The latest fit's history, kept up to date epoch by epoch (so also after an interrupt), as Keras's `model.history`.
+   */
   history: History | undefined;
 
-  constructor(name: string, private readonly seed?: number) {
+  constructor(
+    name: string,
+    private readonly seed?: number,
+  ) {
     super({ name });
   }
 
@@ -103,16 +125,26 @@ export class KerasSequential extends SequentialBase {
    */
   compile({ runEagerly = false, ...args }: ModelCompileArgs & { runEagerly?: boolean }): void {
     const given = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
-    const metrics = given.filter((m) => m !== "accuracy").map((m) => {
-      const metric = metricNamed(m);
-      if (metric === null) {
-        const name = typeof m === "string" ? JSON.stringify(m) : "a metric function";
-        throw new UserError(`model.compile: metric ${name} is not one computed here. Use any of ${METRIC_NAMES.map((n) => JSON.stringify(n)).join(", ")} (stateful metrics such as AUC, precision and recall are not).`);
-      }
-      return metric;
-    });
+    const metrics = given
+      .filter((m) => m !== "accuracy")
+      .map((m) => {
+        const metric = metricNamed(m);
+        if (metric === null) {
+          const name = typeof m === "string" ? JSON.stringify(m) : "a metric function";
+          throw new UserError(
+            `model.compile: metric ${name} is not one computed here. Use any of ` +
+              `${METRIC_NAMES.map((n) => JSON.stringify(n)).join(", ")} (stateful metrics such as AUC, precision and ` +
+              `recall are not).`,
+          );
+        }
+        return metric;
+      });
     // tfjs-layers' own metrics are not used (fit and evaluate compute Keras's), so none is handed to it
-    tf.Sequential.prototype.compile.call(this, { ...args, loss: lossForCompile(args.loss) as ModelCompileArgs["loss"], metrics: undefined });
+    tf.Sequential.prototype.compile.call(this, {
+      ...args,
+      loss: lossForCompile(args.loss) as ModelCompileArgs["loss"],
+      metrics: undefined,
+    });
     this.kerasMetrics = metrics;
     this.runEagerly = runEagerly;
   }
@@ -130,7 +162,10 @@ export class KerasSequential extends SequentialBase {
   async fit(xOrFlow: Tensor | ImageFlow, yOrArgs?: Tensor | FitArgs, maybeArgs: FitArgs = {}): Promise<History> {
     const flow = xOrFlow instanceof ImageFlow ? xOrFlow : null;
     if (flow !== null && yOrArgs instanceof tf.Tensor) {
-      throw new UserError("model.fit: a datagen.flow(x, y) already holds the labels; give fit the flow and its options, e.g. model.fit(datagen.flow(x, y, { batchSize: 128 }), { epochs: 6 }).");
+      throw new UserError(
+        "model.fit: a datagen.flow(x, y) already holds the labels; give fit the flow and its options, e.g. " +
+          "model.fit(datagen.flow(x, y, { batchSize: 128 }), { epochs: 6 }).",
+      );
     }
     const args = flow === null ? maybeArgs : ((yOrArgs ?? {}) as FitArgs);
     checkFitArgs(args);
@@ -144,7 +179,10 @@ export class KerasSequential extends SequentialBase {
     const slow = planFor(this).slow;
     if (slow.length > 0) {
       const names = slow.map((layer) => `${layer.name} (${layer.getClassName()})`).join(", ");
-      progress?.note(`Note: ${names} ${slow.length === 1 ? "runs" : "run"} on tfjs-layers' general path, which trains correctly but slower than the fast path the other layers take.`);
+      progress?.note(
+        `Note: ${names} ${slow.length === 1 ? "runs" : "run"} on tfjs-layers' general path, which trains correctly ` +
+          `but slower than the fast path the other layers take.`,
+      );
     }
     const controller = new AbortController();
     const onInterrupt = () => controller.abort();
@@ -154,10 +192,26 @@ export class KerasSequential extends SequentialBase {
     await nextTurn();
     process.on("SIGINT", onInterrupt);
     try {
-      return await fitNetwork(this, x, y, {
-        epochs, batchSize, validationSplit, validationData, shuffle, seed: flow?.seed ?? this.seed, signal: controller.signal, metrics: this.kerasMetrics, runEagerly: this.runEagerly,
-        augment: flow?.augment, onHistory: (history) => (this.history = history),
-      }, callbacks);
+      return await fitNetwork(
+        this,
+        x,
+        y,
+        {
+          epochs,
+          batchSize,
+          validationSplit,
+          validationData,
+          shuffle,
+          seed: flow?.seed ?? this.seed,
+          signal: controller.signal,
+          metrics: this.kerasMetrics,
+          runEagerly: this.runEagerly,
+          augment: flow?.augment,
+          onHistory: (history) => (this.history = history),
+          onNote: (line) => progress?.note(line),
+        },
+        callbacks,
+      );
     } catch (error) {
       // In a kernel the interrupt ends the cell at once (tslab's own "Interrupted
       // asynchronously"); the progress output, updated in place, still says where training stopped.
@@ -173,10 +227,23 @@ export class KerasSequential extends SequentialBase {
    * Keras's `model.evaluate`: `[loss, accuracy]` over `x`, then each further metric given to
    * compile, as numbers, in inference mode (dropout off).
    */
-  evaluate(x: Tensor, y: Tensor, { batchSize = 128 }: EvaluateArgs = {}): [loss: number, accuracy: number, ...metrics: number[]] {
-    if (!isWholeAbove0(batchSize)) throw new UserError(`model.evaluate: batchSize must be a whole number greater than 0; got ${batchSize}.`);
+  evaluate(
+    x: Tensor,
+    y: Tensor,
+    { batchSize = 128 }: EvaluateArgs = {},
+  ): [loss: number, accuracy: number, ...metrics: number[]] {
+    if (!isWholeAbove0(batchSize))
+      throw new UserError(`model.evaluate: batchSize must be a whole number greater than 0; got ${batchSize}.`);
     if (this.loss !== undefined) checkData(this, compiledLoss(this), x, y, "model.evaluate");
-    const { loss, accuracy, metrics } = evaluateNetwork(this, x, y, batchSize, "model.evaluate", this.kerasMetrics, this.runEagerly);
+    const { loss, accuracy, metrics } = evaluateNetwork(
+      this,
+      x,
+      y,
+      batchSize,
+      "model.evaluate",
+      this.kerasMetrics,
+      this.runEagerly,
+    );
     return [loss, accuracy, ...this.kerasMetrics.map((m) => metrics[m.name]!)];
   }
 

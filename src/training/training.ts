@@ -12,8 +12,8 @@ import { tf } from "../core/backend";
 import { batchRanges } from "../core/batches";
 import { UserError } from "../core/errors";
 import type { Network } from "../core/network";
-import { evaluationSteps, trainingSteps, type BatchAugmentation, type LossName, type Metric } from "../engine";
-import type { CallbackList, Logs } from "./callbacks";
+import { testFunction, trainFunction, type BatchAugmentation, type LossName, type Metric } from "../engine";
+import type { CallbackList, Logs, TrainingParams } from "./callbacks";
 import { checkData, compiledLoss } from "./dataChecks";
 
 export interface Metrics {
@@ -21,21 +21,13 @@ export interface Metrics {
   accuracy: number;
 }
 
-/** An evaluation's loss and accuracy, and each further metric given to compile, by the name it was given ("mse", "mae", …). */
+/**
+ * An evaluation's loss and accuracy, and each further metric given to compile, by the name it was given ("mse", "mae",
+ * …).
+ */
 export interface Evaluation extends Metrics {
   metrics: Record<string, number>;
 }
-
-/** What `fit` hands its callbacks' `setParams`, as tfjs-layers does. */
-export type TrainingParams = {
-  epochs: number;
-  batchSize: number;
-  /** Batches per epoch. */
-  steps: number;
-  samples: number;
-  /** Examples validated after each epoch; 0 without validation data. */
-  validationSamples: number;
-};
 
 /**
  * Keras's `History`: `history.history.accuracy[e]` is epoch e's training
@@ -61,14 +53,17 @@ export interface History {
 function checkCompiled(model: Network): { optimizer: Optimizer; loss: LossName } {
   const optimizer = model.optimizer as Optimizer | undefined;
   if (optimizer === undefined) {
-    throw new UserError("The model has no optimizer yet: call model.compile({ optimizer, loss, metrics }) before training.");
+    throw new UserError(
+      "The model has no optimizer yet: call model.compile({ optimizer, loss, metrics }) before training.",
+    );
   }
   return { optimizer, loss: compiledLoss(model) };
 }
 
 function checkPair(x: Tensor, y: Tensor, what: string): number {
   const n = x.shape[0] ?? 0;
-  if (y.shape[0] !== n) throw new UserError(`${what}: x holds ${n} examples but y holds ${y.shape[0]}; they must match.`);
+  if (y.shape[0] !== n)
+    throw new UserError(`${what}: x holds ${n} examples but y holds ${y.shape[0]}; they must match.`);
   return n;
 }
 
@@ -79,7 +74,8 @@ function readTotals(totals: Tensor[]): number[] {
   return values;
 }
 
-const byName = (metrics: Metric[], sums: number[], n: number) => Object.fromEntries(metrics.map((m, i) => [m.name, sums[i]! / n]));
+const byName = (metrics: Metric[], sums: number[], n: number) =>
+  Object.fromEntries(metrics.map((m, i) => [m.name, sums[i]! / n]));
 
 /**
  * Mean loss, accuracy and metrics over `x`, in batches of `batchSize`, in inference mode
@@ -87,12 +83,21 @@ const byName = (metrics: Metric[], sums: number[], n: number) => Object.fromEntr
  * The data's fit to the model is checked by the caller, once: fit before its first epoch
  * (validation included), evaluate before it starts.
  */
-export function evaluateNetwork(model: Network, x: Tensor, y: Tensor, batchSize: number, what = "model.evaluate", metrics: Metric[] = [], runEagerly = false): Evaluation {
+export function evaluateNetwork(
+  model: Network,
+  x: Tensor,
+  y: Tensor,
+  batchSize: number,
+  what = "model.evaluate",
+  metrics: Metric[] = [],
+  runEagerly = false,
+): Evaluation {
   const n = checkPair(x, y, what);
   if (n === 0) throw new UserError(`${what}: no examples to evaluate.`);
   const sums = [0, 0, ...metrics.map(() => 0)];
-  const steps = evaluationSteps(model, metrics, runEagerly);
-  // What the step's JavaScript reads may have changed since the last call: its first batch is recorded and compared again.
+  const steps = testFunction(model, metrics, runEagerly);
+  // What the step's JavaScript reads may have changed since the last call: its first batch is recorded and compared
+  // again.
   steps.recheck();
   for (const [start, size] of batchRanges(n, batchSize)) {
     // The batch picked by its indices, an input of the function (a slice would bake its start in).
@@ -129,18 +134,28 @@ export interface FitLoopOptions {
   metrics?: Metric[];
   /** Keras's `run_eagerly`: every step op by op, never as one TensorFlow function (slower; for debugging). */
   runEagerly?: boolean;
-  /** Changes each training batch of x before the model sees it (an ImageDataGenerator's flow); validation is left as it is. */
+  /**
+   * Changes each training batch of x before the model sees it (an ImageDataGenerator's flow); validation is left as it
+   * is.
+   */
   augment?: BatchAugmentation;
+  /** Told, once, a sentence for the fit's output: why the step stays op by op when it cannot run as one function. */
+  onNote?: (line: string) => void;
 }
 
 /** Thrown when training was interrupted: the model keeps its weights, `model.history` the finished epochs. */
 export class TrainingInterrupted extends UserError {
-  constructor(readonly epoch: number, readonly step: number, readonly history: History) {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly history: History,
+  ) {
     const kept = history.epoch.length;
     super(
-      `Training was interrupted in epoch ${epoch + 1} at step ${step}/${history.params.steps}. `
-        + `model.history keeps the ${kept} finished epoch${kept === 1 ? "" : "s"} and the model the weights it had reached; `
-        + `run the cell again to train all ${history.params.epochs} epochs.`,
+      `Training was interrupted in epoch ${epoch + 1} at step ${step}/${history.params.steps}. ` +
+        `model.history keeps the ${kept} finished epoch${kept === 1 ? "" : "s"} and the model the weights it had ` +
+        `reached; ` +
+        `run the cell again to train all ${history.params.epochs} epochs.`,
     );
   }
 }
@@ -151,7 +166,13 @@ export class TrainingInterrupted extends UserError {
  * be shown and an interrupt noticed. A callback that sets
  * `model.stopTraining` ends training after the current batch, as in Keras.
  */
-export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: FitLoopOptions, callbacks: CallbackList): Promise<History> {
+export async function fitNetwork(
+  model: Network,
+  x: Tensor,
+  y: Tensor,
+  options: FitLoopOptions,
+  callbacks: CallbackList,
+): Promise<History> {
   const { epochs, batchSize, validationSplit, validationData, signal, metrics = [] } = options;
   const { optimizer, loss } = checkCompiled(model);
   const n = checkPair(x, y, "model.fit");
@@ -161,7 +182,11 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
     checkData(model, loss, validationData[0], validationData[1], "validationData");
   }
   const trainCount = validationData === undefined ? Math.floor(n * (1 - validationSplit)) : n;
-  if (trainCount === 0) throw new UserError(`validationSplit ${validationSplit} leaves no training examples out of ${n}: use a smaller split or more examples.`);
+  if (trainCount === 0)
+    throw new UserError(
+      `validationSplit ${validationSplit} leaves no training examples out of ${n}: use a smaller split or more ` +
+        `examples.`,
+    );
   const [xVal, yVal] = validationData ?? (trainCount < n ? [x.slice(trainCount), y.slice(trainCount)] : [null, null]);
   const params: TrainingParams = {
     epochs,
@@ -185,8 +210,18 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
   }
   options.onHistory?.(history);
   const random = seedrandom(String(options.seed ?? Math.random()));
-  const steps = trainingSteps(model, optimizer, metrics, options.runEagerly ?? false, options.augment ?? null);
+  const steps = trainFunction(model, optimizer, metrics, options.runEagerly ?? false, options.augment ?? null);
   model.stopTraining = false;
+  let refusalNoted = false;
+  const noteRefusal = () => {
+    const why = refusalNoted ? null : steps.refusal();
+    if (why === null) return;
+    refusalNoted = true;
+    options.onNote?.(
+      `Note: the training step runs op by op, not as one TensorFlow function, because ${why}; it trains correctly, ` +
+        `but slower.`,
+    );
+  };
 
   let interrupted: TrainingInterrupted | null = null;
   try {
@@ -196,7 +231,9 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
       // A callback may have changed what the step computes: its first step is recorded and compared again.
       steps.recheck();
       const started = performance.now();
-      const order = options.shuffle ? shuffled(trainCount, random) : Int32Array.from({ length: trainCount }, (_, i) => i);
+      const order = options.shuffle
+        ? shuffled(trainCount, random)
+        : Int32Array.from({ length: trainCount }, (_, i) => i);
       let seen = 0;
       let lossSum = 0;
       let correct = 0;
@@ -214,8 +251,15 @@ export async function fitNetwork(model: Network, x: Tensor, y: Tensor, options: 
         correct += batchCorrect!;
         batchMetrics.forEach((v, i) => (metricSums[i]! += v));
         seen += indices.length;
+        noteRefusal();
         // Running means over the epoch so far, as Keras 3 reports them.
-        await callbacks.onBatchEnd(step, { batch: step, size: indices.length, loss: lossSum / seen, accuracy: correct / seen, ...byName(metrics, metricSums, seen) });
+        await callbacks.onBatchEnd(step, {
+          batch: step,
+          size: indices.length,
+          loss: lossSum / seen,
+          accuracy: correct / seen,
+          ...byName(metrics, metricSums, seen),
+        });
         await nextTurn();
       }
       if (interrupted !== null || seen === 0) break;

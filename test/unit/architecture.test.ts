@@ -30,6 +30,28 @@ describe("src/", () => {
     expect(upward).toEqual([]);
   });
 
+  it("has no import circle, type imports included", () => {
+    const importsOf = (file: string) =>
+      [...fs.readFileSync(path.join(src, file), "utf8").matchAll(/(?:from|import\(|require\()\s*["'](\.{1,2}\/[^"']+)["']/g)].map(([, spec]) => {
+        const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec!));
+        return files.includes(`${resolved}.ts`) ? `${resolved}.ts` : `${resolved}/index.ts`;
+      });
+    const circles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (file: string, trail: string[]) => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "open") {
+        circles.push([...trail.slice(trail.indexOf(file)), file].join(" → "));
+        return;
+      }
+      state.set(file, "open");
+      for (const next of importsOf(file)) visit(next, [...trail, file]);
+      state.set(file, "done");
+    };
+    files.forEach((f) => visit(f, []));
+    expect(circles).toEqual([]);
+  });
+
   it("opens each file with a comment saying its job", () => {
     expect(files.filter((f) => !fs.readFileSync(path.join(src, f), "utf8").startsWith("/**\n * "))).toEqual([]);
   });
@@ -55,6 +77,16 @@ describe("src/", () => {
     expect(intoEngine).toEqual([]);
     // and the engine does use them: the fence is around something
     expect(files.filter((f) => f.startsWith("engine/") && internals.test(fs.readFileSync(path.join(src, f), "utf8"))).length).toBeGreaterThan(2);
+  });
+
+  it("keeps TensorFlow.js's private parts (tensor map, tensor ids, registered variables, the recorder's hooks) to engine/internals.ts", () => {
+    const privateParts = /tensorMap|nextTensorId|registeredVariables|prototype\.assign\s*=[^=]|\.(?:executeSingleOutput|executeMultipleOutputs|readSync)\s*=[^=]/;
+    const read = (f: string) => fs.readFileSync(path.join(src, f), "utf8");
+    expect(files.filter((f) => f !== "engine/internals.ts" && privateParts.test(read(f)))).toEqual([]);
+    // and the fence is around something: each part is there
+    for (const part of ["tensorMap", "nextTensorId", "registeredVariables", "prototype.assign =", "executeSingleOutput =", "readSync ="]) {
+      expect(read("engine/internals.ts")).toContain(part);
+    }
   });
 
   it("keeps what npm start and npm run check load before any kernel free of TensorFlow (they only read)", () => {

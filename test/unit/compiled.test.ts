@@ -2,9 +2,10 @@ import type { Optimizer, Tensor } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { adadelta } from "../../src/engine/adadelta";
-import { evaluationSteps, trainingSteps } from "../../src/engine/step";
+import { testFunction, trainFunction } from "../../src/engine/step";
 import { metricNamed } from "../../src/engine/losses";
 import { buildConvNet } from "../../src/training/models";
+import { setProgressOutput, terminalOutput } from "../../src/training/progress";
 import { kerasLayers, type KerasSequential } from "../../src/training/sequential";
 
 /** 12 batches of 16 random 12×12 images (the last batch holds 10), with one-hot labels of 10 classes. */
@@ -22,7 +23,7 @@ async function bothWays(make: () => KerasSequential, loss: string, data: { x: Te
     const model = make();
     model.compile({ loss, optimizer: optimizer(), metrics: ["accuracy", ...metrics], runEagerly });
     const history = await model.fit(data.x, data.y, { batchSize: 16, epochs: 2, verbose: 0 });
-    const steps = trainingSteps(model, model.optimizer, metrics.map((name) => metricNamed(name)!), runEagerly);
+    const steps = trainFunction(model, model.optimizer, metrics.map((name) => metricNamed(name)!), runEagerly);
     runs.push({ weights: model.getWeights().map((w) => Array.from(w.dataSync())), history: history.history, iterations: model.optimizer.iterations, status: steps.status() });
   }
   const [eager, compiled] = runs as [(typeof runs)[0], (typeof runs)[0]];
@@ -136,6 +137,35 @@ describe("a training step run as one TensorFlow function", () => {
     }
   }, 60_000);
 
+  it("says once in the fit's output why the step stays op by op, next to the note about slow layers", async () => {
+    class ReadsBack extends tf.layers.Layer {
+      static className = "ReadsBack";
+      override call(inputs: Tensor | Tensor[]): Tensor {
+        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        return tf.mul(x, x.max().dataSync()[0]! > 0 ? 1 : -1);
+      }
+    }
+    const layers = kerasLayers(6);
+    const model = layers.sequential({ name: "reads_back" });
+    model.add(layers.flatten({ inputShape: [12, 12, 1] }));
+    model.add(new ReadsBack({ name: "reads_back_layer" }));
+    model.add(layers.dense({ units: 10, activation: "softmax" }));
+    model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+    const shown: string[] = [];
+    setProgressOutput(() => ({ finished }) => shown.push(...finished));
+    try {
+      const { x, y } = randomData(5);
+      await model.fit(x, y, { batchSize: 16, epochs: 2 });
+    } finally {
+      setProgressOutput(terminalOutput);
+    }
+    const notes = [...new Set(shown.filter((l) => l.startsWith("Note:")))];
+    expect(notes).toEqual([
+      "Note: reads_back_layer (ReadsBack) runs on tfjs-layers' general path, which trains correctly but slower than the fast path the other layers take.",
+      "Note: the training step runs op by op, not as one TensorFlow function, because the step reads a value it computed back into JavaScript; it trains correctly, but slower.",
+    ]);
+  });
+
   it("evaluates as one function too, to the same loss, accuracy and metrics", async () => {
     const data = randomData(7);
     const model = edited(9)();
@@ -148,7 +178,7 @@ describe("a training step run as one TensorFlow function", () => {
     // to rounding: where the tuner chose an Eigen kernel for a shape, TensorFlow's graph pass puts oneDNN's in the function
     expect(eager).toHaveLength(3);
     compiled.forEach((value, i) => expect(value).toBeCloseTo(eager[i]!, 6));
-    const steps = evaluationSteps(model, [metricNamed("mse")!], false);
+    const steps = testFunction(model, [metricNamed("mse")!], false);
     expect(steps.status()["batch 16, x [12,12,1], y [10]"]).toEqual({ compiled: true, refused: null });
   }, 60_000);
 
@@ -157,12 +187,12 @@ describe("a training step run as one TensorFlow function", () => {
     const model = edited(7)();
     model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
     await model.fit(data.x, data.y, { batchSize: 16, epochs: 1, verbose: 0 });
-    const first = trainingSteps(model, model.optimizer, [], false);
+    const first = trainFunction(model, model.optimizer, [], false);
     await model.fit(data.x, data.y, { batchSize: 16, epochs: 1, verbose: 0 });
-    expect(trainingSteps(model, model.optimizer, [], false)).toBe(first);
+    expect(trainFunction(model, model.optimizer, [], false)).toBe(first);
     model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 0.5 }), metrics: ["accuracy"] });
     await model.fit(data.x, data.y, { batchSize: 16, epochs: 1, verbose: 0 });
-    const second = trainingSteps(model, model.optimizer, [], false);
+    const second = trainFunction(model, model.optimizer, [], false);
     expect(second).not.toBe(first);
     // the full batches' step runs as a function again (the partial one, seen once, is recorded only)
     expect(second.status()["batch 16, x [12,12,1], y [10]"]).toEqual({ compiled: true, refused: null });

@@ -7,7 +7,7 @@ import type { Tensor } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { adadelta } from "../../src/engine/adadelta";
-import { trainingSteps } from "../../src/engine/step";
+import { trainFunction } from "../../src/engine/step";
 import { imageDataGenerator } from "../../src/training/generator";
 import { setProgressOutput, terminalOutput } from "../../src/training/progress";
 import { kerasLayers } from "../../src/training/sequential";
@@ -158,7 +158,7 @@ describe("model.fit(datagen.flow(x, y))", () => {
       expect(lines).toContain("Epoch 2/2");
       expect(lines.some((l) => /^7\/7 \[=+\].*val_loss/.test(l))).toBe(true);
       expect(lines.filter((l) => l.startsWith("Note:"))).toEqual([]);
-      expect(Object.values(trainingSteps(m, m.optimizer, [], false, flow.augment).status())).toContainEqual({ compiled: true, refused: null });
+      expect(Object.values(trainFunction(m, m.optimizer, [], false, flow.augment).status())).toContainEqual({ compiled: true, refused: null });
       runs.push(m.getWeights().map((w) => Array.from(w.dataSync())));
     }
     expect(runs[1]).toEqual(runs[0]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatProgressLine, KerasProgress, transcriptText, type Transcript } from "../../src/training/progress";
-import type { TrainingParams } from "../../src/training/training";
+import type { TrainingParams } from "../../src/training/callbacks";
 
 describe("formatProgressLine", () => {
   it("prints the finished epoch like Keras's verbose=1", () => {
