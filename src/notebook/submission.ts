@@ -3,7 +3,7 @@
  * reads a saved notebook, runs nothing, and lists what would cost points:
  * cells not run or run out of order, error outputs, charts without their
  * image, answers not written. Also reads back the parameters the run used and
- * each model's test figures, as the comparison table's output recorded them
+ * each model's test figures, as the comparison tables' outputs recorded them
  * (its metadata, not the text of any cell), for the summary.
  */
 import { UserError } from "../core/errors";
@@ -92,16 +92,19 @@ function assignments(source: string): Record<string, unknown> {
 function recordedResults(cells: Cell[]): SubmissionReport["results"] {
   const tables = cells
     .flatMap((c) => c.outputs ?? [])
-    .map((o) => o.metadata?.[TABLE_METADATA] as ReturnType<typeof tableData> | undefined);
-  const table = tables.filter((t) => t?.columns.includes("test_loss") && t.columns.includes("test_accuracy")).pop();
-  if (table === undefined) return {};
-  const [loss, accuracy] = [table.columns.indexOf("test_loss"), table.columns.indexOf("test_accuracy")];
+    .map((o) => o.metadata?.[TABLE_METADATA] as ReturnType<typeof tableData> | undefined)
+    .filter((t) => t !== undefined && t.columns.includes("test_loss") && t.columns.includes("test_accuracy"));
+  // Every comparison in the notebook (models 1 and 2, then 2 and 3): a later one's figures for a model
+  // replace earlier ones.
   const results: SubmissionReport["results"] = {};
-  table.index.forEach((name, i) => {
-    const row = table.values[i]!;
-    if (typeof row[loss] === "number" && typeof row[accuracy] === "number")
-      results[String(name)] = { loss: row[loss] as number, accuracy: row[accuracy] as number };
-  });
+  for (const table of tables) {
+    const [loss, accuracy] = [table!.columns.indexOf("test_loss"), table!.columns.indexOf("test_accuracy")];
+    table!.index.forEach((name, i) => {
+      const row = table!.values[i]!;
+      if (typeof row[loss] === "number" && typeof row[accuracy] === "number")
+        results[String(name)] = { loss: row[loss] as number, accuracy: row[accuracy] as number };
+    });
+  }
   return results;
 }
 

@@ -41,6 +41,22 @@ describe("checkSubmission", () => {
     expect(report.results).toEqual({ model_1: { loss: 0.0349, accuracy: 0.9897 } });
   });
 
+  it("reads back every model's test figures from all the comparison tables, a later table's over an earlier one's", () => {
+    const nb = executed();
+    nb.cells.push({
+      cell_type: "code", execution_count: 7, source: "await show(comparisonTable({ model_2: …, model_3: … }));", metadata: {},
+      outputs: [{
+        output_type: "display_data", data: { "text/html": "<table>…</table>", "text/plain": "…" },
+        metadata: { "deep_convolution/table": { index: ["model_2", "model_3"], columns: ["test_loss", "test_accuracy"], values: [[0.0311, 0.9898], [0.0402, 0.9871]] } },
+      }],
+    } as never);
+    expect(checkSubmission(nb).results).toEqual({
+      model_1: { loss: 0.0349, accuracy: 0.9897 },
+      model_2: { loss: 0.0311, accuracy: 0.9898 },
+      model_3: { loss: 0.0402, accuracy: 0.9871 },
+    });
+  });
+
   it("names cells run out of order, both of them", () => {
     const nb = executed();
     nb.cells[3]!.execution_count = 4;
