@@ -58,7 +58,8 @@ def main():
     spec = json.load(sys.stdin)
     # The kernel's stdout is not ours: its first cell makes a pipe it shares non-blocking,
     # and a long print of this process's would then be cut. (Its outputs come over zeromq.)
-    km, kc = start_new_kernel(kernel_name="tslab", cwd=spec["cwd"], stdout=subprocess.DEVNULL)
+    # jupyter_client's 60 s for the kernel's first answer is short on a busy machine: three minutes.
+    km, kc = start_new_kernel(kernel_name="tslab", cwd=spec["cwd"], stdout=subprocess.DEVNULL, startup_timeout=180)
     try:
         interrupt = spec.get("interrupt") or {}
         late = {}

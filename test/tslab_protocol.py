@@ -29,7 +29,8 @@ def main():
     log = tempfile.TemporaryFile(mode="w+")
     # The kernel's stdout and stderr are not ours: its first cell makes a pipe it shares
     # non-blocking, and a long print of this process's would then be cut.
-    km, kc = start_new_kernel(kernel_name="tslab", cwd=spec["cwd"], stdout=log, stderr=log)
+    # A kernel's first start on a busy machine has taken over jupyter_client's 60 s to answer (seen once in a full run).
+    km, kc = start_new_kernel(kernel_name="tslab", cwd=spec["cwd"], stdout=log, stderr=log, startup_timeout=180)
     stuck = None
     stuck_spec = spec.get("stuck_subscriber")
     if stuck_spec:
