@@ -37,16 +37,20 @@ MEMBER = re.compile(r"^\s*(?:[-*+]\s+)?@?\s*(?P<name>[^,<>@]+?)\s*(?:\s[-–—]
 PLACEHOLDER_NAMES = {"name", "your name"}
 
 
+def markdown_lines(nb):
+    """Each markdown cell's lines that are not blank, stripped."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            yield [line.strip() for line in cell.source.splitlines() if line.strip()]
+
+
 def notebook_title(nb, name=None):
     """The notebook's metadata title if set; else its first heading, with the heading
     right below it when that is one level deeper (a subtitle); else `name`."""
     title = nb.metadata.get("title")
     if title:
         return str(title)
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
+    for lines in markdown_lines(nb):
         for i, line in enumerate(lines):
             heading = HEADING.match(line)
             if heading is None:
@@ -64,11 +68,8 @@ def group_authors(nb):
     given = nb.metadata.get("authors")
     if given:
         return list(given)
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        lines = [line for line in cell.source.splitlines() if line.strip()]
-        heading = HEADING.match(lines[0].strip()) if lines else None
+    for lines in markdown_lines(nb):
+        heading = HEADING.match(lines[0]) if lines else None
         if heading is None or plain(heading.group(2)).lower() != "group":
             continue
         members = [MEMBER.match(line) for line in lines[1:] if re.match(r"^\s*([-*+]\s|@)", line)]

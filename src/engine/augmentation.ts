@@ -104,6 +104,11 @@ export function transformImages(x: Tensor, rows: Tensor, sampling: Sampling): Te
   );
 }
 
+/** Each image of NHWC `x` through its own affine map (`affine`'s parameters per image). */
+export function affineTransform(x: Tensor, affine: Affine, sampling: Sampling): Tensor {
+  return tf.tidy(() => transformImages(x, affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, affine), sampling));
+}
+
 /** x with the images where `flips` ([n], bool) is true reversed along `axes` (1: upside down, 2: left to right). */
 export function flipImages(x: Tensor, flips: Tensor, axes: number[]): Tensor {
   return tf.tidy(() => {

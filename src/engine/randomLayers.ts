@@ -15,11 +15,10 @@ import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import {
   adjustContrast,
-  affineRows,
+  affineTransform,
   FILL_MODES,
   flipImages,
   INTERPOLATIONS,
-  transformImages,
   uniformDraws,
   type FillMode,
   type Interpolation,
@@ -158,8 +157,11 @@ abstract class RandomImageLayer<P> extends tf.layers.Layer {
     return inputShape;
   }
 
-  protected seedConfig(): serialization.ConfigDict {
-    return { seed: this.seeds.seed ?? null };
+  /** The layer's own arguments, as saved (its seed is added). */
+  protected abstract ownConfig(): serialization.ConfigDict;
+
+  override getConfig(): serialization.ConfigDict {
+    return { ...super.getConfig(), ...this.ownConfig(), seed: this.seeds.seed ?? null };
   }
 }
 
@@ -187,17 +189,11 @@ export class RandomRotation extends RandomImageLayer<{ degrees: Tensor }> {
 
   /** Rotated by `degrees` per image (counter-clockwise on screen for positive angles, as Keras). */
   transform(x: Tensor, { degrees }: { degrees: Tensor }): Tensor {
-    return tf.tidy(() =>
-      transformImages(
-        x,
-        affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, { angle: tf.mul(degrees, DEGREES) }),
-        this.sampling,
-      ),
-    );
+    return affineTransform(x, { angle: tf.mul(degrees, DEGREES) }, this.sampling);
   }
 
-  override getConfig(): serialization.ConfigDict {
-    return { ...super.getConfig(), factor: this.factor, ...this.sampling, ...this.seedConfig() };
+  protected ownConfig(): serialization.ConfigDict {
+    return { factor: this.factor, ...this.sampling };
   }
 }
 
@@ -244,23 +240,11 @@ export class RandomTranslation extends RandomImageLayer<{ pixels: [Tensor, Tenso
 
   /** Shifted by `pixels` [down, right] per image (Keras's translations, height then width). */
   transform(x: Tensor, { pixels: [down, right] }: { pixels: [Tensor, Tensor] }): Tensor {
-    return tf.tidy(() =>
-      transformImages(
-        x,
-        affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, { shiftX: tf.neg(right), shiftY: tf.neg(down) }),
-        this.sampling,
-      ),
-    );
+    return affineTransform(x, { shiftX: tf.neg(right), shiftY: tf.neg(down) }, this.sampling);
   }
 
-  override getConfig(): serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      heightFactor: this.heightFactor,
-      widthFactor: this.widthFactor,
-      ...this.sampling,
-      ...this.seedConfig(),
-    };
+  protected ownConfig(): serialization.ConfigDict {
+    return { heightFactor: this.heightFactor, widthFactor: this.widthFactor, ...this.sampling };
   }
 }
 
@@ -300,23 +284,11 @@ export class RandomZoom extends RandomImageLayer<{ heightZoom: Tensor; widthZoom
 
   /** Zoomed by the given factors per image (Keras's height_zoom and width_zoom: above 1 shows more of the image). */
   transform(x: Tensor, { heightZoom, widthZoom }: { heightZoom: Tensor; widthZoom: Tensor }): Tensor {
-    return tf.tidy(() =>
-      transformImages(
-        x,
-        affineRows(x.shape[0]!, x.shape[1]!, x.shape[2]!, { zoomX: widthZoom, zoomY: heightZoom }),
-        this.sampling,
-      ),
-    );
+    return affineTransform(x, { zoomX: widthZoom, zoomY: heightZoom }, this.sampling);
   }
 
-  override getConfig(): serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      heightFactor: this.heightFactor,
-      widthFactor: this.widthFactor,
-      ...this.sampling,
-      ...this.seedConfig(),
-    };
+  protected ownConfig(): serialization.ConfigDict {
+    return { heightFactor: this.heightFactor, widthFactor: this.widthFactor, ...this.sampling };
   }
 }
 
@@ -351,8 +323,8 @@ export class RandomFlip extends RandomImageLayer<{ flips: Tensor }> {
     return flipImages(x, flips, axes);
   }
 
-  override getConfig(): serialization.ConfigDict {
-    return { ...super.getConfig(), mode: this.mode, ...this.seedConfig() };
+  protected ownConfig(): serialization.ConfigDict {
+    return { mode: this.mode };
   }
 }
 
@@ -395,8 +367,8 @@ export class RandomContrast extends RandomImageLayer<{ factors: Tensor }> {
     return adjustContrast(x, factors, this.valueRange);
   }
 
-  override getConfig(): serialization.ConfigDict {
-    return { ...super.getConfig(), factor: this.factor, valueRange: this.valueRange, ...this.seedConfig() };
+  protected ownConfig(): serialization.ConfigDict {
+    return { factor: this.factor, valueRange: this.valueRange };
   }
 }
 

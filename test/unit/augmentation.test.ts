@@ -180,6 +180,18 @@ function augmented(seed: number | undefined, name = "model_3"): KerasSequential 
   model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
   return model;
 }
+/** The same network without the augmentation layers. */
+function withoutAugmentation(seed: number, name: string): KerasSequential {
+  const layers = kerasLayers(seed);
+  const plain = layers.sequential({ name });
+  plain.add(layers.conv2d({ filters: 4, kernelSize: [3, 3], activation: "relu", inputShape: [12, 12, 1] }));
+  plain.add(layers.maxPooling2d({ poolSize: [2, 2] }));
+  plain.add(layers.dropout({ rate: 0.25 }));
+  plain.add(layers.flatten());
+  plain.add(layers.dense({ units: 10, activation: "softmax" }));
+  plain.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+  return plain;
+}
 const data = () => ({
   x: tf.randomUniform([96, 12, 12, 1], 0, 1, "float32", 5),
   y: tf.oneHot(tf.randomUniform([96], 0, 10, "int32", 6), 10).toFloat(),
@@ -206,14 +218,7 @@ describe("a model with augmentation layers in front", () => {
     }
     expect(runs[1]).toEqual(runs[0]);
     // and the augmentation did something: the same network without it ends elsewhere
-    const layers = kerasLayers(42);
-    const plain = layers.sequential({ name: "plain" });
-    plain.add(layers.conv2d({ filters: 4, kernelSize: [3, 3], activation: "relu", inputShape: [12, 12, 1] }));
-    plain.add(layers.maxPooling2d({ poolSize: [2, 2] }));
-    plain.add(layers.dropout({ rate: 0.25 }));
-    plain.add(layers.flatten());
-    plain.add(layers.dense({ units: 10, activation: "softmax" }));
-    plain.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+    const plain = withoutAugmentation(42, "plain");
     plain.setWeights(augmented(42, "fresh").getWeights());
     await plain.fit(x, y, { batchSize: 16, epochs: 2, verbose: 0 });
     expect(weightsOf(plain)).not.toEqual(runs[0]);
@@ -222,14 +227,7 @@ describe("a model with augmentation layers in front", () => {
   it("evaluates and predicts on the images as they are", () => {
     const { x, y } = data();
     const model = augmented(7);
-    const layers = kerasLayers(7);
-    const plain = layers.sequential({ name: "plain_eval" });
-    plain.add(layers.conv2d({ filters: 4, kernelSize: [3, 3], activation: "relu", inputShape: [12, 12, 1] }));
-    plain.add(layers.maxPooling2d({ poolSize: [2, 2] }));
-    plain.add(layers.dropout({ rate: 0.25 }));
-    plain.add(layers.flatten());
-    plain.add(layers.dense({ units: 10, activation: "softmax" }));
-    plain.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
+    const plain = withoutAugmentation(7, "plain_eval");
     plain.setWeights(model.getWeights());
     expect(model.evaluate(x, y)).toEqual(plain.evaluate(x, y));
     expect(Array.from((model.predict(x) as Tensor).dataSync())).toEqual(Array.from((plain.predict(x) as Tensor).dataSync()));
