@@ -104,15 +104,15 @@ describe("the notebook in JupyterLab", () => {
     const text = (await outputs.allInnerTexts()).join("\n");
     expect(text).toMatch(/Epoch 1\/2\n13\/13 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}\nEpoch 2\/2\n13\/13 \[=+\] - /);
     expect(text).toMatch(/Model: "model_1"\n[^]*\(None, 26, 26, 32\)[^]*Total params: 1,199,882/);
-    expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(5);
+    expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(6);
     expect(await page.locator("table.dataframe th", { hasText: "val_accuracy" }).count()).toBeGreaterThan(0);
     // Plotly charts: JupyterLab's Plotly renderer first shows the stored PNG and
     // draws the live chart when the pointer comes over it; then its SVG has a line per series.
     const charts = page.locator(".jp-OutputArea-output.jp-RenderedPlotly");
-    expect(await charts.count()).toBe(7);
+    expect(await charts.count()).toBe(8);
     // model 1's live chart, accuracy, loss, model 1's confusion matrix, model 2's live chart, the comparison,
-    // model 2's confusion matrix: lines per chart (0 for a heatmap)
-    for (const [i, lines] of [[0, 4], [1, 2], [2, 2], [3, 0], [4, 4], [5, 4], [6, 0]] as const) {
+    // model 2's confusion matrix, model 3's live chart: lines per chart (0 for a heatmap)
+    for (const [i, lines] of [[0, 4], [1, 2], [2, 2], [3, 0], [4, 4], [5, 4], [6, 0], [7, 4]] as const) {
       const chart = charts.nth(i);
       await chart.scrollIntoViewIfNeeded();
       expect(await chart.locator("img.plot-img").getAttribute("src")).toMatch(/^data:image\/png;base64,/);
@@ -144,16 +144,16 @@ describe("the notebook in JupyterLab", () => {
 
   it("shows the charts of a notebook written by npm start as images when it is not trusted", async () => {
     const page = await openNotebook("executed/deep-convolution.ipynb");
-    // seven Plotly charts (their stored PNGs) and twelve pictures drawn in Node
-    await expect.poll(() => page.locator(".jp-OutputArea-output img").count(), { timeout: 60_000 }).toBe(19);
+    // eight Plotly charts (their stored PNGs) and thirteen pictures drawn in Node
+    await expect.poll(() => page.locator(".jp-OutputArea-output img").count(), { timeout: 60_000 }).toBe(21);
     for (const img of await page.locator(".jp-OutputArea-output img").all()) {
       expect(await img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
       expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(300);
     }
-    expect(await page.locator(".jp-RenderedPlotly img.plot-img").count()).toBe(7);
+    expect(await page.locator(".jp-RenderedPlotly img.plot-img").count()).toBe(8);
     // Untrusted, Plotly's renderer draws no live chart and shows the stored PNG instead; the tables still show.
     expect(await page.locator(".jp-OutputArea-output .plot-container").count()).toBe(0);
-    expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(5);
+    expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(6);
     await page.close();
   });
 
