@@ -50,7 +50,7 @@ export interface Affine {
  * The [n, 8] rows ImageProjectiveTransformV3 takes (a0 a1 a2 b0 b1 b2 0 0, x across, y down) for images of
  * `height`×`width`.
  */
-export function affineRows(n: number, height: number, width: number, p: Affine): Tensor {
+function affineRows(n: number, height: number, width: number, p: Affine): Tensor {
   return tf.tidy(() => {
     const zero = tf.zeros([n]);
     const one = tf.ones([n]);
@@ -73,7 +73,7 @@ export function affineRows(n: number, height: number, width: number, p: Affine):
 }
 
 /** Each image of NHWC `x` resampled through its row of `rows` ([n, 8], output pixel to input point). */
-export function transformImages(x: Tensor, rows: Tensor, sampling: Sampling): Tensor {
+function transformImages(x: Tensor, rows: Tensor, sampling: Sampling): Tensor {
   const backend = native();
   if (backend === null) {
     // tfjs's own Transform kernel reads only the first image of a batch correctly (4.22): one image at a time.
@@ -156,7 +156,7 @@ export interface AffineRanges {
 /** Each image of `x` under its own random affine map (Keras's ImageDataGenerator), all draws from one `seed`. */
 export function randomAffine(x: Tensor, r: AffineRanges, seed: Seed, sampling: Sampling): Tensor {
   return tf.tidy(() => {
-    const [n, height, width] = [x.shape[0]!, x.shape[1]!, x.shape[2]!];
+    const n = x.shape[0]!;
     const [degrees, shear, shiftX, shiftY, zoomX, zoomY, coinX, coinY] = uniformDraws(
       n,
       [r.degrees, r.shearDegrees, r.shiftX, r.shiftY, r.zoomX, r.zoomY, [0, 1], [0, 1]],
@@ -164,7 +164,7 @@ export function randomAffine(x: Tensor, r: AffineRanges, seed: Seed, sampling: S
     ) as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
     const sign = (coin: Tensor) => tf.sub(1, tf.mul(tf.cast(tf.less(coin, 0.5), "float32"), 2));
     const radians = (t: Tensor) => tf.mul(t, Math.PI / 180);
-    const rows = affineRows(n, height, width, {
+    const affine = {
       angle: radians(degrees),
       shear: radians(shear),
       shiftX,
@@ -173,7 +173,7 @@ export function randomAffine(x: Tensor, r: AffineRanges, seed: Seed, sampling: S
       zoomY,
       flipX: r.flipX ? sign(coinX) : undefined,
       flipY: r.flipY ? sign(coinY) : undefined,
-    });
-    return transformImages(x, rows, sampling);
+    };
+    return affineTransform(x, affine, sampling);
   });
 }
