@@ -5,11 +5,13 @@
 // (FLOPs of its convolutions and matrix products) with the rate reached, beside
 // the machine's sgemm rate from a probe of about a second (what two cores can
 // do here) and the share of it the convolutions reach. Used to choose what to
-// speed up. --edit profiles one of bench/edits.json's students' edits instead. The ops are
+// speed up. Each convolution's three passes (forward, input's gradient, filter's gradient) get a line of their own,
+// with the kernel the tuner chose for them (engine/kernels.ts). --edit profiles one of bench/edits.json's students' edits instead. The ops are
 // timed with the step run op by op (compile's runEagerly); the last line times the step as fit
 // runs it, one TensorFlow function.
 import { parseArgs } from "node:util";
 import { buildEdit, editList } from "./edits.mjs";
+import { createRequire } from "node:module";
 import { helpers, prepare } from "./prepare.mjs";
 
 const { values } = parseArgs({
@@ -86,27 +88,54 @@ for (const method of ["executeSingleOutput", "executeMultipleOutputs"]) {
     return result;
   };
 }
+// Each convolution pass as the stages call it, whatever ops its kernel is made of, keyed as the tuner keys its choice.
+const { nativeOps, kernelChoices } = createRequire(import.meta.url)("../dist/engine/kernels.js");
+const ops = nativeOps();
+const passes = new Map();
+const dims = (shape) => `[${shape.join(",")}]`;
+const passOf = {
+  conv: (x, w) => ["conv2d", "forward", `x ${dims(x.shape)} w ${dims(w.shape)}`],
+  convRelu: (x, w) => ["conv2dRelu", "forward", `x ${dims(x.shape)} w ${dims(w.shape)}`],
+  convInputGrad: (_, w, dy) => ["conv2dInputGrad", "input's gradient", `w ${dims(w.shape)} dy ${dims(dy.shape)}`],
+  convFilterGrad: (x, _, dy) => ["conv2dFilterGrad", "filter's gradient", `x ${dims(x.shape)} dy ${dims(dy.shape)}`],
+};
+const unwrapped = { ...ops };
+for (const [method, describe] of Object.entries(passOf)) {
+  const original = ops[method];
+  ops[method] = (...args) => {
+    const started = performance.now();
+    const result = original(...args);
+    const [op, pass, shape] = describe(...args);
+    const entry = passes.get(`${op} ${shape}`) ?? { op, pass, shape, calls: 0, ms: 0 };
+    entry.calls += 1;
+    entry.ms += performance.now() - started;
+    passes.set(`${op} ${shape}`, entry);
+    return result;
+  };
+}
 const started = performance.now();
 await model.fit(data.xTrain, data.yTrain, { batchSize: 128, epochs: 1, verbose: 0 });
 const wall = (performance.now() - started) / steps;
+Object.assign(ops, unwrapped);
 const rows = [...perOp].map(([name, e]) => [name, e.calls / steps, e.ms / steps]).sort((a, b) => b[2] - a[2]);
 const native = rows.reduce((sum, r) => sum + r[2], 0);
 console.log(`${values.edit ?? `model ${values.model}`}, batch 128, ${steps} steps: ${wall.toFixed(1)} ms/step, of which ${native.toFixed(1)} ms in TensorFlow ops`);
 const flops = stepFlops(model, 128);
 const total = flops.conv + flops.dense;
 console.log(`${(total / 1e9).toFixed(2)} GFLOP per step (convolutions and matrix products): ${(total / 1e6 / wall).toFixed(0)} GFLOP/s over the whole step`);
-const msOf = (pattern) => rows.filter(([name]) => pattern.test(name)).reduce((sum, r) => sum + r[2], 0);
-const convMs = msOf(/Conv2D/);
-// a reformulated gradient (engine/kernels.ts) spends part of its time in transposes and reversals;
-// charging all of the step's to the convolutions gives their rate's lower bound
-const reshuffleMs = msOf(/Transpose|ReverseV2/);
+const convMs = [...passes.values()].reduce((sum, p) => sum + p.ms / steps, 0);
+// the passes' own time, with whatever transforms or transposes their kernels do
 const convRate = flops.conv / 1e6 / convMs;
-const lowerRate = flops.conv / 1e6 / (convMs + reshuffleMs);
 const share = (rate) => `${((100 * rate) / sgemm).toFixed(0)} %`;
 console.log(
-  `sgemm (2048², about 1 s): ${sgemm.toFixed(0)} GFLOP/s; the convolutions: ${convRate.toFixed(0)} GFLOP/s in their ops (${convMs.toFixed(1)} ms/step), ${share(convRate)} of sgemm`
-    + (reshuffleMs > 0 ? `; ${lowerRate.toFixed(0)} GFLOP/s, ${share(lowerRate)}, counting the step's transposes (${reshuffleMs.toFixed(1)} ms) as theirs` : ""),
+  `sgemm (2048², about 1 s): ${sgemm.toFixed(0)} GFLOP/s; the convolutions: ${convRate.toFixed(0)} GFLOP/s-equivalent in their passes (${convMs.toFixed(1)} ms/step), ${share(convRate)} of sgemm`,
 );
+console.log("   ms/step  kernel       convolution pass");
+const chosen = kernelChoices();
+for (const p of [...passes.values()].sort((a, b) => b.ms - a.ms)) {
+  const kernel = chosen.find((c) => c.op === p.op && c.shape.startsWith(p.shape))?.kernel ?? "?";
+  console.log(`${(p.ms / steps).toFixed(2).padStart(10)}  ${kernel.padEnd(11)}  ${p.pass}: ${p.shape}`);
+}
 console.log("   ms/step  calls/step  op");
 for (const [name, calls, ms] of rows.slice(0, 20)) console.log(`${ms.toFixed(2).padStart(10)}  ${String(calls).padStart(10)}  ${name}`);
 

@@ -295,6 +295,55 @@ function checkBuiltBinding() {
   log("TensorFlow binding: built, backend 'tensorflow'");
 }
 
+// ------------------------------------------------------ Winograd kernels
+
+/** Requires tfjs-node, then the addon, in a fresh process; null when its ops registered, else the reason. */
+function addonProblem(file) {
+  const probe = run(process.execPath, [
+    "-e",
+    "require('@tensorflow/tfjs-node'); process.stdout.write(JSON.stringify(require(process.argv[1]).error));",
+    file,
+  ], { env: { TF_CPP_MIN_LOG_LEVEL: "3" } });
+  if (probe.status !== 0) return probe.stderr.trim().split("\n").find((l) => /Error/.test(l))?.trim() ?? "it does not load";
+  const error = JSON.parse(probe.stdout || '"no answer"');
+  return error === "" ? null : error;
+}
+
+/**
+ * Compiles native/winograd.cc, the transforms of the Winograd convolutions (src/engine/ops/winograd.ts), against
+ * the TensorFlow that tfjs-node loads. Optional: without it, the convolutions run on TensorFlow's own kernels, so a
+ * failure is reported and set-up goes on.
+ */
+function ensureWinograd() {
+  const { source, built } = createRequire(import.meta.url)(path.join(root, "dist", "core", "addons.js")).addon("winograd");
+  const skip = (why) => log(`Winograd kernels: not built (${why}); convolutions use TensorFlow's own kernels`);
+  if (process.platform !== "linux") return skip("Linux only, for now");
+  if (fs.existsSync(built) && addonProblem(built) === null) return log("Winograd kernels: built, they load");
+  const deps = path.join(tfjsNodeDir, "deps");
+  const nodeHeaders = path.resolve(process.execPath, "..", "..", "include", "node");
+  if (!fs.existsSync(path.join(nodeHeaders, "node_api.h"))) return skip(`Node's headers are not in ${nodeHeaders}`);
+  const flags = fs.existsSync("/proc/cpuinfo") ? fs.readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1] ?? "" : "";
+  // the transforms are compiled for this CPU's vector width (AVX2 with FMA where it has them)
+  const isa = process.arch === "x64" && / avx2\b/.test(flags) && / fma\b/.test(flags) ? ["-mavx2", "-mfma"] : [];
+  const lib = fs.realpathSync(path.join(deps, "lib", "libtensorflow_framework.so.2"));
+  fs.mkdirSync(path.dirname(built), { recursive: true });
+  for (const old of fs.readdirSync(path.dirname(built)).filter((f) => /^winograd-.*\.node$/.test(f))) {
+    fs.rmSync(path.join(path.dirname(built), old));
+  }
+  const compiler = process.env.CXX ?? "c++";
+  const compiled = run(compiler, [
+    "-O3", "-std=c++17", "-shared", "-fPIC", ...isa, `-I${nodeHeaders}`, `-I${path.join(deps, "include")}`,
+    source, "-o", built, lib, `-Wl,-rpath,${path.dirname(lib)}`,
+  ]);
+  if (compiled.status !== 0) return skip(`${compiler} failed: ${compiled.stderr.trim().split("\n").slice(0, 3).join(" ")}`);
+  const problem = addonProblem(built);
+  if (problem !== null) {
+    fs.rmSync(built, { force: true });
+    return skip(problem);
+  }
+  log("Winograd kernels: compiled, they load");
+}
+
 // ------------------------------------------------------------- tslab kernels
 
 function kernelSpecs() {
@@ -398,6 +447,7 @@ try {
   // patches first: one of them is to the binding's source, compiled next if it must be
   ensurePatches();
   ensureTensorflowBinding();
+  ensureWinograd();
   ensureKernels();
   if (process.argv.includes("--teacher")) ensureTeacherTools();
   log("done");

@@ -38,6 +38,7 @@ import {
   type Pooled,
 } from "./ops/geometry";
 import { matMulCandidates, type MatMul } from "./ops/matMul";
+import { NO_WINOGRAD, winogradCandidates, winogradFits } from "./ops/winograd";
 import { avgPoolCandidates, maxPoolCandidates, tilesExactly, type AvgPool, type MaxPool } from "./ops/pool";
 import {
   fileStore,
@@ -104,10 +105,10 @@ export interface Candidates {
 
 /** Every candidate's name per op, whether or not this build has it (for DEEPCONV_KERNELS). */
 export const KERNEL_CATALOGUE: Record<keyof Candidates, string[]> = {
-  conv2d: ["eigen", "onednn"],
-  conv2dRelu: ["eigen", "onednn", "fused", "eigen-fused"],
-  conv2dFilterGrad: ["eigen", "onednn", "transposed"],
-  conv2dInputGrad: ["eigen", "onednn", "padded"],
+  conv2d: ["eigen", "onednn", "winograd2", "winograd4"],
+  conv2dRelu: ["eigen", "onednn", "fused", "eigen-fused", "winograd2", "winograd4"],
+  conv2dFilterGrad: ["eigen", "onednn", "transposed", "winograd2"],
+  conv2dInputGrad: ["eigen", "onednn", "padded", "winograd2", "winograd4"],
   maxPool: ["onednn", "eigen"],
   avgPool: ["eigen", "onednn", "broadcast"],
   batchNorm: ["eigen", "onednn"],
@@ -118,21 +119,31 @@ export const KERNEL_CATALOGUE: Record<keyof Candidates, string[]> = {
  * The candidates this TensorFlow build can run, one builder per op (ops/).
  * `withoutOneDNN` leaves out every oneDNN kernel, also inside the
  * reformulations, as a build without oneDNN would (tfjs-node's own download
- * on macOS or Windows).
+ * on macOS or Windows); `withoutWinograd` the Winograd convolutions.
  */
-export function candidates(backend: NativeBackend, withoutOneDNN = false): Candidates {
+export function candidates(backend: NativeBackend, withoutOneDNN = false, withoutWinograd = false): Candidates {
   const c = opContext(backend, withoutOneDNN);
   const conv2d = conv2dCandidates(c);
+  const winograd = withoutWinograd ? NO_WINOGRAD : winogradCandidates(c);
   return {
-    conv2d,
-    conv2dRelu: conv2dReluCandidates(c, conv2d),
-    conv2dFilterGrad: filterGradCandidates(c),
-    conv2dInputGrad: inputGradCandidates(c),
+    conv2d: [...conv2d, ...winograd.conv2d],
+    conv2dRelu: [...conv2dReluCandidates(c, conv2d), ...winograd.conv2dRelu],
+    conv2dFilterGrad: [...filterGradCandidates(c), ...winograd.conv2dFilterGrad],
+    conv2dInputGrad: [...inputGradCandidates(c), ...winograd.conv2dInputGrad],
     maxPool: maxPoolCandidates(c),
     avgPool: avgPoolCandidates(c),
     batchNorm: batchNormCandidates(c),
     matMul: matMulCandidates(c),
   };
+}
+
+/**
+ * Whether a candidate computes a convolution by this kernel at this geometry: TensorFlow's and oneDNN's kernels any,
+ * the reformulations at unit steps, Winograd's at 3×3 and unit steps.
+ */
+export function convFits(name: string, kernel: number[], g: ConvGeometry): boolean {
+  if (name.startsWith("winograd")) return winogradFits(kernel, g);
+  return name === "transposed" || name === "padded" ? unitSteps(g) : true;
 }
 
 const shapeOf = (t: Tensor) => `[${t.shape.join(",")}]`;
@@ -152,7 +163,7 @@ function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings)
   const run = (op: string, opAttrs: OpAttr[], inputs: Tensor[]) => backend.executeSingleOutput(op, opAttrs, inputs);
   const nhwc = string("data_format", "NHWC");
   const tshape = type("Tshape", backend.binding.TF_INT32);
-  const all = candidates(backend, settings.withoutOneDNN);
+  const all = candidates(backend, settings.withoutOneDNN, settings.withoutWinograd);
   /** The kernel the tuner keeps for `op` at `shape` among `list` (timed on `args` the first time), run on `args`. */
   const tuned = <A extends unknown[]>(
     op: keyof Candidates,
@@ -164,8 +175,8 @@ function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings)
   // steps take it too, so that both give the same numbers.
   const mklSoftmax = [T, attrs.oneDNN];
   const oneDNNSoftmax = !settings.withoutOneDNN && hasOp(() => run("_MklSoftmax", mklSoftmax, [tf.zeros([1, 2])]));
-  const forGeometry = <I>(list: Candidate<I>[], g: ConvGeometry) =>
-    unitSteps(g) ? list : list.filter((c) => c.name === "eigen" || c.name === "onednn");
+  const forGeometry = <I>(list: Candidate<I>[], kernel: number[], g: ConvGeometry) =>
+    list.filter((c) => convFits(c.name, kernel, g));
   const pool = (x: Tensor, p: PoolGeometry) =>
     tuner.choose("maxPool", `x ${shapeOf(x)} ${describePool(p)}`, all.maxPool, (k) => {
       const pooled = k.forward(x, p);
@@ -202,12 +213,20 @@ function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings)
     relu: (x) => run("Relu", [T], [x]),
     reluGrad: (dy, y) => run("ReluGrad", [T], [dy, y]),
     convRelu: (x, w, b, g) =>
-      tuned("conv2dRelu", `x ${shapeOf(x)} w ${shapeOf(w)}${describeConv(g)} with bias`, all.conv2dRelu, x, w, b, g),
+      tuned(
+        "conv2dRelu",
+        `x ${shapeOf(x)} w ${shapeOf(w)}${describeConv(g)} with bias`,
+        forGeometry(all.conv2dRelu, w.shape, g),
+        x,
+        w,
+        b,
+        g,
+      ),
     conv: (x, w, b, g = UNIT_CONV) =>
       tuned(
         "conv2d",
         `x ${shapeOf(x)} w ${shapeOf(w)}${describeConv(g)}${b === null ? "" : " with bias"}`,
-        all.conv2d,
+        forGeometry(all.conv2d, w.shape, g),
         x,
         w,
         b,
@@ -217,7 +236,7 @@ function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings)
       tuned(
         "conv2dFilterGrad",
         `x ${shapeOf(x)} dy ${shapeOf(dy)}${describeConv(g)}`,
-        forGeometry(all.conv2dFilterGrad, g),
+        forGeometry(all.conv2dFilterGrad, filterShape, g),
         x,
         filterShape,
         dy,
@@ -227,7 +246,7 @@ function makeOps(backend: NativeBackend, tuner: Tuner, settings: KernelSettings)
       tuned(
         "conv2dInputGrad",
         `w ${shapeOf(w)} dy ${shapeOf(dy)}${describeConv(g)}`,
-        forGeometry(all.conv2dInputGrad, g),
+        forGeometry(all.conv2dInputGrad, w.shape, g),
         inputShape,
         w,
         dy,

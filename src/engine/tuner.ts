@@ -46,20 +46,27 @@ export interface KernelSettings {
   retune: boolean;
   /** Use no oneDNN kernel at all, as on a TensorFlow build without them. */
   withoutOneDNN: boolean;
+  /** Offer no Winograd convolution (ops/winograd.ts): TensorFlow's and oneDNN's kernels only. */
+  withoutWinograd: boolean;
   /** Forced kernel by op name; "*" for every op that has it. */
   forced: Map<string, string>;
 }
 
 /**
  * DEEPCONV_KERNELS: a comma-separated list of `tune` (measure again),
- * `no-onednn` (no oneDNN kernels), a kernel name (forced wherever an op has
+ * `no-onednn` (no oneDNN kernels), `no-winograd` (no Winograd convolutions), a kernel name (forced wherever an op has
  * it) or `op=kernel`. `catalogue` names each op's candidates.
  */
 export function parseKernelSettings(value: string | undefined, catalogue: Record<string, string[]>): KernelSettings {
-  const settings: KernelSettings = { retune: false, withoutOneDNN: false, forced: new Map() };
+  const settings: KernelSettings = {
+    retune: false,
+    withoutOneDNN: false,
+    withoutWinograd: false,
+    forced: new Map(),
+  };
   const kernels = new Set(Object.values(catalogue).flat());
   const usage = () =>
-    `DEEPCONV_KERNELS is a comma-separated list of: tune, no-onednn, a kernel (${[...kernels].join(", ")}), or ` +
+    `DEEPCONV_KERNELS is a comma-separated list of: tune, no-onednn, no-winograd, a kernel (${[...kernels].join(", ")}), or ` +
     `op=kernel with op one of ` +
     `${Object.entries(catalogue)
       .map(([op, names]) => `${op} (${names.join(", ")})`)
@@ -71,6 +78,7 @@ export function parseKernelSettings(value: string | undefined, catalogue: Record
     const [op, kernel] = item.includes("=") ? item.split("=", 2).map((s) => s.trim()) : ["*", item];
     if (item === "tune") settings.retune = true;
     else if (item === "no-onednn") settings.withoutOneDNN = true;
+    else if (item === "no-winograd") settings.withoutWinograd = true;
     else if (op === "*" && kernels.has(kernel!)) settings.forced.set("*", kernel!);
     else if (op !== "*" && catalogue[op!]?.includes(kernel!)) settings.forced.set(op!, kernel!);
     else throw new UserError(`DEEPCONV_KERNELS: "${item}" is not understood. ${usage()}`);

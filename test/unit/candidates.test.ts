@@ -3,7 +3,7 @@ import type { Tensor, Tensor2D, Tensor4D } from "@tensorflow/tfjs-node";
 import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { native } from "../../src/engine/binding";
-import { candidates, KERNEL_CATALOGUE, squarePool, UNIT_CONV, type ConvGeometry, type PoolGeometry } from "../../src/engine/kernels";
+import { candidates, convFits, KERNEL_CATALOGUE, squarePool, UNIT_CONV, type ConvGeometry, type PoolGeometry } from "../../src/engine/kernels";
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 const backend = native()!;
@@ -14,15 +14,20 @@ describe.each(Object.entries(builds))("on %s", (build, all) => {
     const names = Object.fromEntries(Object.entries(all).map(([op, list]) => [op, (list as { name: string }[]).map((c) => c.name)]));
     // TensorFlow 2.21's pip build has oneDNN: every candidate is there
     expect(names).toEqual(build === "this build" ? KERNEL_CATALOGUE : {
-      conv2d: ["eigen"], conv2dRelu: ["eigen", "eigen-fused"], conv2dFilterGrad: ["eigen", "transposed"], conv2dInputGrad: ["eigen", "padded"], maxPool: ["eigen"],
+      conv2d: ["eigen", "winograd2", "winograd4"], conv2dRelu: ["eigen", "eigen-fused", "winograd2", "winograd4"],
+      conv2dFilterGrad: ["eigen", "transposed", "winograd2"], conv2dInputGrad: ["eigen", "padded", "winograd2", "winograd4"], maxPool: ["eigen"],
       avgPool: ["eigen", "broadcast"], batchNorm: ["eigen"], matMul: ["adjoint", "transposed"],
     });
     if (build !== "this build") expect(Object.values(all).flat().filter((c) => c.oneDNN)).toEqual([]);
   });
 
-  // Odd sizes on purpose: a batch of 1, one channel, non-square images and kernels, an even kernel.
+  // Odd sizes on purpose: a batch of 1, one channel, non-square images and kernels, an even kernel; for Winograd's
+  // tiles, outputs that end inside a tile and channel counts that end inside a vector register.
   const same: ConvGeometry = { ...UNIT_CONV, padding: "same" };
   it.each([
+    { x: [2, 13, 11, 19], w: [3, 3, 19, 13], g: UNIT_CONV },
+    { x: [1, 3, 3, 70], w: [3, 3, 70, 9], g: UNIT_CONV },
+    { x: [3, 7, 10, 5], w: [3, 3, 5, 66], g: same },
     { x: [4, 10, 9, 3], w: [3, 3, 3, 5], g: UNIT_CONV },
     { x: [1, 6, 7, 1], w: [2, 2, 1, 4], g: UNIT_CONV },
     { x: [3, 8, 7, 16], w: [5, 3, 16, 8], g: UNIT_CONV },
@@ -38,19 +43,19 @@ describe.each(Object.entries(builds))("on %s", (build, all) => {
     const y = conv(x, w);
     const dy = tf.randomNormal(y.shape, 0, 1, "float32", 4);
     const [dx, dw] = tf.grads((a: Tensor, c: Tensor) => tf.sum(tf.mul(conv(a, c), dy)))([x, w]);
-    const unit = g.strides.every((s) => s === 1);
-    for (const c of all.conv2d) {
+    const fits = (k: { name: string }) => convFits(k.name, ws, g);
+    for (const c of all.conv2d.filter(fits)) {
       expect(maxAbsDiff(c.impl(x, w, null, g), y), c.name).toBeLessThan(1e-4);
       expect(maxAbsDiff(c.impl(x, w, b, g), tf.add(y, b)), `${c.name} with bias`).toBeLessThan(1e-4);
     }
-    for (const c of all.conv2dRelu) expect(maxAbsDiff(c.impl(x, w, b, g), tf.relu(tf.add(y, b))), `${c.name} with relu`).toBeLessThan(1e-4);
-    // the reformulations are offered at stride 1 only (kernels.ts)
-    for (const c of all.conv2dFilterGrad.filter((k) => unit || k.name !== "transposed")) {
+    for (const c of all.conv2dRelu.filter(fits)) expect(maxAbsDiff(c.impl(x, w, b, g), tf.relu(tf.add(y, b))), `${c.name} with relu`).toBeLessThan(1e-4);
+    // the reformulations are offered at stride 1 only, Winograd's for 3×3 kernels at stride 1 (kernels.ts)
+    for (const c of all.conv2dFilterGrad.filter(fits)) {
       const got = c.impl(x, ws, dy, g);
       expect(got.shape, c.name).toEqual(ws);
       expect(maxAbsDiff(got, dw!), c.name).toBeLessThan(1e-3);
     }
-    for (const c of all.conv2dInputGrad.filter((k) => unit || k.name !== "padded")) {
+    for (const c of all.conv2dInputGrad.filter(fits)) {
       const got = c.impl(xs, w, dy, g);
       expect(got.shape, c.name).toEqual(xs);
       expect(maxAbsDiff(got, dx!), c.name).toBeLessThan(1e-4);
@@ -69,9 +74,10 @@ describe.each(Object.entries(builds))("on %s", (build, all) => {
     const dy = tf.randomNormal(y.shape, 0, 1, "float32", 13);
     const [dx, dStuffed] = tf.grads((a: Tensor, k: Tensor) => tf.sum(tf.mul(tf.conv2d(a as Tensor4D, k as Tensor4D, 1, "same"), dy)))([x, stuffed]);
     const dw = tf.stridedSlice(dStuffed!, [0, 0, 0, 0], [3, 3, 3, 4], [2, 2, 1, 1]);
-    for (const c of all.conv2d) expect(maxAbsDiff(c.impl(x, w, null, g), y), c.name).toBeLessThan(1e-4);
-    for (const c of all.conv2dFilterGrad.filter((k) => k.name !== "transposed")) expect(maxAbsDiff(c.impl(x, w.shape, dy, g), dw), c.name).toBeLessThan(1e-3);
-    for (const c of all.conv2dInputGrad.filter((k) => k.name !== "padded")) expect(maxAbsDiff(c.impl(x.shape, w, dy, g), dx!), c.name).toBeLessThan(1e-4);
+    const fits = (k: { name: string }) => convFits(k.name, w.shape, g);
+    for (const c of all.conv2d.filter(fits)) expect(maxAbsDiff(c.impl(x, w, null, g), y), c.name).toBeLessThan(1e-4);
+    for (const c of all.conv2dFilterGrad.filter(fits)) expect(maxAbsDiff(c.impl(x, w.shape, dy, g), dw), c.name).toBeLessThan(1e-3);
+    for (const c of all.conv2dInputGrad.filter(fits)) expect(maxAbsDiff(c.impl(x.shape, w, dy, g), dx!), c.name).toBeLessThan(1e-4);
   });
 
   const overlapping: PoolGeometry = { size: [3, 3], strides: [2, 2], padding: "same" };

@@ -22,7 +22,7 @@ function memoryStore(): ChoiceStore & { entries: Map<string, unknown>; writes: n
   return store;
 }
 
-const settings = (overrides: Partial<KernelSettings> = {}): KernelSettings => ({ retune: false, withoutOneDNN: false, forced: new Map(), ...overrides });
+const settings = (overrides: Partial<KernelSettings> = {}): KernelSettings => ({ retune: false, withoutOneDNN: false, withoutWinograd: false, forced: new Map(), ...overrides });
 
 /**
  * Candidates whose trials advance a fake clock by a fixed cost, plus a slow
@@ -137,17 +137,17 @@ describe("the kernel tuner", () => {
 });
 
 describe("DEEPCONV_KERNELS", () => {
-  it("reads tune, no-onednn, a kernel for every op, and op=kernel", () => {
+  it("reads tune, no-onednn, no-winograd, a kernel for every op, and op=kernel", () => {
     expect(parseKernelSettings(undefined, KERNEL_CATALOGUE)).toEqual(settings());
-    const s = parseKernelSettings(" tune, no-onednn ,eigen, conv2dFilterGrad=transposed", KERNEL_CATALOGUE);
-    expect(s).toEqual(settings({ retune: true, withoutOneDNN: true, forced: new Map([["*", "eigen"], ["conv2dFilterGrad", "transposed"]]) }));
+    const s = parseKernelSettings(" tune, no-onednn ,eigen, conv2dFilterGrad=transposed, no-winograd", KERNEL_CATALOGUE);
+    expect(s).toEqual(settings({ retune: true, withoutOneDNN: true, withoutWinograd: true, forced: new Map([["*", "eigen"], ["conv2dFilterGrad", "transposed"]]) }));
   });
 
   it.each(["fast", "conv2d=transposed", "convolution=eigen"])("refuses %s, naming what it takes", (value) => {
     const read = () => parseKernelSettings(value, KERNEL_CATALOGUE);
     expect(read).toThrow(UserError);
     expect(read).toThrow(`DEEPCONV_KERNELS: "${value}" is not understood.`);
-    expect(read).toThrow(/conv2dFilterGrad \(eigen, onednn, transposed\)/);
+    expect(read).toThrow(/conv2dFilterGrad \(eigen, onednn, transposed, winograd2\)/);
   });
 });
 

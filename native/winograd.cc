@@ -1,0 +1,451 @@
+// Winograd's minimal filtering F(m×m, 3×3) for 3×3 stride-1 convolutions, as
+// four TensorFlow ops registered through TensorFlow's C kernel API: the input
+// transform, the output transform (with bias and relu as it writes), and the
+// adjoints of both for the gradients. The products in the transformed domain
+// are TensorFlow's own batched matrix products (src/engine/ops/winograd.ts).
+//
+// Why ops of their own: composed from TensorFlow's general ops (patch
+// extraction, transposes, element-wise sums), each transform costs several
+// passes over tensors of tens of MB and the whole convolution ends up slower
+// than the direct one (docs/PERFORMANCE.md). Here each transform is one pass.
+//
+// Layouts, float32: x [N, H, W, C] (NHWC); the transformed input or output
+// [a·a, P, C] with a = m + 2 and P = N · tilesH · tilesW, tile-major, so the
+// products are a·a independent [P, C] × [C, K] matrix products.
+//
+// Built as a Node addon: requiring it registers the ops with the TensorFlow
+// already loaded by @tensorflow/tfjs-node.
+#include <node_api.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tensorflow/c/kernels.h"
+#include "tensorflow/c/ops.h"
+#include "tensorflow/c/tf_status.h"
+#include "tensorflow/c/tf_tensor.h"
+
+namespace {
+
+// Lavin & Gray's matrices: y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A.
+template <int M>
+struct Matrices;
+
+template <>
+struct Matrices<2> {
+  static constexpr float BT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+  static constexpr float AT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+};
+
+template <>
+struct Matrices<4> {
+  static constexpr float BT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                                     {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+  static constexpr float AT[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+};
+
+struct Geometry {
+  int64_t n, h, w, c;     // the input image's dimensions (the gradient's output's, for the input's adjoint)
+  int64_t outH, outW, k;  // the convolution's output
+  int64_t padTop, padLeft;
+  int64_t tilesH, tilesW;
+  int64_t tiles() const { return n * tilesH * tilesW; }
+};
+
+// Runs body(begin, end) over [0, count) on the machine's cores.
+template <typename Body>
+void parallel(int64_t count, Body body) {
+  static const int cores = std::max(1u, std::thread::hardware_concurrency());
+  const int workers = static_cast<int>(std::min<int64_t>(cores, count));
+  if (workers <= 1) return body(0, count);
+  std::vector<std::thread> threads;
+  const int64_t share = (count + workers - 1) / workers;
+  for (int t = 1; t < workers; ++t)
+    threads.emplace_back([=] { body(std::min(count, t * share), std::min(count, (t + 1) * share)); });
+  body(0, std::min(count, share));
+  for (auto& thread : threads) thread.join();
+}
+
+// Bytes of transformed rows a worker gathers before writing them out: large enough that each of the a·a planes
+// gets a long contiguous run (few memory streams at once), small enough to stay in L2.
+constexpr int64_t kGroupBytes = 128 << 10;
+
+inline void copy(float* dst, const float* src, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+
+// Eight floats: one AVX register, or two SSE ones where the build has no AVX.
+typedef float Lanes __attribute__((vector_size(32)));
+constexpr int kLanes = 8;
+
+template <typename T>
+inline T load(const float* p) {
+  T v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <typename T>
+inline void store(float* p, T v) {
+  __builtin_memcpy(p, &v, sizeof v);
+}
+
+// out[i][j][k…] = Σ_r Σ_s L[i][r] in[r][s][k…] R[j][s] for the channels at k (T: one lane or eight), with rows of
+// c floats. The matrices are compile-time constants, so the unrolled loops keep only their non-zero terms and the
+// sums stay in registers.
+template <typename T, int I, int J, int S>
+inline __attribute__((always_inline)) void sandwichAt(const float (&L)[I][S], const float (&R)[J][S], const float* in,
+                                                      float* out, int64_t c, int64_t k) {
+  T half[I][S];
+#pragma GCC unroll 8
+  for (int s = 0; s < S; ++s) {
+    T column[S];
+#pragma GCC unroll 8
+    for (int r = 0; r < S; ++r) column[r] = load<T>(in + (r * S + s) * c + k);
+#pragma GCC unroll 8
+    for (int i = 0; i < I; ++i) {
+      T sum = column[0] * L[i][0];
+#pragma GCC unroll 8
+      for (int r = 1; r < S; ++r)
+        if (L[i][r] != 0) sum += column[r] * L[i][r];
+      half[i][s] = sum;
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < I; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < J; ++j) {
+      T sum = half[i][0] * R[j][0];
+#pragma GCC unroll 8
+      for (int s = 1; s < S; ++s)
+        if (R[j][s] != 0) sum += half[i][s] * R[j][s];
+      store<T>(out + (i * J + j) * c + k, sum);
+    }
+}
+
+// The two-sided transform of every transform here (Bᵀ d B, Aᵀ M A and their adjoints), over all c channels: in is
+// S×S rows of c floats, out I×J rows.
+template <int I, int J, int S>
+inline __attribute__((always_inline)) void sandwich(const float (&L)[I][S], const float (&R)[J][S], const float* in,
+                                                    float* out, int64_t c) {
+  int64_t k = 0;
+  for (; k + kLanes <= c; k += kLanes) sandwichAt<Lanes>(L, R, in, out, c, k);
+  for (; k < c; ++k) sandwichAt<float>(L, R, in, out, c, k);
+}
+
+// The transposes of a matrix, so the adjoints use the same sandwich.
+template <int R, int C>
+struct Transposed {
+  float t[C][R];
+  constexpr explicit Transposed(const float (&m)[R][C]) : t{} {
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) t[c][r] = m[r][c];
+  }
+};
+
+// Where tile p lies: its image and its row and column among the tiles.
+struct Tile {
+  int64_t n, row, col;
+  Tile(const Geometry& g, int64_t p) : n(p / (g.tilesH * g.tilesW)), row(p / g.tilesW % g.tilesH), col(p % g.tilesW) {}
+};
+
+template <int M>
+struct Kernels {
+  static constexpr int A = M + 2, X = A * A;
+  using Mx = Matrices<M>;
+
+  // Tiles per group for rows of c floats: the group's a·a planes fill kGroupBytes.
+  static int64_t group(int64_t c) { return std::max<int64_t>(1, kGroupBytes / (X * c * sizeof(float))); }
+
+  // v[ξ, p, ·] = (Bᵀ d_p B)[ξ] for the a×a input tile d_p at (tile row · m − padTop, tile column · m − padLeft).
+  static void input(const Geometry& g, const float* x, float* v) {
+    const int64_t P = g.tiles(), C = g.c, G = group(C);
+    parallel((P + G - 1) / G, [&](int64_t begin, int64_t end) {
+      std::vector<float> d(X * C), buffer(X * G * C);
+      for (int64_t p0 = begin * G; p0 < std::min(P, end * G); p0 += G) {
+        const int64_t count = std::min(G, P - p0);
+        for (int64_t q = 0; q < count; ++q) {
+          const Tile t(g, p0 + q);
+          for (int r = 0; r < A; ++r)
+            for (int s = 0; s < A; ++s) {
+              const int64_t row = t.row * M - g.padTop + r, col = t.col * M - g.padLeft + s;
+              float* dst = &d[(r * A + s) * C];
+              if (row < 0 || row >= g.h || col < 0 || col >= g.w)
+                std::fill(dst, dst + C, 0.0f);
+              else
+                copy(dst, x + ((t.n * g.h + row) * g.w + col) * C, C);
+            }
+          sandwich<A, A, A>(Mx::BT, Mx::BT, d.data(), &buffer[q * X * C], C);
+        }
+        for (int xi = 0; xi < X; ++xi)
+          for (int64_t q = 0; q < count; ++q) copy(v + (xi * P + p0 + q) * C, &buffer[(q * X + xi) * C], C);
+      }
+    });
+  }
+
+  // dx = Σ_p B dv_p Bᵀ added at each tile's place: the adjoint of `input`. Tiles overlap, so each worker owns images.
+  static void inputGrad(const Geometry& g, const float* dv, float* dx) {
+    static constexpr Transposed<A, A> B(Mx::BT);
+    const int64_t P = g.tiles(), C = g.c, G = group(C), perImage = g.tilesH * g.tilesW;
+    parallel(g.n, [&](int64_t nBegin, int64_t nEnd) {
+      std::fill(dx + nBegin * g.h * g.w * C, dx + nEnd * g.h * g.w * C, 0.0f);
+      std::vector<float> t(X * C), buffer(X * G * C);
+      for (int64_t p0 = nBegin * perImage; p0 < nEnd * perImage; p0 += G) {
+        const int64_t count = std::min(G, nEnd * perImage - p0);
+        for (int xi = 0; xi < X; ++xi)
+          for (int64_t q = 0; q < count; ++q) copy(&buffer[(q * X + xi) * C], dv + (xi * P + p0 + q) * C, C);
+        for (int64_t q = 0; q < count; ++q) {
+          const Tile tile(g, p0 + q);
+          sandwich<A, A, A>(B.t, B.t, &buffer[q * X * C], t.data(), C);
+          for (int r = 0; r < A; ++r)
+            for (int s = 0; s < A; ++s) {
+              const int64_t row = tile.row * M - g.padTop + r, col = tile.col * M - g.padLeft + s;
+              if (row < 0 || row >= g.h || col < 0 || col >= g.w) continue;
+              float* dst = dx + ((tile.n * g.h + row) * g.w + col) * C;
+              const float* src = &t[(r * A + s) * C];
+              for (int64_t c = 0; c < C; ++c) dst[c] += src[c];
+            }
+        }
+      }
+    });
+  }
+
+  // y = Aᵀ m_p A (+ bias, relu) for each tile, written where it falls inside the output.
+  static void output(const Geometry& g, const float* mt, const float* bias, bool relu, float* y) {
+    const int64_t P = g.tiles(), K = g.k, G = group(K);
+    parallel((P + G - 1) / G, [&](int64_t begin, int64_t end) {
+      std::vector<float> t(M * M * K), buffer(X * G * K);
+      for (int64_t p0 = begin * G; p0 < std::min(P, end * G); p0 += G) {
+        const int64_t count = std::min(G, P - p0);
+        for (int xi = 0; xi < X; ++xi)
+          for (int64_t q = 0; q < count; ++q) copy(&buffer[(q * X + xi) * K], mt + (xi * P + p0 + q) * K, K);
+        for (int64_t q = 0; q < count; ++q) {
+          const Tile tile(g, p0 + q);
+          sandwich<M, M, A>(Mx::AT, Mx::AT, &buffer[q * X * K], t.data(), K);
+          for (int r = 0; r < M; ++r)
+            for (int s = 0; s < M; ++s) {
+              const int64_t row = tile.row * M + r, col = tile.col * M + s;
+              if (row >= g.outH || col >= g.outW) continue;
+              float* dst = y + ((tile.n * g.outH + row) * g.outW + col) * K;
+              const float* src = &t[(r * M + s) * K];
+              if (relu)
+                for (int64_t k = 0; k < K; ++k) dst[k] = std::max(src[k] + bias[k], 0.0f);
+              else
+                for (int64_t k = 0; k < K; ++k) dst[k] = src[k] + bias[k];
+            }
+        }
+      }
+    });
+  }
+
+  // dm_p = A dy_p Aᵀ, with dy zero outside the output: the adjoint of `output` (without bias and relu).
+  static void outputGrad(const Geometry& g, const float* dy, float* dm) {
+    static constexpr Transposed<M, A> Aa(Mx::AT);
+    const int64_t P = g.tiles(), K = g.k, G = group(K);
+    parallel((P + G - 1) / G, [&](int64_t begin, int64_t end) {
+      std::vector<float> d(M * M * K), buffer(X * G * K);
+      for (int64_t p0 = begin * G; p0 < std::min(P, end * G); p0 += G) {
+        const int64_t count = std::min(G, P - p0);
+        for (int64_t q = 0; q < count; ++q) {
+          const Tile tile(g, p0 + q);
+          for (int r = 0; r < M; ++r)
+            for (int s = 0; s < M; ++s) {
+              const int64_t row = tile.row * M + r, col = tile.col * M + s;
+              float* dst = &d[(r * M + s) * K];
+              if (row >= g.outH || col >= g.outW)
+                std::fill(dst, dst + K, 0.0f);
+              else
+                copy(dst, dy + ((tile.n * g.outH + row) * g.outW + col) * K, K);
+            }
+          sandwich<A, A, M>(Aa.t, Aa.t, d.data(), &buffer[q * X * K], K);
+        }
+        for (int xi = 0; xi < X; ++xi)
+          for (int64_t q = 0; q < count; ++q) copy(dm + (xi * P + p0 + q) * K, &buffer[(q * X + xi) * K], K);
+      }
+    });
+  }
+};
+
+// ---- TensorFlow op plumbing ----
+
+enum class Which { kInput, kInputGrad, kOutput, kOutputGrad };
+
+struct Op {
+  Which which;
+  int tile, padTop, padLeft, outH, outW, inH, inW, batch;
+  bool relu;
+};
+
+struct Registered {
+  const char* name;
+  Which which;
+  const char* inputs[2];
+  const char* attrs[8];
+};
+
+// Every op takes `tile` (2 or 4) and the geometry it cannot read from its inputs.
+const Registered kOps[] = {
+    {"DeepConvWinogradInput", Which::kInput, {"x: float"}, {"tile: int", "pad_top: int", "pad_left: int", "out_h: int", "out_w: int"}},
+    {"DeepConvWinogradInputGrad",
+     Which::kInputGrad,
+     {"dv: float"},
+     {"tile: int", "pad_top: int", "pad_left: int", "out_h: int", "out_w: int", "in_h: int", "in_w: int", "batch: int"}},
+    {"DeepConvWinogradOutput", Which::kOutput, {"m: float", "bias: float"}, {"tile: int", "out_h: int", "out_w: int", "batch: int", "relu: bool"}},
+    {"DeepConvWinogradOutputGrad", Which::kOutputGrad, {"dy: float"}, {"tile: int"}},
+};
+
+int attrOr(TF_OpKernelConstruction* ctx, const char* name, int fallback) {
+  TF_Status* status = TF_NewStatus();
+  int32_t value = fallback;
+  TF_OpKernelConstruction_GetAttrInt32(ctx, name, &value, status);
+  const bool ok = TF_GetCode(status) == TF_OK;
+  TF_DeleteStatus(status);
+  return ok ? value : fallback;
+}
+
+template <Which W>
+void* create(TF_OpKernelConstruction* ctx) {
+  auto* op = new Op{W, attrOr(ctx, "tile", 0), attrOr(ctx, "pad_top", 0), attrOr(ctx, "pad_left", 0), attrOr(ctx, "out_h", 0),
+                    attrOr(ctx, "out_w", 0), attrOr(ctx, "in_h", 0), attrOr(ctx, "in_w", 0), attrOr(ctx, "batch", 0), false};
+  if (W == Which::kOutput) {
+    TF_Status* status = TF_NewStatus();
+    TF_Bool relu = 0;
+    TF_OpKernelConstruction_GetAttrBool(ctx, "relu", &relu, status);
+    op->relu = relu != 0;
+    TF_DeleteStatus(status);
+  }
+  if (op->tile != 2 && op->tile != 4) {
+    TF_Status* status = TF_NewStatus();
+    TF_SetStatus(status, TF_INVALID_ARGUMENT, "tile must be 2 or 4");
+    TF_OpKernelConstruction_Failure(ctx, status);
+    TF_DeleteStatus(status);
+  }
+  return op;
+}
+
+void destroy(void* op) { delete static_cast<Op*>(op); }
+
+template <int M>
+void dispatch(const Op& op, const Geometry& g, const float* in, const float* bias, float* out) {
+  switch (op.which) {
+    case Which::kInput: return Kernels<M>::input(g, in, out);
+    case Which::kInputGrad: return Kernels<M>::inputGrad(g, in, out);
+    case Which::kOutput: return Kernels<M>::output(g, in, bias, op.relu, out);
+    case Which::kOutputGrad: return Kernels<M>::outputGrad(g, in, out);
+  }
+}
+
+void compute(void* kernel, TF_OpKernelContext* ctx) {
+  const Op& op = *static_cast<Op*>(kernel);
+  TF_Status* status = TF_NewStatus();
+  TF_Tensor* in = nullptr;
+  TF_Tensor* bias = nullptr;
+  TF_Tensor* out = nullptr;
+  TF_GetInput(ctx, 0, &in, status);
+  if (TF_GetCode(status) == TF_OK && op.which == Which::kOutput) TF_GetInput(ctx, 1, &bias, status);
+  if (TF_GetCode(status) == TF_OK) {
+    const int64_t m = op.tile, a = m + 2;
+    Geometry g{};
+    std::vector<int64_t> dims;
+    if (op.which == Which::kInput || op.which == Which::kOutputGrad) {
+      // [N, rows, cols, channels] in; the tiled transform out
+      g.n = TF_Dim(in, 0);
+      const int64_t rows = TF_Dim(in, 1), cols = TF_Dim(in, 2), channels = TF_Dim(in, 3);
+      if (op.which == Which::kInput) {
+        g.h = rows, g.w = cols, g.c = channels, g.outH = op.outH, g.outW = op.outW;
+        g.padTop = op.padTop, g.padLeft = op.padLeft;
+      } else {
+        g.outH = rows, g.outW = cols, g.k = channels;
+      }
+      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
+      dims = {a * a, g.tiles(), channels};
+    } else {
+      // the tiled transform [a·a, P, channels] in; an image out
+      g.n = op.batch, g.outH = op.outH, g.outW = op.outW;
+      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
+      const int64_t channels = TF_Dim(in, 2);
+      if (TF_Dim(in, 0) != a * a || TF_Dim(in, 1) != g.tiles())
+        TF_SetStatus(status, TF_INVALID_ARGUMENT, "the transformed tensor's shape does not match the attributes");
+      if (op.which == Which::kInputGrad) {
+        g.h = op.inH, g.w = op.inW, g.c = channels, g.padTop = op.padTop, g.padLeft = op.padLeft;
+        dims = {g.n, g.h, g.w, g.c};
+      } else {
+        g.k = channels;
+        if (TF_Dim(bias, 0) != channels) TF_SetStatus(status, TF_INVALID_ARGUMENT, "bias length differs from channels");
+        dims = {g.n, g.outH, g.outW, g.k};
+      }
+    }
+    if (TF_GetCode(status) == TF_OK) {
+      int64_t size = 1;
+      for (int64_t d : dims) size *= d;
+      out = TF_AllocateOutput(ctx, 0, TF_FLOAT, dims.data(), static_cast<int>(dims.size()), size * sizeof(float), status);
+    }
+    if (TF_GetCode(status) == TF_OK) {
+      const auto* src = static_cast<const float*>(TF_TensorData(in));
+      const auto* b = bias ? static_cast<const float*>(TF_TensorData(bias)) : nullptr;
+      auto* dst = static_cast<float*>(TF_TensorData(out));
+      if (m == 2)
+        dispatch<2>(op, g, src, b, dst);
+      else
+        dispatch<4>(op, g, src, b, dst);
+    }
+  }
+  if (TF_GetCode(status) != TF_OK) TF_OpKernelContext_Failure(ctx, status);
+  if (in) TF_DeleteTensor(in);
+  if (bias) TF_DeleteTensor(bias);
+  if (out) TF_DeleteTensor(out);
+  TF_DeleteStatus(status);
+}
+
+void unknownShape(TF_ShapeInferenceContext* ctx, TF_Status* status) {
+  TF_ShapeHandle* shape = TF_NewShapeHandle();
+  TF_ShapeInferenceContextSetUnknownShape(ctx, status);
+  TF_DeleteShapeHandle(shape);
+}
+
+template <Which W>
+bool registerOp(const Registered& spec, TF_Status* status) {
+  TF_OpDefinitionBuilder* builder = TF_NewOpDefinitionBuilder(spec.name);
+  for (const char* input : spec.inputs)
+    if (input) TF_OpDefinitionBuilderAddInput(builder, input);
+  TF_OpDefinitionBuilderAddOutput(builder, "out: float");
+  for (const char* attr : spec.attrs)
+    if (attr) TF_OpDefinitionBuilderAddAttr(builder, attr);
+  TF_OpDefinitionBuilderSetShapeInferenceFunction(builder, &unknownShape);
+  TF_RegisterOpDefinition(builder, status);
+  if (TF_GetCode(status) != TF_OK) return false;
+  TF_KernelBuilder* kernel = TF_NewKernelBuilder(spec.name, "CPU", &create<W>, &compute, &destroy);
+  TF_RegisterKernelBuilder(spec.name, kernel, status);
+  return TF_GetCode(status) == TF_OK;
+}
+
+// Empty once the ops are registered, else the reason they are not.
+std::string registerAll() {
+#if defined(__AVX2__) && defined(__x86_64__)
+  // set-up compiles for the CPU it runs on; a copied build may meet an older one
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return "it was compiled for AVX2 and this CPU has none: run `npm run setup` to compile it again";
+#endif
+  TF_Status* status = TF_NewStatus();
+  const bool ok = registerOp<Which::kInput>(kOps[0], status) && registerOp<Which::kInputGrad>(kOps[1], status) &&
+                  registerOp<Which::kOutput>(kOps[2], status) && registerOp<Which::kOutputGrad>(kOps[3], status);
+  std::string result = ok ? "" : TF_Message(status);
+  TF_DeleteStatus(status);
+  return result;
+}
+
+}  // namespace
+
+// The addon's exports: `error`, empty when the ops are registered.
+NAPI_MODULE_INIT() {
+  static const std::string error = registerAll();
+  napi_value message;
+  napi_create_string_utf8(env, error.c_str(), error.size(), &message);
+  napi_set_named_property(env, exports, "error", message);
+  return exports;
+}

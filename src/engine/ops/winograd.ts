@@ -1,0 +1,167 @@
+/**
+ * Winograd's minimal filtering F(m×m, 3×3) as candidates of a 3×3 convolution
+ * at unit steps: y = Aᵀ[(G w Gᵀ) ⊙ (Bᵀ x B)]A, tile by tile. The four tile
+ * transforms are native/winograd.cc's ops; the products in the transformed
+ * domain are TensorFlow's batched matrix products, a·a of them (a = m + 2),
+ * each [tiles, C] × [C, K]. F(2×2, 3×3) multiplies 2.25 times less than the
+ * direct convolution, F(4×4, 3×3) 4 times less (docs/PERFORMANCE.md).
+ *
+ * The filter's gradient is offered at m = 2 only: at m = 4 it strays up to
+ * about 1.2e-5 (relative to its largest value) from the direct kernels'.
+ */
+import { createRequire } from "node:module";
+import type { Tensor } from "@tensorflow/tfjs-node";
+import { addon } from "../../core/addons";
+import { tf } from "../../core/backend";
+import { constant, intVector } from "../binding";
+import type { Candidate } from "../tuner";
+import type { Conv, ConvRelu, FilterGrad, InputGrad } from "./conv";
+import type { OpContext } from "./context";
+import { unitSteps, type ConvGeometry } from "./geometry";
+
+// Lavin & Gray's filter transforms; their Bᵀ and Aᵀ are in native/winograd.cc.
+const G: Record<Tile, number[][]> = {
+  2: [
+    [1, 0, 0],
+    [1 / 2, 1 / 2, 1 / 2],
+    [1 / 2, -1 / 2, 1 / 2],
+    [0, 0, 1],
+  ],
+  4: [
+    [1 / 4, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6],
+    [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1],
+  ],
+};
+
+type Tile = 2 | 4;
+
+let loaded: string | null | undefined;
+
+/** Null once native/winograd.cc's ops are registered with TensorFlow, else why they are not. */
+export function winogradProblem(): string | null {
+  if (loaded === undefined) {
+    try {
+      const { built } = addon("winograd");
+      loaded = (createRequire(__filename)(built) as { error: string }).error || null;
+    } catch (error) {
+      const { code } = error as { code?: string };
+      loaded =
+        code === "MODULE_NOT_FOUND"
+          ? "native/winograd.cc is not compiled for its present source: run `npm run setup`"
+          : (error as Error).message.split("\n")[0]!;
+    }
+  }
+  return loaded;
+}
+
+/** Whether a convolution by a kernel of this height and width has Winograd candidates. */
+export const winogradFits = ([kh, kw]: number[], g: ConvGeometry) => kh === 3 && kw === 3 && unitSteps(g);
+
+export interface WinogradCandidates {
+  conv2d: Candidate<Conv>[];
+  conv2dRelu: Candidate<ConvRelu>[];
+  conv2dFilterGrad: Candidate<FilterGrad>[];
+  conv2dInputGrad: Candidate<InputGrad>[];
+}
+
+export const NO_WINOGRAD: WinogradCandidates = {
+  conv2d: [],
+  conv2dRelu: [],
+  conv2dFilterGrad: [],
+  conv2dInputGrad: [],
+};
+
+/** The Winograd candidates of each pass, none where native/winograd.cc's ops are missing. */
+export function winogradCandidates(c: OpContext): WinogradCandidates {
+  if (winogradProblem() !== null) return NO_WINOGRAD;
+  const { run } = c;
+  const { float: T, int, bool, type, oneDNN: mkl } = c.attrs;
+  const tshape = type("Tshape", c.backend.binding.TF_INT32);
+  const reshape = (x: Tensor, shape: number[]) => run("Reshape", [T, tshape], [x, intVector(shape)]);
+  const oneDNNProduct = c.hasOneDNN("_MklBatchMatMulV2", [T, bool("adj_x", false), bool("adj_y", false), mkl], () => [
+    tf.zeros([1, 1, 1]),
+    tf.zeros([1, 1, 1]),
+  ]);
+  /** a·a matrix products at once, either side transposed. */
+  const products = (x: Tensor, y: Tensor, adjX: boolean, adjY: boolean) =>
+    oneDNNProduct
+      ? run("_MklBatchMatMulV2", [T, bool("adj_x", adjX), bool("adj_y", adjY), mkl], [x, y])
+      : run("BatchMatMulV2", [T, bool("adj_x", adjX), bool("adj_y", adjY)], [x, y]);
+  const matMul = (x: Tensor, y: Tensor, transposeA: boolean) =>
+    run("MatMul", [T, bool("transpose_a", transposeA), bool("transpose_b", false)], [x, y]);
+
+  /** G⊗G: the filter transform as one [a·a, 9] matrix over the filter's nine taps. */
+  const filterMatrix = (m: Tile) =>
+    constant(`winograd G⊗G ${m}`, () =>
+      tf.tensor2d(G[m].flatMap((r) => G[m].map((s) => r.flatMap((x) => s.map((y) => x * y))))),
+    );
+  /** U[ξ, c, k] = (G w[·, ·, c, k] Gᵀ)[ξ]. */
+  const filter = (m: Tile, w: Tensor) => {
+    const [, , C, K] = w.shape as number[];
+    return reshape(matMul(filterMatrix(m), reshape(w, [9, C! * K!]), false), [(m + 2) ** 2, C!, K!]);
+  };
+
+  /** Where the tiles lie: the output's size, and the input's rows and columns before the first tile. */
+  const layout = (m: Tile, [, h, w]: number[], g: ConvGeometry) => {
+    const pad = g.padding === "same" ? 1 : 0;
+    return [
+      int("tile", m),
+      int("pad_top", pad),
+      int("pad_left", pad),
+      int("out_h", h! + 2 * pad - 2),
+      int("out_w", w! + 2 * pad - 2),
+    ];
+  };
+  const input = (m: Tile, x: Tensor, g: ConvGeometry) => run("DeepConvWinogradInput", layout(m, x.shape, g), [x]);
+  const outputGrad = (m: Tile, dy: Tensor) => run("DeepConvWinogradOutputGrad", [int("tile", m)], [dy]);
+  const output = (m: Tile, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, relu: boolean) => {
+    const [n, h, wd] = x.shape as number[];
+    const k = w.shape[3]!;
+    const pad = g.padding === "same" ? 1 : 0;
+    const bias = b ?? constant(`zeros ${k}`, () => tf.zeros([k]));
+    return run(
+      "DeepConvWinogradOutput",
+      [
+        int("tile", m),
+        int("out_h", h! + 2 * pad - 2),
+        int("out_w", wd! + 2 * pad - 2),
+        int("batch", n!),
+        bool("relu", relu),
+      ],
+      [products(input(m, x, g), filter(m, w), false, false), bias],
+    );
+  };
+
+  const name = (m: Tile) => `winograd${m}`;
+  const tiles: Tile[] = [2, 4];
+  return {
+    conv2d: tiles.map((m) => ({ name: name(m), oneDNN: false, impl: (x, w, b, g) => output(m, x, w, b, g, false) })),
+    conv2dRelu: tiles.map((m) => ({ name: name(m), oneDNN: false, impl: (x, w, b, g) => output(m, x, w, b, g, true) })),
+    conv2dInputGrad: tiles.map((m) => ({
+      name: name(m),
+      oneDNN: false,
+      impl: (shape, w, dy, g) => {
+        const [n, h, wd] = shape;
+        const dv = products(outputGrad(m, dy), filter(m, w), false, true);
+        return run(
+          "DeepConvWinogradInputGrad",
+          [...layout(m, shape, g), int("in_h", h!), int("in_w", wd!), int("batch", n!)],
+          [dv],
+        );
+      },
+    })),
+    conv2dFilterGrad: ([2] as Tile[]).map((m) => ({
+      name: name(m),
+      oneDNN: false,
+      impl: (x, shape, dy, g) => {
+        const [, , C, K] = shape;
+        const du = products(input(m, x, g), outputGrad(m, dy), true, false);
+        return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
+      },
+    })),
+  };
+}
