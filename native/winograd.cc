@@ -32,7 +32,7 @@
 
 namespace {
 
-// Lavin & Gray's matrices: y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A.
+// The transforms' matrices (Lavin & Gray's construction): y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A; G is in winograd.ts.
 template <int M>
 struct Matrices;
 
@@ -42,11 +42,14 @@ struct Matrices<2> {
   static constexpr float AT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
 };
 
+// At m = 4 the points 0, 1, −1, 2, −1/2 (not Lavin & Gray's 0, ±1, ±2): the same multiplications, and the error
+// against float64 falls from about 5e-6 to 2e-6 of the largest value on the seed's shapes (Barabasz et al., 2020).
 template <>
 struct Matrices<4> {
-  static constexpr float BT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-                                     {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
-  static constexpr float AT[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+  static constexpr float BT[6][6] = {{1, 1.5f, -2, -1.5f, 1, 0},   {0, -1, -2.5f, -0.5f, 1, 0}, {0, 1, 0.5f, -2.5f, 1, 0},
+                                     {0, -0.5f, -1, 0.5f, 1, 0}, {0, 2, -1, -2, 1, 0},        {0, 1, 1.5f, -2, -1.5f, 1}};
+  static constexpr float AT[4][6] = {
+      {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -0.5f, 0}, {0, 1, 1, 4, 0.25f, 0}, {0, 1, -1, 8, -0.125f, 1}};
 };
 
 struct Geometry {

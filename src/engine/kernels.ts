@@ -107,7 +107,7 @@ export interface Candidates {
 export const KERNEL_CATALOGUE: Record<keyof Candidates, string[]> = {
   conv2d: ["eigen", "onednn", "winograd2", "winograd4"],
   conv2dRelu: ["eigen", "onednn", "fused", "eigen-fused", "winograd2", "winograd4"],
-  conv2dFilterGrad: ["eigen", "onednn", "transposed", "winograd2"],
+  conv2dFilterGrad: ["eigen", "onednn", "transposed", "winograd2", "winograd4"],
   conv2dInputGrad: ["eigen", "onednn", "padded", "winograd2", "winograd4"],
   maxPool: ["onednn", "eigen"],
   avgPool: ["eigen", "onednn", "broadcast"],

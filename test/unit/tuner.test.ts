@@ -147,7 +147,7 @@ describe("DEEPCONV_KERNELS", () => {
     const read = () => parseKernelSettings(value, KERNEL_CATALOGUE);
     expect(read).toThrow(UserError);
     expect(read).toThrow(`DEEPCONV_KERNELS: "${value}" is not understood.`);
-    expect(read).toThrow(/conv2dFilterGrad \(eigen, onednn, transposed, winograd2\)/);
+    expect(read).toThrow(/conv2dFilterGrad \(eigen, onednn, transposed, winograd2, winograd4\)/);
   });
 });
 

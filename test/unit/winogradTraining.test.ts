@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 
 // Read when the engine first runs an op: set before anything loads it.
 process.env.DEEPCONV_KERNELS =
-  "conv2d=winograd4,conv2dRelu=winograd4,conv2dInputGrad=winograd4,conv2dFilterGrad=winograd2";
+  "conv2d=winograd4,conv2dRelu=winograd4,conv2dInputGrad=winograd4,conv2dFilterGrad=winograd4";
 const { tf } = await import("../../src/core/backend");
 const { buildConvNet } = await import("../../src/training/models");
 const { adadelta, kernelChoices } = await import("../../src/engine");
@@ -43,7 +43,7 @@ describe("training on Winograd's kernels", () => {
     for (const op of ["DeepConvWinogradInput", "DeepConvWinogradOutput", "DeepConvWinogradOutputGrad", "DeepConvWinogradInputGrad"])
       expect(called, op).toContain(op);
     expect(kernelChoices().filter((c) => c.op.startsWith("conv2d")).map((c) => [c.op, c.kernel, c.how])).toEqual(
-      expect.arrayContaining([["conv2dRelu", "winograd4", "forced"], ["conv2d", "winograd4", "forced"], ["conv2dFilterGrad", "winograd2", "forced"], ["conv2dInputGrad", "winograd4", "forced"]]),
+      expect.arrayContaining([["conv2dRelu", "winograd4", "forced"], ["conv2d", "winograd4", "forced"], ["conv2dFilterGrad", "winograd4", "forced"], ["conv2dInputGrad", "winograd4", "forced"]]),
     );
     let most = 0;
     eager.weights.forEach((w, i) => w.forEach((v, k) => (most = Math.max(most, Math.abs(v - compiled.weights[i]![k]!)))));

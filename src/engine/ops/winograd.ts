@@ -5,9 +5,6 @@
  * domain are TensorFlow's batched matrix products, a·a of them (a = m + 2),
  * each [tiles, C] × [C, K]. F(2×2, 3×3) multiplies 2.25 times less than the
  * direct convolution, F(4×4, 3×3) 4 times less (docs/PERFORMANCE.md).
- *
- * The filter's gradient is offered at m = 2 only: at m = 4 it strays up to
- * about 1.2e-5 (relative to its largest value) from the direct kernels'.
  */
 import { createRequire } from "node:module";
 import type { Tensor } from "@tensorflow/tfjs-node";
@@ -19,7 +16,7 @@ import type { Conv, ConvRelu, FilterGrad, InputGrad } from "./conv";
 import type { OpContext } from "./context";
 import { unitSteps, type ConvGeometry } from "./geometry";
 
-// Lavin & Gray's filter transforms; their Bᵀ and Aᵀ are in native/winograd.cc.
+// The filter transforms, for the points native/winograd.cc's Bᵀ and Aᵀ are built on.
 const G: Record<Tile, number[][]> = {
   2: [
     [1, 0, 0],
@@ -28,11 +25,11 @@ const G: Record<Tile, number[][]> = {
     [0, 0, 1],
   ],
   4: [
-    [1 / 4, 0, 0],
-    [-1 / 6, -1 / 6, -1 / 6],
-    [-1 / 6, 1 / 6, -1 / 6],
-    [1 / 24, 1 / 12, 1 / 6],
-    [1 / 24, -1 / 12, 1 / 6],
+    [1, 0, 0],
+    [-1 / 3, -1 / 3, -1 / 3],
+    [1 / 3, -1 / 3, 1 / 3],
+    [1 / 15, 2 / 15, 4 / 15],
+    [-16 / 15, 8 / 15, -4 / 15],
     [0, 0, 1],
   ],
 };
@@ -154,7 +151,7 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
         );
       },
     })),
-    conv2dFilterGrad: ([2] as Tile[]).map((m) => ({
+    conv2dFilterGrad: tiles.map((m) => ({
       name: name(m),
       oneDNN: false,
       impl: (x, shape, dy, g) => {
