@@ -65,6 +65,22 @@ export interface WinogradCandidates {
   conv2dInputGrad: Candidate<InputGrad>[];
 }
 
+/**
+ * Transforms already made, by the tensor they transform: in a step, the forward pass's input transform serves the
+ * filter's gradient, and dy's transform serves both gradients, when their kernels have the same tile.
+ */
+const made = new WeakMap<Tensor, Map<string, Tensor>>();
+
+function reuse(of: Tensor, key: string, make: () => Tensor): Tensor {
+  let byKey = made.get(of);
+  if (byKey === undefined) made.set(of, (byKey = new Map()));
+  const known = byKey.get(key);
+  if (known !== undefined && !known.isDisposed) return known;
+  const transform = make();
+  byKey.set(key, transform);
+  return transform;
+}
+
 export const NO_WINOGRAD: WinogradCandidates = {
   conv2d: [],
   conv2dRelu: [],
@@ -113,8 +129,10 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
       int("out_w", w! + 2 * pad - 2),
     ];
   };
-  const input = (m: Tile, x: Tensor, g: ConvGeometry) => run("DeepConvWinogradInput", layout(m, x.shape, g), [x]);
-  const outputGrad = (m: Tile, dy: Tensor) => run("DeepConvWinogradOutputGrad", [int("tile", m)], [dy]);
+  const input = (m: Tile, x: Tensor, g: ConvGeometry) =>
+    reuse(x, `input ${m} ${g.padding}`, () => run("DeepConvWinogradInput", layout(m, x.shape, g), [x]));
+  const outputGrad = (m: Tile, dy: Tensor) =>
+    reuse(dy, `output's gradient ${m}`, () => run("DeepConvWinogradOutputGrad", [int("tile", m)], [dy]));
   const output = (m: Tile, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, relu: boolean) => {
     const [n, h, wd] = x.shape as number[];
     const k = w.shape[3]!;
