@@ -69,7 +69,7 @@ def build_edit(edit):
     keras.utils.set_random_seed(42)
     layers = [keras.Input(shape=(28, 28, 1))]
     for kind, config in edit["layers"]:
-        layers.append(getattr(keras.layers, KERAS_LAYERS[kind])(**{KERAS_ARGUMENTS.get(k, k): v for k, v in config.items()}))
+        layers.append(getattr(keras.layers, KERAS_LAYERS[kind.removeprefix("tf.layers.")])(**{KERAS_ARGUMENTS.get(k, k): v for k, v in config.items()}))
     model = keras.Sequential(layers)
     model.compile(loss=KERAS_LOSSES[edit["loss"]], optimizer=keras.optimizers.Adadelta(learning_rate=1.0), metrics=["accuracy"])
     return model

@@ -48,7 +48,7 @@ if (values.e2e) {
     await model.fit(data.xTrain.slice(0, warm), y.slice(0, warm), { batchSize, epochs: 1 });
     const started = performance.now();
     const history = await model.fit(data.xTrain, y, { batchSize, epochs: 1 });
-    edits[edit.name] = { msPerStep: (performance.now() - started) / steps, loss: history.history.loss[0], accuracy: history.history.accuracy[0] };
+    edits[edit.name] = { msPerStep: (performance.now() - started) / steps, loss: history.history.loss[0], accuracy: (history.history.accuracy ?? history.history.acc)[0] };
   }
   result = { edits, peakRssMb: peakRssMb() };
 } else {

@@ -15,7 +15,7 @@ import type { Layer, Network } from "../core/network";
 import { activationLayer, activationOfLayer, LINEAR, type Activation } from "./activations";
 import { nativeOps, type ConvGeometry, type NativeOps, type Padding, type PoolGeometry } from "./kernels";
 import { headFor, lossNamed, type Head } from "./losses";
-import { dropoutMask } from "./random";
+import { dropoutMask, SeedSequence } from "./random";
 import { SeededDropout } from "./dropout";
 import { isRandomImageLayer } from "./randomLayers";
 
@@ -177,7 +177,34 @@ function reshapeStage(ops: NativeOps, target: number[] | null): Stage {
 }
 
 /** Inverted dropout; the layer draws each step's mask from its seed (one per channel when spatial). */
-function dropoutStage(layer: SeededDropout): Stage {
+/** What a dropout stage draws its masks from: a rate, the mask's shape for an input, and call n's seed. */
+interface MaskSource {
+  rate: number;
+  maskShape(shape: number[]): number[];
+  nextMaskSeed(): [number, number];
+}
+
+const tfjsDropoutSeeds = new WeakMap<Layer, SeedSequence>();
+
+/**
+ * tfjs's own Dropout (`tf.layers.dropout`) as a mask source, when it has no noiseShape: its masks follow its seed as
+ * SeededDropout's do, (seed, n) for call n (tfjs's own call repeats one mask), or are random without one.
+ */
+function tfjsDropout(layer: Layer): MaskSource | null {
+  const c = layer.getConfig();
+  if (layer.getClassName() !== "Dropout" || layer instanceof SeededDropout || c["noiseShape"] != null) return null;
+  let seeds = tfjsDropoutSeeds.get(layer);
+  if (seeds === undefined) tfjsDropoutSeeds.set(layer, (seeds = new SeedSequence(seedOf(layer))));
+  const sequence = seeds;
+  return { rate: Number(c["rate"]), maskShape: (shape) => shape, nextMaskSeed: () => sequence.next() };
+}
+
+const seedOf = (layer: Layer) => {
+  const seed = layer.getConfig()["seed"];
+  return typeof seed === "number" ? seed : undefined;
+};
+
+function dropoutStage(layer: MaskSource): Stage {
   return {
     layer: null,
     forward(x, _, training) {
@@ -277,6 +304,8 @@ export interface Plan {
   native: boolean;
   /** The layers tfjs-layers runs, slower, because no stage knows them. */
   slow: Layer[];
+  /** tfjs's own dropout layers without a seed: their masks cannot repeat from run to run. */
+  unseeded: Layer[];
   /** Per step: whether some step before it has weights, so its input needs a gradient. */
   inputGradient: boolean[];
 }
@@ -328,7 +357,7 @@ function stageOf(
   layer: Layer,
   next: Layer | undefined,
   activation: Activation | null,
-): { stage: Stage; covers: number } | null {
+): { stage: Stage; covers: number; rate?: number } | null {
   const c = layer.getConfig();
   const className = layer.getClassName();
   const conv = convGeometry(layer);
@@ -356,7 +385,8 @@ function stageOf(
   }
   if (className === "Flatten" && channelsLast(c)) return { stage: reshapeStage(ops, null), covers: 1 };
   if (className === "Reshape") return { stage: reshapeStage(ops, c["targetShape"] as number[]), covers: 1 };
-  if (layer instanceof SeededDropout) return { stage: dropoutStage(layer), covers: 1 };
+  const dropout = layer instanceof SeededDropout ? layer : tfjsDropout(layer);
+  if (dropout !== null) return { stage: dropoutStage(dropout), covers: 1, rate: dropout.rate };
   if (isRandomImageLayer(layer)) return { stage: augmentationStage(layer), covers: 1 };
   if (className === "BatchNormalization") {
     const rank = inputRank(layer);
@@ -434,7 +464,7 @@ function planSteps(
     const isLast = i === hidden.length - 1;
     const found = stageOf(ops, layer, hidden[i + 1], takesLogits && isLast && !ending?.ownLayer ? LINEAR : null);
     if (found === null) steps.push({ layer });
-    else if (!(layer instanceof SeededDropout && layer.rate === 0)) steps.push({ stage: found.stage });
+    else if (found.rate !== 0) steps.push({ stage: found.stage });
     i += (found?.covers ?? 1) - 1;
   }
   return steps;
@@ -474,6 +504,7 @@ export function planFor(model: Network): Plan {
     head,
     native: ops !== null && steps.every((step) => step.stage !== undefined),
     slow: ops === null ? [] : steps.flatMap((step) => (step.layer ? [step.layer] : [])),
+    unseeded: layers.filter((l) => tfjsDropout(l) !== null && seedOf(l) === undefined),
     inputGradient: steps.map((_, i) => hasWeights.slice(0, i).some((n) => n > 0)),
   };
   plans.set(model, plan);

@@ -13,6 +13,7 @@
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { ModelCompileArgs, Sequential, Tensor } from "@tensorflow/tfjs-node";
+import type { Layer, Network } from "../core/network";
 import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import { collectGarbage } from "../core/memory";
@@ -94,6 +95,118 @@ function checkFlowArgs(args: FitArgs): void {
   }
 }
 
+/**
+ * tfjs's compile on `model`, with Keras's spellings of a loss; returns the engine's metrics for those given besides
+ * "accuracy" (which the engine always computes). tfjs-layers' own metrics are not used, so none is handed to it.
+ */
+export function compileForEngine(model: SequentialBase | Sequential, args: ModelCompileArgs): Metric[] {
+  const given = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
+  const metrics = given
+    .filter((m) => m !== "accuracy")
+    .map((m) => {
+      const metric = metricNamed(m);
+      if (metric === null) {
+        const name = typeof m === "string" ? JSON.stringify(m) : "a metric function";
+        throw new UserError(
+          `model.compile: metric ${name} is not one computed here. Use any of ` +
+            `${METRIC_NAMES.map((n) => JSON.stringify(n)).join(", ")} (stateful metrics such as AUC, precision and ` +
+            `recall are not).`,
+        );
+      }
+      return metric;
+    });
+  tf.Sequential.prototype.compile.call(model, {
+    ...args,
+    loss: lossForCompile(args.loss) as ModelCompileArgs["loss"],
+    metrics: undefined,
+  });
+  return metrics;
+}
+
+export interface EngineFitOptions {
+  /** A datagen.flow(…) given to fit in place of x and y (which are then its own). */
+  flow?: ImageFlow | null;
+  /** The model's seed: shuffling follows it. */
+  seed?: number;
+  metrics: Metric[];
+  runEagerly: boolean;
+  onHistory(history: History): void;
+  /** The callbacks as fit's caller gave them, made into the engine's (tfjs's logs, for one). */
+  adaptCallback?(callback: Callback): Callback;
+}
+
+/**
+ * fit on the engine, for both Sequential classes: the arguments checked, Keras's progress bar, a note for each thing
+ * that runs slower or less repeatably than it could, and the kernel's interrupt (Ctrl-C) ending training cleanly.
+ */
+export async function fitOnEngine(
+  model: Network,
+  x: Tensor,
+  y: Tensor,
+  args: FitArgs,
+  options: EngineFitOptions,
+): Promise<History> {
+  const flow = options.flow ?? null;
+  checkFitArgs(args);
+  if (flow !== null) checkFlowArgs(args);
+  const { epochs = 1, verbose = 1, validationSplit = 0, validationData } = args;
+  const { batchSize = 32, shuffle = true } = flow ?? args;
+  const given = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+  const adapted = options.adaptCallback === undefined ? given : given.map(options.adaptCallback);
+  const progress = verbose === 0 ? null : new KerasProgress(undefined, verbose);
+  const callbacks = new CallbackList(progress === null ? adapted : [progress, ...adapted], model);
+  const { slow, unseeded } = planFor(model);
+  const named = (layers: Layer[]) => layers.map((layer) => `${layer.name} (${layer.getClassName()})`).join(", ");
+  if (slow.length > 0)
+    progress?.note(
+      `Note: ${named(slow)} ${slow.length === 1 ? "runs" : "run"} on tfjs-layers' general path, which trains ` +
+        `correctly but slower than the fast path the other layers take.`,
+    );
+  if (unseeded.length > 0)
+    progress?.note(
+      `Note: ${named(unseeded)} ${unseeded.length === 1 ? "has" : "have"} no seed, so ${unseeded.length === 1 ? "its" : "their"} ` +
+        `dropout masks differ from run to run; for repeatable runs give each a seed, e.g. ` +
+        `tf.layers.dropout({ rate: 0.25, seed: 1 }), or use kerasLayers(seed).dropout.`,
+    );
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  // tslab runs a cell's synchronous start under vm's breakOnSigint; a SIGINT
+  // listener added then is lost when it ends, and the kernel's next interrupt
+  // kills it (seen with tslab 1.0.22, Node 20). Adding it one turn later is safe.
+  await nextTurn();
+  process.on("SIGINT", onInterrupt);
+  try {
+    return await fitNetwork(
+      model,
+      x,
+      y,
+      {
+        epochs,
+        batchSize,
+        validationSplit,
+        validationData,
+        shuffle,
+        seed: flow?.seed ?? options.seed,
+        signal: controller.signal,
+        metrics: options.metrics,
+        runEagerly: options.runEagerly,
+        augment: flow?.augment,
+        onHistory: options.onHistory,
+        onNote: (line) => progress?.note(line),
+      },
+      callbacks,
+    );
+  } catch (error) {
+    // In a kernel the interrupt ends the cell at once (tslab's own "Interrupted
+    // asynchronously"); the progress output, updated in place, still says where training stopped.
+    if (error instanceof TrainingInterrupted) progress?.note(error.message);
+    throw error;
+  } finally {
+    process.off("SIGINT", onInterrupt);
+    collectGarbage();
+  }
+}
+
 export class KerasSequential extends SequentialBase {
   /**
    * The latest fit's history, kept up to date epoch by epoch (so also after an interrupt), as Keras's `model.history`.
@@ -124,28 +237,7 @@ export class KerasSequential extends SequentialBase {
    * them after loss and accuracy, as Keras does. `runEagerly: true` is Keras's `run_eagerly`.
    */
   compile({ runEagerly = false, ...args }: ModelCompileArgs & { runEagerly?: boolean }): void {
-    const given = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
-    const metrics = given
-      .filter((m) => m !== "accuracy")
-      .map((m) => {
-        const metric = metricNamed(m);
-        if (metric === null) {
-          const name = typeof m === "string" ? JSON.stringify(m) : "a metric function";
-          throw new UserError(
-            `model.compile: metric ${name} is not one computed here. Use any of ` +
-              `${METRIC_NAMES.map((n) => JSON.stringify(n)).join(", ")} (stateful metrics such as AUC, precision and ` +
-              `recall are not).`,
-          );
-        }
-        return metric;
-      });
-    // tfjs-layers' own metrics are not used (fit and evaluate compute Keras's), so none is handed to it
-    tf.Sequential.prototype.compile.call(this, {
-      ...args,
-      loss: lossForCompile(args.loss) as ModelCompileArgs["loss"],
-      metrics: undefined,
-    });
-    this.kerasMetrics = metrics;
+    this.kerasMetrics = compileForEngine(this, args);
     this.runEagerly = runEagerly;
   }
 
@@ -168,59 +260,14 @@ export class KerasSequential extends SequentialBase {
       );
     }
     const args = flow === null ? maybeArgs : ((yOrArgs ?? {}) as FitArgs);
-    checkFitArgs(args);
-    if (flow !== null) checkFlowArgs(args);
     const [x, y] = flow === null ? [xOrFlow as Tensor, yOrArgs as Tensor] : [flow.x, flow.y];
-    const { epochs = 1, verbose = 1, validationSplit = 0, validationData } = args;
-    const { batchSize = 32, shuffle = true } = flow ?? args;
-    const given = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-    const progress = verbose === 0 ? null : new KerasProgress(undefined, verbose);
-    const callbacks = new CallbackList(progress === null ? given : [progress, ...given], this);
-    const slow = planFor(this).slow;
-    if (slow.length > 0) {
-      const names = slow.map((layer) => `${layer.name} (${layer.getClassName()})`).join(", ");
-      progress?.note(
-        `Note: ${names} ${slow.length === 1 ? "runs" : "run"} on tfjs-layers' general path, which trains correctly ` +
-          `but slower than the fast path the other layers take.`,
-      );
-    }
-    const controller = new AbortController();
-    const onInterrupt = () => controller.abort();
-    // tslab runs a cell's synchronous start under vm's breakOnSigint; a SIGINT
-    // listener added then is lost when it ends, and the kernel's next interrupt
-    // kills it (seen with tslab 1.0.22, Node 20). Adding it one turn later is safe.
-    await nextTurn();
-    process.on("SIGINT", onInterrupt);
-    try {
-      return await fitNetwork(
-        this,
-        x,
-        y,
-        {
-          epochs,
-          batchSize,
-          validationSplit,
-          validationData,
-          shuffle,
-          seed: flow?.seed ?? this.seed,
-          signal: controller.signal,
-          metrics: this.kerasMetrics,
-          runEagerly: this.runEagerly,
-          augment: flow?.augment,
-          onHistory: (history) => (this.history = history),
-          onNote: (line) => progress?.note(line),
-        },
-        callbacks,
-      );
-    } catch (error) {
-      // In a kernel the interrupt ends the cell at once (tslab's own "Interrupted
-      // asynchronously"); the progress output, updated in place, still says where training stopped.
-      if (error instanceof TrainingInterrupted) progress?.note(error.message);
-      throw error;
-    } finally {
-      process.off("SIGINT", onInterrupt);
-      collectGarbage();
-    }
+    return fitOnEngine(this, x, y, args, {
+      flow,
+      seed: this.seed,
+      metrics: this.kerasMetrics,
+      runEagerly: this.runEagerly,
+      onHistory: (history) => (this.history = history),
+    });
   }
 
   /**
