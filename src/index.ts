@@ -3,8 +3,8 @@
  * `import { loadMnist, kerasLayers } from "deep-convolution"`. Everything else
  * in src/ is imported from its own module (by tests and scripts).
  */
-// tfjs-node's own, with `tf.sequential()` training on this package's engine (tfjsSequential.ts)
-export { tfOnEngine as tf, TfjsSequential } from "./training/tfjsSequential";
+export * as tf from "./training/tf";
+export { TfjsSequential } from "./training/tfjsSequential";
 export type { Network } from "./core/network";
 export { loadMnist, type MnistData, type LoadMnistOptions } from "./data/mnist";
 export { adadelta, kernelChoices, type AdadeltaOptions, type KernelChoice } from "./engine";

@@ -3,8 +3,7 @@
  * `tf.layers.*`, `compile` with an optimizer's name or `tf.train.*`, `fit`
  * resolving to tfjs's History (accuracy logged as "acc"), `evaluate` returning
  * scalars. It trains on the same engine as kerasLayers' models; the package's
- * `tf` (src/index.ts) makes these, so a tutorial's code runs unchanged, only
- * faster.
+ * `tf` (tf.ts) makes these, so a tutorial's code runs unchanged, only faster.
  */
 import type {
   History as TfjsHistory,
@@ -12,6 +11,7 @@ import type {
   ModelEvaluateArgs,
   ModelFitArgs,
   Scalar,
+  Sequential,
   SequentialArgs,
   Tensor,
 } from "@tensorflow/tfjs-node";
@@ -140,8 +140,5 @@ export class TfjsSequential extends tf.Sequential {
   }
 }
 
-/** tfjs-node's `tf`, its `sequential` making models that train on this package's engine. */
-export const tfOnEngine: typeof tf = {
-  ...tf,
-  sequential: (args?: SequentialArgs) => new TfjsSequential(args),
-} as never;
+/** tfjs's `tf.sequential()`, making a model that trains on this package's engine. */
+export const sequential = (args?: SequentialArgs): Sequential => new TfjsSequential(args);
