@@ -66,19 +66,23 @@ export interface WinogradCandidates {
 }
 
 /**
- * Transforms already made, by the tensor they transform: in a step, the forward pass's input transform serves the
- * filter's gradient, and dy's transform serves both gradients, when their kernels have the same tile.
+ * dy's transform, made by the input's gradient and handed to the filter's (the stages compute them in that order,
+ * from the same dy) when both kernels have the same tile; the filter's gradient frees it once used, so that in a step
+ * run op by op it is not held until the step ends (a step run as one function frees it on its own).
  */
-const made = new WeakMap<Tensor, Map<string, Tensor>>();
+const pendingOutputGrads = new WeakMap<Tensor, Map<Tile, Tensor>>();
 
-function reuse(of: Tensor, key: string, make: () => Tensor): Tensor {
-  let byKey = made.get(of);
-  if (byKey === undefined) made.set(of, (byKey = new Map()));
-  const known = byKey.get(key);
-  if (known !== undefined && !known.isDisposed) return known;
-  const transform = make();
-  byKey.set(key, transform);
-  return transform;
+function handOn(dy: Tensor, m: Tile, dm: Tensor): Tensor {
+  let byTile = pendingOutputGrads.get(dy);
+  if (byTile === undefined) pendingOutputGrads.set(dy, (byTile = new Map()));
+  byTile.set(m, dm);
+  return dm;
+}
+
+function takeOn(dy: Tensor, m: Tile): Tensor | null {
+  const dm = pendingOutputGrads.get(dy)?.get(m);
+  pendingOutputGrads.get(dy)?.delete(m);
+  return dm === undefined || dm.isDisposed ? null : dm;
 }
 
 export const NO_WINOGRAD: WinogradCandidates = {
@@ -129,25 +133,26 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
       int("out_w", w! + 2 * pad - 2),
     ];
   };
-  const input = (m: Tile, x: Tensor, g: ConvGeometry) =>
-    reuse(x, `input ${m} ${g.padding}`, () => run("DeepConvWinogradInput", layout(m, x.shape, g), [x]));
-  const outputGrad = (m: Tile, dy: Tensor) =>
-    reuse(dy, `output's gradient ${m}`, () => run("DeepConvWinogradOutputGrad", [int("tile", m)], [dy]));
+  const input = (m: Tile, x: Tensor, g: ConvGeometry) => run("DeepConvWinogradInput", layout(m, x.shape, g), [x]);
+  const outputGrad = (m: Tile, dy: Tensor) => run("DeepConvWinogradOutputGrad", [int("tile", m)], [dy]);
   const output = (m: Tile, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, relu: boolean) => {
     const [n, h, wd] = x.shape as number[];
     const k = w.shape[3]!;
     const pad = g.padding === "same" ? 1 : 0;
     const bias = b ?? constant(`zeros ${k}`, () => tf.zeros([k]));
-    return run(
-      "DeepConvWinogradOutput",
-      [
-        int("tile", m),
-        int("out_h", h! + 2 * pad - 2),
-        int("out_w", wd! + 2 * pad - 2),
-        int("batch", n!),
-        bool("relu", relu),
-      ],
-      [products(input(m, x, g), filter(m, w), false, false), bias],
+    // the transformed input and products are freed at once, also in a step run op by op
+    return tf.tidy(() =>
+      run(
+        "DeepConvWinogradOutput",
+        [
+          int("tile", m),
+          int("out_h", h! + 2 * pad - 2),
+          int("out_w", wd! + 2 * pad - 2),
+          int("batch", n!),
+          bool("relu", relu),
+        ],
+        [products(input(m, x, g), filter(m, w), false, false), bias],
+      ),
     );
   };
 
@@ -161,11 +166,13 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
       oneDNN: false,
       impl: (shape, w, dy, g) => {
         const [n, h, wd] = shape;
-        const dv = products(outputGrad(m, dy), filter(m, w), false, true);
-        return run(
-          "DeepConvWinogradInputGrad",
-          [...layout(m, shape, g), int("in_h", h!), int("in_w", wd!), int("batch", n!)],
-          [dv],
+        const dm = handOn(dy, m, outputGrad(m, dy));
+        return tf.tidy(() =>
+          run(
+            "DeepConvWinogradInputGrad",
+            [...layout(m, shape, g), int("in_h", h!), int("in_w", wd!), int("batch", n!)],
+            [products(dm, filter(m, w), false, true)],
+          ),
         );
       },
     })),
@@ -174,8 +181,13 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
       oneDNN: false,
       impl: (x, shape, dy, g) => {
         const [, , C, K] = shape;
-        const du = products(input(m, x, g), outputGrad(m, dy), true, false);
-        return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
+        const dm = takeOn(dy, m) ?? outputGrad(m, dy);
+        const dw = tf.tidy(() => {
+          const du = products(input(m, x, g), dm, true, false);
+          return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
+        });
+        dm.dispose();
+        return dw;
       },
     })),
   };
