@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -286,20 +285,18 @@ struct Op {
 
 struct Registered {
   const char* name;
-  Which which;
   const char* inputs[2];
   const char* attrs[8];
 };
 
 // Every op takes `tile` (2 or 4) and the geometry it cannot read from its inputs.
 const Registered kOps[] = {
-    {"DeepConvWinogradInput", Which::kInput, {"x: float"}, {"tile: int", "pad_top: int", "pad_left: int", "out_h: int", "out_w: int"}},
+    {"DeepConvWinogradInput", {"x: float"}, {"tile: int", "pad_top: int", "pad_left: int", "out_h: int", "out_w: int"}},
     {"DeepConvWinogradInputGrad",
-     Which::kInputGrad,
      {"dv: float"},
      {"tile: int", "pad_top: int", "pad_left: int", "out_h: int", "out_w: int", "in_h: int", "in_w: int", "batch: int"}},
-    {"DeepConvWinogradOutput", Which::kOutput, {"m: float", "bias: float"}, {"tile: int", "out_h: int", "out_w: int", "batch: int", "relu: bool"}},
-    {"DeepConvWinogradOutputGrad", Which::kOutputGrad, {"dy: float"}, {"tile: int"}},
+    {"DeepConvWinogradOutput", {"m: float", "bias: float"}, {"tile: int", "out_h: int", "out_w: int", "batch: int", "relu: bool"}},
+    {"DeepConvWinogradOutputGrad", {"dy: float"}, {"tile: int"}},
 };
 
 int attrOr(TF_OpKernelConstruction* ctx, const char* name, int fallback) {
@@ -405,11 +402,8 @@ void compute(void* kernel, TF_OpKernelContext* ctx) {
   TF_DeleteStatus(status);
 }
 
-void unknownShape(TF_ShapeInferenceContext* ctx, TF_Status* status) {
-  TF_ShapeHandle* shape = TF_NewShapeHandle();
-  TF_ShapeInferenceContextSetUnknownShape(ctx, status);
-  TF_DeleteShapeHandle(shape);
-}
+// Shapes are known when the op runs; a graph needs none before.
+void unknownShape(TF_ShapeInferenceContext* ctx, TF_Status* status) { TF_ShapeInferenceContextSetUnknownShape(ctx, status); }
 
 template <Which W>
 bool registerOp(const Registered& spec, TF_Status* status) {
