@@ -66,6 +66,17 @@ describe("the kernel tuner", () => {
     expect(new Tuner({ machine: "m", store: memoryStore(), settings: settings(), now: clear.now }).choose("conv2d", "s", clear.candidates, clear.trial)).toBe("onednn");
   });
 
+  it("holds a candidate with a margin of its own to that margin, and picks the fastest of those that pass theirs", () => {
+    const withMargin = (costs: Record<string, number>) => {
+      const ops = fakeOps(costs);
+      const candidates = ops.candidates.map((c) => (c.name === "winograd4" ? { ...c, margin: 0.15 } : c));
+      return new Tuner({ machine: "m", store: memoryStore(), settings: settings(), now: ops.now }).choose("conv2d", "s", candidates, ops.trial);
+    };
+    expect(withMargin({ eigen: 10, winograd4: 9 })).toBe("eigen"); // 10 % faster: not enough
+    expect(withMargin({ eigen: 10, winograd4: 8 })).toBe("winograd4"); // 20 %
+    expect(withMargin({ eigen: 10, onednn: 9.4, winograd4: 9 })).toBe("onednn"); // the fastest passes not, the next does
+  });
+
   it("measures again on another machine, another shape, another set of candidates, or with DEEPCONV_KERNELS=tune", () => {
     const store = memoryStore();
     const first = fakeOps({ eigen: 10, onednn: 5 });

@@ -157,13 +157,29 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
   };
 
   const name = (m: Tile) => `winograd${m}`;
+  /**
+   * Timed alone, a Winograd pass finds its transformed tensors (tens of MB) in cache; inside a step it does not. On
+   * the seed's filter gradient (AVX-512) it was 6 % faster alone and 5 % slower in the step (docs/PERFORMANCE.md).
+   */
+  const margin = 0.15;
   const tiles: Tile[] = [2, 4];
   return {
-    conv2d: tiles.map((m) => ({ name: name(m), oneDNN: false, impl: (x, w, b, g) => output(m, x, w, b, g, false) })),
-    conv2dRelu: tiles.map((m) => ({ name: name(m), oneDNN: false, impl: (x, w, b, g) => output(m, x, w, b, g, true) })),
+    conv2d: tiles.map((m) => ({
+      name: name(m),
+      oneDNN: false,
+      margin,
+      impl: (x, w, b, g) => output(m, x, w, b, g, false),
+    })),
+    conv2dRelu: tiles.map((m) => ({
+      name: name(m),
+      oneDNN: false,
+      margin,
+      impl: (x, w, b, g) => output(m, x, w, b, g, true),
+    })),
     conv2dInputGrad: tiles.map((m) => ({
       name: name(m),
       oneDNN: false,
+      margin,
       impl: (shape, w, dy, g) => {
         const [n, h, wd] = shape;
         const dm = handOn(dy, m, outputGrad(m, dy));
@@ -179,6 +195,7 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
     conv2dFilterGrad: tiles.map((m) => ({
       name: name(m),
       oneDNN: false,
+      margin,
       impl: (x, shape, dy, g) => {
         const [, , C, K] = shape;
         const dm = takeOn(dy, m) ?? outputGrad(m, dy);
