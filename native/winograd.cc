@@ -164,112 +164,96 @@ struct Kernels {
   // Tiles per group for rows of c floats: the group's a·a planes fill kGroupBytes.
   static int64_t group(int64_t c) { return std::max<int64_t>(1, kGroupBytes / (X * c * sizeof(float))); }
 
-  // v[ξ, p, ·] = (Bᵀ d_p B)[ξ] for the a×a input tile d_p at (tile row · m − padTop, tile column · m − padLeft).
-  static void input(const Geometry& g, const float* x, float* v) {
-    const int64_t P = g.tiles(), C = g.c, G = group(C);
+  // Where tile (row, col)'s window lies in an image of rows × cols: from (row · m − top, col · m − left).
+  struct Window {
+    int64_t rows, cols, top, left;
+  };
+
+  // planes[ξ, p, ·] = (L w_p Lᵀ)[ξ] for each tile p's S×S window w_p of `image` (zero outside it), c channels.
+  template <int S>
+  static void toPlanes(const Geometry& g, const Window& at, const float* image, int64_t c, const float (&L)[A][S],
+                       float* planes) {
+    const int64_t P = g.tiles(), G = group(c);
     parallel((P + G - 1) / G, [&](int64_t begin, int64_t end) {
-      std::vector<float> d(X * C), buffer(X * G * C);
+      std::vector<float> window(S * S * c), buffer(X * G * c);
       for (int64_t p0 = begin * G; p0 < std::min(P, end * G); p0 += G) {
         const int64_t count = std::min(G, P - p0);
         for (int64_t q = 0; q < count; ++q) {
           const Tile t(g, p0 + q);
-          for (int r = 0; r < A; ++r)
-            for (int s = 0; s < A; ++s) {
-              const int64_t row = t.row * M - g.padTop + r, col = t.col * M - g.padLeft + s;
-              float* dst = &d[(r * A + s) * C];
-              if (row < 0 || row >= g.h || col < 0 || col >= g.w)
-                std::fill(dst, dst + C, 0.0f);
+          for (int r = 0; r < S; ++r)
+            for (int s = 0; s < S; ++s) {
+              const int64_t row = t.row * M - at.top + r, col = t.col * M - at.left + s;
+              float* dst = &window[(r * S + s) * c];
+              if (row < 0 || row >= at.rows || col < 0 || col >= at.cols)
+                std::fill(dst, dst + c, 0.0f);
               else
-                copy(dst, x + ((t.n * g.h + row) * g.w + col) * C, C);
+                copy(dst, image + ((t.n * at.rows + row) * at.cols + col) * c, c);
             }
-          sandwich<A, A, A>(Mx::BT, Mx::BT, d.data(), &buffer[q * X * C], C);
+          sandwich<A, A, S>(L, L, window.data(), &buffer[q * X * c], c);
         }
         for (int xi = 0; xi < X; ++xi)
-          for (int64_t q = 0; q < count; ++q) copy(v + (xi * P + p0 + q) * C, &buffer[(q * X + xi) * C], C);
+          for (int64_t q = 0; q < count; ++q) copy(planes + (xi * P + p0 + q) * c, &buffer[(q * X + xi) * c], c);
       }
     });
   }
 
-  // dx = Σ_p B dv_p Bᵀ added at each tile's place: the adjoint of `input`. Tiles overlap, so each worker owns images.
-  static void inputGrad(const Geometry& g, const float* dv, float* dx) {
-    static constexpr Transposed<A, A> B(Mx::BT);
-    const int64_t P = g.tiles(), C = g.c, G = group(C), perImage = g.tilesH * g.tilesW;
+  // Each tile p's S×S window of `image` from its a·a plane rows: write(dst, src) with dst the window's place in the
+  // image where it lies inside, src (R planes_p Rᵀ)'s value there, c channels. Windows may overlap: each worker owns
+  // whole images.
+  template <int S, typename Write>
+  static void fromPlanes(const Geometry& g, const Window& at, const float* planes, int64_t c, const float (&R)[S][A],
+                         float* image, Write write) {
+    const int64_t P = g.tiles(), G = group(c), perImage = g.tilesH * g.tilesW;
     parallel(g.n, [&](int64_t nBegin, int64_t nEnd) {
-      std::fill(dx + nBegin * g.h * g.w * C, dx + nEnd * g.h * g.w * C, 0.0f);
-      std::vector<float> t(X * C), buffer(X * G * C);
+      std::vector<float> window(S * S * c), buffer(X * G * c);
       for (int64_t p0 = nBegin * perImage; p0 < nEnd * perImage; p0 += G) {
         const int64_t count = std::min(G, nEnd * perImage - p0);
         for (int xi = 0; xi < X; ++xi)
-          for (int64_t q = 0; q < count; ++q) copy(&buffer[(q * X + xi) * C], dv + (xi * P + p0 + q) * C, C);
+          for (int64_t q = 0; q < count; ++q) copy(&buffer[(q * X + xi) * c], planes + (xi * P + p0 + q) * c, c);
         for (int64_t q = 0; q < count; ++q) {
-          const Tile tile(g, p0 + q);
-          sandwich<A, A, A>(B.t, B.t, &buffer[q * X * C], t.data(), C);
-          for (int r = 0; r < A; ++r)
-            for (int s = 0; s < A; ++s) {
-              const int64_t row = tile.row * M - g.padTop + r, col = tile.col * M - g.padLeft + s;
-              if (row < 0 || row >= g.h || col < 0 || col >= g.w) continue;
-              float* dst = dx + ((tile.n * g.h + row) * g.w + col) * C;
-              const float* src = &t[(r * A + s) * C];
-              for (int64_t c = 0; c < C; ++c) dst[c] += src[c];
+          const Tile t(g, p0 + q);
+          sandwich<S, S, A>(R, R, &buffer[q * X * c], window.data(), c);
+          for (int r = 0; r < S; ++r)
+            for (int s = 0; s < S; ++s) {
+              const int64_t row = t.row * M - at.top + r, col = t.col * M - at.left + s;
+              if (row < 0 || row >= at.rows || col < 0 || col >= at.cols) continue;
+              write(image + ((t.n * at.rows + row) * at.cols + col) * c, &window[(r * S + s) * c]);
             }
         }
       }
+    });
+  }
+
+  // v = Bᵀ d B for each a×a input tile d.
+  static void input(const Geometry& g, const float* x, float* v) {
+    toPlanes<A>(g, {g.h, g.w, g.padTop, g.padLeft}, x, g.c, Mx::BT, v);
+  }
+
+  // dx = Σ_p B dv_p Bᵀ added at each tile's place: the adjoint of `input`.
+  static void inputGrad(const Geometry& g, const float* dv, float* dx) {
+    static constexpr Transposed<A, A> B(Mx::BT);
+    const int64_t C = g.c;
+    std::fill(dx, dx + g.n * g.h * g.w * C, 0.0f);
+    fromPlanes<A>(g, {g.h, g.w, g.padTop, g.padLeft}, dv, C, B.t, dx, [C](float* dst, const float* src) {
+      for (int64_t k = 0; k < C; ++k) dst[k] += src[k];
     });
   }
 
   // y = Aᵀ m_p A (+ bias, relu) for each tile, written where it falls inside the output.
   static void output(const Geometry& g, const float* mt, const float* bias, bool relu, float* y) {
-    const int64_t P = g.tiles(), K = g.k, G = group(K);
-    parallel((P + G - 1) / G, [&](int64_t begin, int64_t end) {
-      std::vector<float> t(M * M * K), buffer(X * G * K);
-      for (int64_t p0 = begin * G; p0 < std::min(P, end * G); p0 += G) {
-        const int64_t count = std::min(G, P - p0);
-        for (int xi = 0; xi < X; ++xi)
-          for (int64_t q = 0; q < count; ++q) copy(&buffer[(q * X + xi) * K], mt + (xi * P + p0 + q) * K, K);
-        for (int64_t q = 0; q < count; ++q) {
-          const Tile tile(g, p0 + q);
-          sandwich<M, M, A>(Mx::AT, Mx::AT, &buffer[q * X * K], t.data(), K);
-          for (int r = 0; r < M; ++r)
-            for (int s = 0; s < M; ++s) {
-              const int64_t row = tile.row * M + r, col = tile.col * M + s;
-              if (row >= g.outH || col >= g.outW) continue;
-              float* dst = y + ((tile.n * g.outH + row) * g.outW + col) * K;
-              const float* src = &t[(r * M + s) * K];
-              if (relu)
-                for (int64_t k = 0; k < K; ++k) dst[k] = std::max(src[k] + bias[k], 0.0f);
-              else
-                for (int64_t k = 0; k < K; ++k) dst[k] = src[k] + bias[k];
-            }
-        }
-      }
+    const int64_t K = g.k;
+    fromPlanes<M>(g, {g.outH, g.outW, 0, 0}, mt, K, Mx::AT, y, [=](float* dst, const float* src) {
+      if (relu)
+        for (int64_t k = 0; k < K; ++k) dst[k] = std::max(src[k] + bias[k], 0.0f);
+      else
+        for (int64_t k = 0; k < K; ++k) dst[k] = src[k] + bias[k];
     });
   }
 
   // dm_p = A dy_p Aᵀ, with dy zero outside the output: the adjoint of `output` (without bias and relu).
   static void outputGrad(const Geometry& g, const float* dy, float* dm) {
     static constexpr Transposed<M, A> Aa(Mx::AT);
-    const int64_t P = g.tiles(), K = g.k, G = group(K);
-    parallel((P + G - 1) / G, [&](int64_t begin, int64_t end) {
-      std::vector<float> d(M * M * K), buffer(X * G * K);
-      for (int64_t p0 = begin * G; p0 < std::min(P, end * G); p0 += G) {
-        const int64_t count = std::min(G, P - p0);
-        for (int64_t q = 0; q < count; ++q) {
-          const Tile tile(g, p0 + q);
-          for (int r = 0; r < M; ++r)
-            for (int s = 0; s < M; ++s) {
-              const int64_t row = tile.row * M + r, col = tile.col * M + s;
-              float* dst = &d[(r * M + s) * K];
-              if (row >= g.outH || col >= g.outW)
-                std::fill(dst, dst + K, 0.0f);
-              else
-                copy(dst, dy + ((tile.n * g.outH + row) * g.outW + col) * K, K);
-            }
-          sandwich<A, A, M>(Aa.t, Aa.t, d.data(), &buffer[q * X * K], K);
-        }
-        for (int xi = 0; xi < X; ++xi)
-          for (int64_t q = 0; q < count; ++q) copy(dm + (xi * P + p0 + q) * K, &buffer[(q * X + xi) * K], K);
-      }
-    });
+    toPlanes<M>(g, {g.outH, g.outW, 0, 0}, dy, g.k, Aa.t, dm);
   }
 };
 
