@@ -335,7 +335,10 @@ function ensureWinograd() {
     "-O3", "-std=c++17", "-shared", "-fPIC", ...isa, `-I${nodeHeaders}`, `-I${path.join(deps, "include")}`,
     source, "-o", built, lib, `-Wl,-rpath,${path.dirname(lib)}`,
   ]);
-  if (compiled.status !== 0) return skip(`${compiler} failed: ${compiled.stderr.trim().split("\n").slice(0, 3).join(" ")}`);
+  if (compiled.status !== 0) {
+    const said = compiled.stderr.trim().split("\n").slice(0, 3).join(" ");
+    return skip(`${compiler} failed with status ${compiled.status}${said ? `: ${said}` : ""}`);
+  }
   const problem = addonProblem(built);
   if (problem !== null) {
     fs.rmSync(built, { force: true });
