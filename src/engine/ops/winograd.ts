@@ -122,35 +122,27 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
     return reshape(matMul(filterMatrix(m), reshape(w, [9, C! * K!]), false), [(m + 2) ** 2, C!, K!]);
   };
 
-  /** Where the tiles lie: the output's size, and the input's rows and columns before the first tile. */
-  const layout = (m: Tile, [, h, w]: number[], g: ConvGeometry) => {
+  /** The convolution's output rows and columns, and the input's rows and columns padded before the first tile. */
+  const sizes = ([, h, w]: number[], g: ConvGeometry) => {
     const pad = g.padding === "same" ? 1 : 0;
-    return [
-      int("tile", m),
-      int("pad_top", pad),
-      int("pad_left", pad),
-      int("out_h", h! + 2 * pad - 2),
-      int("out_w", w! + 2 * pad - 2),
-    ];
+    return { pad, outH: h! + 2 * pad - 2, outW: w! + 2 * pad - 2 };
+  };
+  /** Where the tiles lie: the output's size, and the input's rows and columns before the first tile. */
+  const layout = (m: Tile, shape: number[], g: ConvGeometry) => {
+    const { pad, outH, outW } = sizes(shape, g);
+    return [int("tile", m), int("pad_top", pad), int("pad_left", pad), int("out_h", outH), int("out_w", outW)];
   };
   const input = (m: Tile, x: Tensor, g: ConvGeometry) => run("DeepConvWinogradInput", layout(m, x.shape, g), [x]);
   const outputGrad = (m: Tile, dy: Tensor) => run("DeepConvWinogradOutputGrad", [int("tile", m)], [dy]);
   const output = (m: Tile, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, relu: boolean) => {
-    const [n, h, wd] = x.shape as number[];
+    const { outH, outW } = sizes(x.shape, g);
     const k = w.shape[3]!;
-    const pad = g.padding === "same" ? 1 : 0;
     const bias = b ?? constant(`zeros ${k}`, () => tf.zeros([k]));
     // the transformed input and products are freed at once, also in a step run op by op
     return tf.tidy(() =>
       run(
         "DeepConvWinogradOutput",
-        [
-          int("tile", m),
-          int("out_h", h! + 2 * pad - 2),
-          int("out_w", wd! + 2 * pad - 2),
-          int("batch", n!),
-          bool("relu", relu),
-        ],
+        [int("tile", m), int("out_h", outH), int("out_w", outW), int("batch", x.shape[0]!), bool("relu", relu)],
         [products(input(m, x, g), filter(m, w), false, false), bias],
       ),
     );
