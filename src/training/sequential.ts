@@ -95,13 +95,16 @@ function checkFlowArgs(args: FitArgs): void {
   }
 }
 
+/** A value that may be one item or a list of them, as a list (none for undefined). */
+export const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
 /**
  * tfjs's compile on `model`, with Keras's spellings of a loss; returns the engine's metrics for those given besides
  * "accuracy" (which the engine always computes). tfjs-layers' own metrics are not used, so none is handed to it.
  */
 export function compileForEngine(model: SequentialBase | Sequential, args: ModelCompileArgs): Metric[] {
-  const given = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
-  const metrics = given
+  const metrics = asList(args.metrics)
     .filter((m) => m !== "accuracy")
     .map((m) => {
       const metric = metricNamed(m);
@@ -129,8 +132,10 @@ export interface EngineFitOptions {
   /** The model's seed: shuffling follows it. */
   seed?: number;
   metrics: Metric[];
-  runEagerly: boolean;
-  onHistory(history: History): void;
+  /** Keras's run_eagerly (false): each batch op by op. */
+  runEagerly?: boolean;
+  /** Called with the history as it grows, epoch by epoch. */
+  onHistory?(history: History): void;
   /** The callbacks as fit's caller gave them, made into the engine's (tfjs's logs, for one). */
   adaptCallback?(callback: Callback): Callback;
 }
@@ -151,7 +156,7 @@ export async function fitOnEngine(
   if (flow !== null) checkFlowArgs(args);
   const { epochs = 1, verbose = 1, validationSplit = 0, validationData } = args;
   const { batchSize = 32, shuffle = true } = flow ?? args;
-  const given = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+  const given = asList(args.callbacks);
   const adapted = options.adaptCallback === undefined ? given : given.map(options.adaptCallback);
   const progress = verbose === 0 ? null : new KerasProgress(undefined, verbose);
   const callbacks = new CallbackList(progress === null ? adapted : [progress, ...adapted], model);

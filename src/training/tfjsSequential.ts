@@ -19,7 +19,7 @@ import { tf } from "../core/backend";
 import { UserError } from "../core/errors";
 import type { Metric } from "../engine";
 import type { Callback, Logs } from "./callbacks";
-import { compileForEngine, fitOnEngine } from "./sequential";
+import { asList, compileForEngine, fitOnEngine } from "./sequential";
 import { evaluateNetwork } from "./training";
 
 /** tfjs's fit arguments this engine does not take, with what to do instead. */
@@ -62,8 +62,7 @@ export class TfjsSequential extends tf.Sequential {
   }
 
   override compile(args: ModelCompileArgs): void {
-    const given = args.metrics === undefined ? [] : Array.isArray(args.metrics) ? args.metrics : [args.metrics];
-    const metrics = given.map((m) => (m === "accuracy" ? "acc" : m)) as ModelCompileArgs["metrics"];
+    const metrics = asList(args.metrics).map((m) => (m === "accuracy" ? "acc" : m)) as ModelCompileArgs["metrics"];
     this.engineMetrics = compileForEngine(this, { ...args, metrics });
   }
 
@@ -110,8 +109,6 @@ export class TfjsSequential extends tf.Sequential {
       },
       {
         metrics: this.engineMetrics,
-        runEagerly: false,
-        onHistory: () => undefined,
         adaptCallback: (callback) => withLogs(callback, (logs) => this.pick(logs)),
       },
     );
