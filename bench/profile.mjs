@@ -72,21 +72,27 @@ function sgemmRate(n = 2048, seconds = 1) {
 }
 const sgemm = sgemmRate();
 
+/** Adds a call of `ms` to `table`'s entry for `key`, made from `about` the first time. */
+function tally(table, key, ms, about = {}) {
+  const entry = table.get(key) ?? { ...about, calls: 0, ms: 0 };
+  entry.calls += 1;
+  entry.ms += ms;
+  table.set(key, entry);
+}
+/** `f`, handing each call's wall time and arguments to `record`. */
+const timed = (f, record) => (...args) => {
+  const started = performance.now();
+  const result = f(...args);
+  record(performance.now() - started, ...args);
+  return result;
+};
+
 const backend = tf.backend();
 const perOp = new Map();
 for (const method of ["executeSingleOutput", "executeMultipleOutputs"]) {
-  const original = backend[method].bind(backend);
-  backend[method] = (name, attrs, inputs, ...rest) => {
-    const started = performance.now();
-    const result = original(name, attrs, inputs, ...rest);
-    // --by-shape: one row per op and input shapes (which convolution, which product)
-    const key = values["by-shape"] ? `${name} ${inputs.map((t) => JSON.stringify(t.shape)).join(" ")}` : name;
-    const entry = perOp.get(key) ?? { calls: 0, ms: 0 };
-    entry.calls += 1;
-    entry.ms += performance.now() - started;
-    perOp.set(key, entry);
-    return result;
-  };
+  // --by-shape: one row per op and input shapes (which convolution, which product)
+  const keyOf = (name, inputs) => (values["by-shape"] ? `${name} ${inputs.map((t) => JSON.stringify(t.shape)).join(" ")}` : name);
+  backend[method] = timed(backend[method].bind(backend), (ms, name, _, inputs) => tally(perOp, keyOf(name, inputs), ms));
 }
 // Each convolution pass as the stages call it, whatever ops its kernel is made of, keyed as the tuner keys its choice.
 const { nativeOps, kernelChoices } = createRequire(import.meta.url)("../dist/engine/kernels.js");
@@ -101,17 +107,10 @@ const passOf = {
 };
 const unwrapped = { ...ops };
 for (const [method, describe] of Object.entries(passOf)) {
-  const original = ops[method];
-  ops[method] = (...args) => {
-    const started = performance.now();
-    const result = original(...args);
+  ops[method] = timed(ops[method], (ms, ...args) => {
     const [op, pass, shape] = describe(...args);
-    const entry = passes.get(`${op} ${shape}`) ?? { op, pass, shape, calls: 0, ms: 0 };
-    entry.calls += 1;
-    entry.ms += performance.now() - started;
-    passes.set(`${op} ${shape}`, entry);
-    return result;
-  };
+    tally(passes, `${op} ${shape}`, ms, { op, pass, shape });
+  });
 }
 const started = performance.now();
 await model.fit(data.xTrain, data.yTrain, { batchSize: 128, epochs: 1, verbose: 0 });
