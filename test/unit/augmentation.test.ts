@@ -165,14 +165,17 @@ describe("random image layers' arguments", () => {
   });
 });
 
-/** Model 2 of the seed, smaller, with the notebook's three augmentation layers in front. */
-function augmented(seed: number | undefined, name = "model_3"): KerasSequential {
+/** Model 2 of the seed, smaller, with the notebook's three augmentation layers in front (or, `plain`, without). */
+function augmented(seed: number | undefined, name = "model_3", plain = false): KerasSequential {
   const layers = kerasLayers(seed);
   const model = layers.sequential({ name });
-  model.add(layers.randomRotation({ factor: 0.05, inputShape: [12, 12, 1] }));
-  model.add(layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.1 }));
-  model.add(layers.randomZoom({ heightFactor: 0.1 }));
-  model.add(layers.conv2d({ filters: 4, kernelSize: [3, 3], activation: "relu" }));
+  const input = { inputShape: [12, 12, 1] };
+  if (!plain) {
+    model.add(layers.randomRotation({ factor: 0.05, ...input }));
+    model.add(layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.1 }));
+    model.add(layers.randomZoom({ heightFactor: 0.1 }));
+  }
+  model.add(layers.conv2d({ filters: 4, kernelSize: [3, 3], activation: "relu", ...(plain ? input : {}) }));
   model.add(layers.maxPooling2d({ poolSize: [2, 2] }));
   model.add(layers.dropout({ rate: 0.25 }));
   model.add(layers.flatten());
@@ -181,17 +184,7 @@ function augmented(seed: number | undefined, name = "model_3"): KerasSequential 
   return model;
 }
 /** The same network without the augmentation layers. */
-function withoutAugmentation(seed: number, name: string): KerasSequential {
-  const layers = kerasLayers(seed);
-  const plain = layers.sequential({ name });
-  plain.add(layers.conv2d({ filters: 4, kernelSize: [3, 3], activation: "relu", inputShape: [12, 12, 1] }));
-  plain.add(layers.maxPooling2d({ poolSize: [2, 2] }));
-  plain.add(layers.dropout({ rate: 0.25 }));
-  plain.add(layers.flatten());
-  plain.add(layers.dense({ units: 10, activation: "softmax" }));
-  plain.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy"] });
-  return plain;
-}
+const withoutAugmentation = (seed: number, name: string) => augmented(seed, name, true);
 const data = () => ({
   x: tf.randomUniform([96, 12, 12, 1], 0, 1, "float32", 5),
   y: tf.oneHot(tf.randomUniform([96], 0, 10, "int32", 6), 10).toFloat(),

@@ -36,6 +36,15 @@ function maxDiff(a: number[][], b: number[][]): number {
   return most;
 }
 
+/** A layer that steers by a value the step computed: a TensorFlow function cannot do that. */
+class ReadsBack extends tf.layers.Layer {
+  static className = "ReadsBack";
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    return tf.mul(x, x.max().dataSync()[0]! > 0 ? 1 : -1);
+  }
+}
+
 /** Conv, batch normalization, tanh, average pooling, spatial dropout, dense with dropout: most of what a stage knows. */
 function edited(seed = 3) {
   return () => {
@@ -100,14 +109,6 @@ describe("a training step run as one TensorFlow function", () => {
   }, 60_000);
 
   it("stays op by op when the step reads what it computed, or makes a value that changes from step to step", async () => {
-    class Reads extends tf.layers.Layer {
-      static className = "Reads";
-      override call(inputs: Tensor | Tensor[]): Tensor {
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-        // steers by a value the step computed: a function cannot do that
-        return tf.mul(x, x.max().dataSync()[0]! > 0 ? 1 : -1);
-      }
-    }
     let count = 0;
     class Counts extends tf.layers.Layer {
       static className = "Counts";
@@ -116,7 +117,7 @@ describe("a training step run as one TensorFlow function", () => {
         return tf.add(x, tf.scalar(++count * 1e-3));
       }
     }
-    for (const [Custom, why] of [[Reads, "reads a value it computed"], [Counts, "a value JavaScript makes changed between two steps"]] as const) {
+    for (const [Custom, why] of [[ReadsBack, "reads a value it computed"], [Counts, "a value JavaScript makes changed between two steps"]] as const) {
       const make = () => {
         const layers = kerasLayers(6);
         const model = layers.sequential();
@@ -138,13 +139,6 @@ describe("a training step run as one TensorFlow function", () => {
   }, 60_000);
 
   it("says once in the fit's output why the step stays op by op, next to the note about slow layers", async () => {
-    class ReadsBack extends tf.layers.Layer {
-      static className = "ReadsBack";
-      override call(inputs: Tensor | Tensor[]): Tensor {
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-        return tf.mul(x, x.max().dataSync()[0]! > 0 ? 1 : -1);
-      }
-    }
     const layers = kerasLayers(6);
     const model = layers.sequential({ name: "reads_back" });
     model.add(layers.flatten({ inputShape: [12, 12, 1] }));
