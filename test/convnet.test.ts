@@ -4,14 +4,14 @@
  * hand-made model whose Grad-CAM answer is known.
  */
 import type { Tensor, Tensor4D } from "@tensorflow/tfjs-node";
-import { PNG } from "pngjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../src/core/backend";
 import type { MnistData } from "../src/data/mnist";
 import { adadelta } from "../src/engine";
 import { classActivation, featureMaps, filterGrid, filterPatternData, filterPatterns, gradCamMaps, kernelTiles, layerActivations } from "../src/report/convnet";
 import { testReport } from "../src/report/gallery";
-import { diverging, type PngImage } from "../src/report/images";
+import type { TileHeatmapTrace } from "../src/report/charts";
+import type { TileGrid } from "../src/report/images";
 import { kerasLayers, type KerasSequential } from "../src/training/sequential";
 import { preparedMnist } from "./mnist";
 
@@ -33,7 +33,8 @@ beforeAll(async () => {
   await model.fit(data.xTrain, data.yTrain, { batchSize: 64, epochs: 2, verbose: 0 });
 }, 120_000);
 
-const isPng = (value: PngImage | string): value is PngImage => typeof value !== "string";
+const isGrid = (value: TileGrid | string): value is TileGrid => typeof value !== "string";
+const heatmaps = (grid: TileGrid) => grid.data as TileHeatmapTrace[];
 
 describe("layerActivations and featureMaps", () => {
   it("give each convolution's and pooling's output for one digit, equal to tfjs-layers' own layers applied in turn", () => {
@@ -59,14 +60,23 @@ describe("layerActivations and featureMaps", () => {
   it("draw one grid per layer, headed by its name and shape, for all three convolutions of the variant", () => {
     const grids = featureMaps(model, data, 3);
     expect(Array.isArray(grids)).toBe(true);
-    const titles = (grids as PngImage[]).map((g) => g.title);
-    expect(titles).toEqual([
+    const alts = (grids as TileGrid[]).map((g) => g.alt);
+    expect(alts).toEqual([
       "variant: the 8 feature maps of conv2d (28×28×8) for test image 3, labelled 0",
       "variant: the 16 feature maps of conv2d_1 (28×28×16) for test image 3, labelled 0",
       "variant: the 16 feature maps of max_pooling2d (14×14×16) for test image 3, labelled 0",
       "variant: the 16 feature maps of conv2d_2 (12×12×16) for test image 3, labelled 0",
     ]);
-    expect(PNG.sync.read(Buffer.from((grids as PngImage[])[0]!.png)).width).toBe((grids as PngImage[])[0]!.width);
+    const first = (grids as TileGrid[])[0]!;
+    expect(first.layout.title.text).toBe("conv2d (Conv2D) 28×28×8");
+    // one image per channel, its own values stretched to [0, 1]: darkest 0 and brightest 1 unless flat
+    expect(heatmaps(first).map((t) => [t.z.length, t.z[0]!.length])).toEqual(new Array(8).fill([28, 28]));
+    for (const trace of heatmaps(first)) {
+      const flat = trace.z.flat();
+      expect(Math.min(...flat)).toBe(0);
+      expect([0, 1]).toContain(Math.max(...flat));
+    }
+    expect(first.layout.annotations!.map((a) => a.text)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
     const n = data.xTest.shape[0]!;
     expect(() => featureMaps(model, data, n)).toThrow(`featureMaps: test image indices are whole numbers from 0 to ${n - 1}; got ${n}.`);
     expect(() => featureMaps(model, data, 1.5)).toThrow(/got 1\.5\.$/);
@@ -82,16 +92,17 @@ describe("kernelTiles and filterGrid", () => {
       for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) expect(tiles.kernels[f]![r * 3 + c]).toBeCloseTo(kernel[r]![c]![0]![f]!, 6);
     }
     expect(tiles.limit).toBeCloseTo(Math.max(...kernel.flat(3).map(Math.abs)), 6);
-    expect(diverging(0, tiles.limit)).toEqual(diverging(0, 1));
-    expect(diverging(tiles.limit, tiles.limit)).toEqual([178, 24, 43]);
-    expect(diverging(-2 * tiles.limit, tiles.limit)).toEqual([33, 102, 172]);
     // a later convolution by name: its kernels averaged over the 16 input channels
     const later = kernelTiles(model, "conv2d_2")!;
     const k2 = tf.mean(model.layers[3]!.getWeights()[0]!, 2).arraySync() as number[][][];
     expect(later.kernels[5]![4]).toBeCloseTo(k2[1]![1]![5]!, 6);
     expect(() => kernelTiles(model, "dense")).toThrow(/variant has no convolution named "dense"; its convolutions are "conv2d", "conv2d_1", "conv2d_2"\./);
     const grid = filterGrid(model);
-    expect(isPng(grid) && grid.title).toBe("variant: the 8 filters of conv2d, red positive and blue negative weights");
+    expect(isGrid(grid) && grid.alt).toBe("variant: the 8 filters of conv2d, red positive and blue negative weights");
+    // each filter's weights as they are, on one scale from −limit (blue) through 0 to +limit (red) for all
+    const traces = heatmaps(grid as TileGrid);
+    expect(traces.map((t) => [t.zmin, t.zmax])).toEqual(new Array(8).fill([-tiles.limit, tiles.limit]));
+    expect(traces[3]!.z[1]![2]).toBeCloseTo(kernel[1]![2]![0]![3]!, 3);
   });
 });
 
@@ -114,7 +125,7 @@ describe("filterPatternData", () => {
     const again = filterPatternData(model, "conv2d_1", { count: 8 })!;
     expect(again.after).toEqual(found.after);
     const grid = filterPatterns(model, "conv2d_1", { count: 8, steps: 5 });
-    expect(isPng(grid) && grid.title).toBe("variant: the input pattern that most activates each of the first 8 filters of conv2d_1, found by gradient ascent");
+    expect(isGrid(grid) && grid.alt).toBe("variant: the input pattern that most activates each of the first 8 filters of conv2d_1, found by gradient ascent");
   });
 });
 
@@ -140,8 +151,11 @@ describe("gradCamMaps", () => {
   it("lays heat maps over the model's most confident mistakes, with their true and predicted classes", () => {
     const report = testReport(model, data);
     const grid = classActivation(model, data, report, { count: 3 });
-    expect(isPng(grid)).toBe(true);
-    expect((grid as PngImage).title).toMatch(/^variant: Grad-CAM heat maps over 3 test digits \(true \d pred \d; true \d pred \d; true \d pred \d\)$/);
+    expect(isGrid(grid)).toBe(true);
+    expect((grid as TileGrid).alt).toMatch(
+      /^variant: Grad-CAM heat maps over 3 test digits \(true \d predicted \d; true \d predicted \d; true \d predicted \d\)$/,
+    );
+    expect((grid as TileGrid).data.map((t) => [t.type, t.z.length, t.z[0]!.length])).toEqual(new Array(3).fill(["image", 28, 28]));
     const { maps } = gradCamMaps(model, tf.gather(data.xTest, [0, 1]) as Tensor4D);
     expect(maps.map((m) => [m.length, Math.max(...m) <= 1 + 1e-6, Math.min(...m) >= 0])).toEqual([[784, true, true], [784, true, true]]);
   });

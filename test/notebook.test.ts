@@ -2,10 +2,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { executeNotebook, fashionMnist, joined, makeNotebook, outputsOf, root, run, scratchDir, tempDir, type Notebook } from "./helpers";
+import { executeNotebook, fashionMnist, joined, makeNotebook, outputsOf, root, run, scratchDir, tempDir, type Notebook, type NotebookOutput } from "./helpers";
 import { readPdf, readPdfStructure } from "./pdfRead";
 
 /** The absolute paths of this machine among `paths` that `text` names (a relative "../../tmp/x" does not count). */
+/** A chart's output (Plotly JSON titled "<Plotly figure: …>"), as against a picture's ("<image: …>"). */
+function isChart(output: NotebookOutput): boolean {
+  return output.data?.["application/vnd.plotly.v1+json"] !== undefined && joined(output.data["text/plain"] as string).startsWith("<Plotly figure:");
+}
+
 function machinePathsIn(text: string, paths: string[]): string[] {
   return paths.filter((p) => new RegExp(`(?<![\\w.])${p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`).test(text));
 }
@@ -102,7 +107,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     const tables = outputs.filter((o) => o.data?.["text/html"]);
     expect(tables.length).toBe(6); // two histories, two per-class tables, the comparison, models 2 and 3 side by side
     expect(joined(tables[0]!.data!["text/html"] as string)).toMatch(/<table class="dataframe".*<th>val_accuracy<\/th>/s);
-    const charts = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
+    const charts = outputs.filter(isChart);
     expect(charts.map((c) => joined(c.data!["text/plain"] as string))).toEqual([
       "<Plotly figure: model_1: training history>", "<Plotly figure: model accuracy>", "<Plotly figure: LOSS>",
       "<Plotly figure: model_1: confusion matrix (test set)>", "<Plotly figure: model_2: training history>",
@@ -130,7 +135,7 @@ describe("npm start on the Deep Convolution notebook", () => {
 
     // pictures drawn from the tensors: the sample grid, one gallery of mistakes per model, what model_1's
     // convolutions learned (filters, feature maps of test digit 0, filter patterns, Grad-CAM) and model_2's feature maps
-    const images = outputs.filter((o) => o.data?.["image/png"] && !o.data["application/vnd.plotly.v1+json"]);
+    const images = outputs.filter((o) => o.data?.["image/png"] && joined(o.data["text/plain"] as string).startsWith("<image:"));
     const maps = (model: string, conv: string, conv1: string, pool: string) => [
       `<image: ${model}: the 32 feature maps of ${conv} (26×26×32) for test image 0, labelled 7>`,
       `<image: ${model}: the 64 feature maps of ${conv1} (24×24×64) for test image 0, labelled 7 (first 32 of 64 channels)>`,
@@ -141,7 +146,7 @@ describe("npm start on the Deep Convolution notebook", () => {
       "<image: model_1: the 32 filters of conv2d, red positive and blue negative weights>",
       ...maps("model_1", "conv2d", "conv2d_1", "max_pooling2d"),
       "<image: model_1: the input pattern that most activates each of the first 16 filters of conv2d_1, found by gradient ascent>",
-      expect.stringMatching(/^<image: model_1: Grad-CAM heat maps over 6 test digits \((true \d pred \d(; )?){6}\)>$/),
+      expect.stringMatching(/^<image: model_1: Grad-CAM heat maps over 6 test digits \((true \d predicted \d(; )?){6}\)>$/),
       "<image: the 12 most confident mistakes>",
       ...maps("model_2", "conv2d_2", "conv2d_3", "max_pooling2d_1"),
       "<image: training image 0 as it is, then 15 times augmented>",
@@ -287,7 +292,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     const tables = outputs.filter((o) => o.data?.["text/html"]).map((o) => joined(o.data!["text/html"] as string));
     expect(tables[0]).toContain("<th>accuracy</th>");
     expect(tables[0]).not.toContain("val_");
-    const charts = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]).map((o) => o.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> });
+    const charts = outputs.filter(isChart).map((o) => o.data!["application/vnd.plotly.v1+json"] as { data: Array<{ name: string }> });
     expect(charts[0]!.data.map((t) => t.name)).toEqual(["loss", "accuracy"]); // the live chart
     expect(charts[1]!.data.map((t) => t.name)).toEqual(["accuracy"]); // Question 10's accuracy plot
     expect(charts[5]!.data.map((t) => t.name)).toEqual(["model_1_accuracy", "model_2_accuracy"]);

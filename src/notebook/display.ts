@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto";
 import type { DataFrame } from "danfojs-node";
 import { describeFigure, isFigure, type Figure } from "../report/charts";
-import { isPngImage, type PngImage } from "../report/images";
 import { setProgressOutput, terminalOutput, transcriptText } from "../training/progress";
 import { renderPng } from "../browser/render";
 import { KERNELS_METADATA, PROGRESS_METADATA, TABLE_METADATA } from "../core/metadata";
@@ -46,11 +45,11 @@ function publish(bundle: Bundle, metadata: Bundle = {}): void {
 
 let warnedNoImage = false;
 
-/** The output bundle for a Plotly figure: interactive JSON and a title, without its image. */
+/** The output bundle for a Plotly figure: interactive JSON and a title (a picture's alt), without its image. */
 function plotlyBundle(figure: Figure): Bundle {
   return {
     "application/vnd.plotly.v1+json": { data: figure.data, layout: figure.layout, config: { displaylogo: false } },
-    "text/plain": `<Plotly figure: ${figure.layout.title.text}>`,
+    "text/plain": figure.alt === undefined ? `<Plotly figure: ${figure.layout.title.text}>` : `<image: ${figure.alt}>`,
   };
 }
 
@@ -71,19 +70,12 @@ async function figureBundle(figure: Figure): Promise<{ bundle: Bundle; metadata:
 }
 
 /**
- * Shows a DataFrame (HTML table + text), a Plotly figure (interactive +
- * PNG), a PNG image, each of a list of them in turn, or anything else as text.
+ * Shows a DataFrame (HTML table + text), a Plotly figure or picture grid
+ * (interactive + PNG), each of a list of them in turn, or anything else as text.
  */
-export async function show(
-  value: DataFrame | Figure | PngImage | string | Array<DataFrame | Figure | PngImage | string>,
-): Promise<void> {
+export async function show(value: DataFrame | Figure | string | Array<DataFrame | Figure | string>): Promise<void> {
   if (Array.isArray(value)) {
     for (const item of value) await show(item);
-  } else if (isPngImage(value)) {
-    publish(
-      { "image/png": Buffer.from(value.png).toString("base64"), "text/plain": `<image: ${value.title}>` },
-      { "image/png": { width: value.width, height: value.height, alt: value.title } },
-    );
   } else if (isTable(value)) {
     publish({ "text/html": tableHtml(value), "text/plain": tableText(value) }, { [TABLE_METADATA]: tableData(value) });
   } else if (isFigure(value)) {

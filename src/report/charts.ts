@@ -18,15 +18,17 @@ export interface LineTrace {
   line?: { color: string; dash?: "dot" };
 }
 
-interface Axis {
-  title: { text: string };
+export interface Axis {
+  title?: { text: string };
   dtick?: number;
   type?: "category";
   side?: "top" | "bottom";
   autorange?: "reversed";
   range?: [number, number];
   domain?: [number, number];
-  anchor?: "x2" | "y2";
+  anchor?: string;
+  visible?: boolean;
+  fixedrange?: boolean;
 }
 
 export interface HeatmapTrace {
@@ -40,18 +42,56 @@ export interface HeatmapTrace {
   hovertemplate: string;
 }
 
+/** One image of a tile grid (images.ts): values on axes of its own, coloured by a scale. */
+export interface TileHeatmapTrace {
+  type: "heatmap";
+  z: number[][];
+  zmin: number;
+  zmax: number;
+  colorscale: Array<[number, string]>;
+  showscale: false;
+  xaxis: string;
+  yaxis: string;
+  hovertemplate: string;
+}
+
+/** One image of a tile grid given as colours, rows of [r, g, b]. */
+export interface ImageTrace {
+  type: "image";
+  z: Array<Array<[number, number, number]>>;
+  xaxis: string;
+  yaxis: string;
+  hovertemplate: string;
+}
+
+export interface Annotation {
+  text: string;
+  x: number;
+  y: number;
+  xref: "paper";
+  yref: "paper";
+  xanchor: "center";
+  yanchor: "top";
+  showarrow: false;
+  font: { size: number };
+}
+
 export interface Figure {
-  data: Array<LineTrace | HeatmapTrace>;
+  data: Array<LineTrace | HeatmapTrace | TileHeatmapTrace | ImageTrace>;
   layout: {
-    title: { text: string };
+    title: { text: string; x?: number; xanchor?: "left"; font?: { size: number } };
     xaxis: Axis;
     yaxis: Axis;
-    xaxis2?: Axis;
-    yaxis2?: Axis;
+    /** The axes of further plots or images: xaxis2, yaxis2, … */
+    [axis: `${"x" | "y"}axis${number}`]: Axis | undefined;
     width: number;
     height: number;
     margin?: Record<string, number>;
+    showlegend?: boolean;
+    annotations?: Annotation[];
   };
+  /** What the figure shows in words, where its title and traces cannot say it (a grid of images). */
+  alt?: string;
 }
 
 export interface HistoryPlot {
@@ -202,16 +242,18 @@ export function confusionFigure(matrix: number[][], classNames: string[], title:
  * series against its x axis, or a heatmap's axes.
  */
 export function describeFigure(figure: Figure): string {
+  if (figure.alt !== undefined) return figure.alt;
   const { layout } = figure;
   const listed = (names: string[]) =>
     names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
   const plots = new Map<string, LineTrace[]>();
   const parts: string[] = [];
   for (const trace of figure.data) {
+    if (trace.type === "image" || "zmin" in trace) continue; // a tile grid's images, described by its alt
     if (trace.type === "heatmap") {
       const span = (labels: string[]) => (labels.length > 1 ? `${labels[0]} to ${labels.at(-1)}` : labels.join(""));
       parts.push(
-        `heatmap of ${layout.yaxis.title.text} (rows, ${span(trace.y)}) by ${layout.xaxis.title.text} (columns, ` +
+        `heatmap of ${layout.yaxis.title?.text} (rows, ${span(trace.y)}) by ${layout.xaxis.title?.text} (columns, ` +
           `${span(trace.x)})`,
       );
     } else {
@@ -225,7 +267,7 @@ export function describeFigure(figure: Figure): string {
     const round = (v: number) => Number(v.toFixed(2));
     const range = xs.length > 0 ? ` (${round(Math.min(...xs))} to ${round(Math.max(...xs))})` : "";
     parts.push(
-      `${y?.title.text ?? "value"}: ${listed(traces.map((t) => t.name))} against ${x?.title.text ?? "x"}${range}`,
+      `${y?.title?.text ?? "value"}: ${listed(traces.map((t) => t.name))} against ${x?.title?.text ?? "x"}${range}`,
     );
   }
   return [layout.title.text, ...parts].join("; ");

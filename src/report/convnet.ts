@@ -16,7 +16,7 @@ import type { MnistData } from "../data/mnist";
 import { logitsThrough } from "../engine";
 import { confidentMistakes } from "./analysis";
 import type { TestReport } from "./gallery";
-import { blend, diverging, heat, tileGrid, type PngImage, type Rgb } from "./images";
+import { blend, heat, tileGrid, type Rgb, type TileGrid } from "./images";
 
 const CONVOLUTIONS = new Set(["Conv2D", "DepthwiseConv2D", "SeparableConv2D"]);
 const POOLINGS = new Set(["MaxPooling2D", "AveragePooling2D"]);
@@ -89,17 +89,18 @@ export function kernelTiles(model: Network, layerName?: string): KernelTiles | n
  * The first convolution's filters (or `layerName`'s) as a grid of small images:
  * red positive weights, blue negative, zero the same light grey in every filter.
  */
-export function filterGrid(model: Network, layerName?: string): PngImage | string {
+export function filterGrid(model: Network, layerName?: string): TileGrid | string {
   const tiles = kernelTiles(model, layerName);
   if (tiles === null) return noConvolution(model, "filters");
   return tileGrid(
-    tiles.kernels.map((k, f) => ({ colours: Array.from(k, (w) => diverging(w, tiles.limit)), caption: [String(f)] })),
+    tiles.kernels.map((k, f) => ({ values: k, caption: [String(f)] })),
     {
       rows: tiles.rows,
       cols: tiles.cols,
       columns: 16,
       scale: 16,
-      heading: `${tiles.layer}: red +, blue -, up to ${tiles.limit.toFixed(2)}`,
+      palette: { diverging: tiles.limit },
+      heading: `${tiles.layer}: red +, blue −, up to ${tiles.limit.toFixed(2)}`,
     },
     `${model.name}: the ${tiles.kernels.length} filters of ${tiles.layer.split(" ")[0]}, red positive and blue ` +
       `negative weights`,
@@ -153,7 +154,7 @@ export function featureMaps(
   data: MnistData,
   index = 0,
   options: { channels?: number } = {},
-): PngImage[] | string {
+): TileGrid[] | string {
   if (convolutions(model).length === 0) return noConvolution(model, "feature maps");
   checkIndices("featureMaps", data, [index]);
   const image = tf.tidy(() => data.xTest.slice(index, 1) as Tensor4D);
@@ -163,12 +164,12 @@ export function featureMaps(
   return activations.map((activation) => {
     const [h, w, c] = activation.shape;
     const shown = Math.min(c, options.channels ?? 32);
-    const tiles = Array.from({ length: shown }, (_, k) => ({ pixels: channel(activation, k), caption: [String(k)] }));
+    const tiles = Array.from({ length: shown }, (_, k) => ({ values: channel(activation, k), caption: [String(k)] }));
     const scale = Math.max(2, Math.round(56 / Math.max(h, w)));
     const more = shown < c ? ` (first ${shown} of ${c} channels)` : "";
     return tileGrid(
       tiles,
-      { rows: h, cols: w, columns: 16, scale, maxValue: 1, heading: `${layerTitle(activation.layer)}${more}` },
+      { rows: h, cols: w, columns: 16, scale, palette: { grey: 1 }, heading: `${layerTitle(activation.layer)}${more}` },
       `${model.name}: the ${c} feature maps of ${activation.layer.name} ` +
         `(${shapeText(activation.layer.outputShape as number[])}) for test image ${index}, labelled ${label}${more}`,
     );
@@ -296,18 +297,18 @@ export function filterPatterns(
   model: Network,
   layerName?: string,
   options: FilterPatternOptions = {},
-): PngImage | string {
+): TileGrid | string {
   const found = filterPatternData(model, layerName ?? convolutions(model).at(-1)?.name, options);
   if (found === null) return noConvolution(model, "filter patterns");
   const { layer, patterns, rows, cols } = found;
   return tileGrid(
-    patterns.map((p, f) => ({ pixels: contrasted(p), caption: [String(f)] })),
+    patterns.map((p, f) => ({ values: contrasted(p), caption: [String(f)] })),
     {
       rows,
       cols,
       columns: 8,
       scale: 3,
-      maxValue: 1,
+      palette: { grey: 1 },
       heading: `${layerTitle(layer)}: what each filter responds to most`,
     },
     `${model.name}: the input pattern that most activates each of the first ${patterns.length} filters of ` +
@@ -361,7 +362,7 @@ export function classActivation(
   data: MnistData,
   report: TestReport,
   options: { count?: number; indices?: number[] } = {},
-): PngImage | string {
+): TileGrid | string {
   if (convolutions(model).length === 0) return noConvolution(model, "class activation maps");
   const labels = data.testLabels();
   const classes = report.classNames.length;
@@ -380,7 +381,7 @@ export function classActivation(
       const g = Math.round(Math.min(Math.max(pixels[i * size + p]! / data.pixelMax, 0), 1) * 255);
       return blend([g, g, g], heat(v), 0.5);
     }),
-    caption: [`TRUE ${report.classNames[labels[index]!]}`, `PRED ${report.classNames[predicted[i]!]}`],
+    caption: [`true ${report.classNames[labels[index]!]}`, `predicted ${report.classNames[predicted[i]!]}`],
   }));
   return tileGrid(
     tiles,
@@ -392,6 +393,6 @@ export function classActivation(
       heading: "Grad-CAM: where the last convolution looked (red: most)",
     },
     `${model.name}: Grad-CAM heat maps over ${tiles.length} test digits ` +
-      `(${tiles.map((t) => t.caption.join(" ").toLowerCase()).join("; ")})`,
+      `(${tiles.map((t) => t.caption.join(" ")).join("; ")})`,
   );
 }

@@ -11,26 +11,29 @@ import { isRandomImageLayer } from "../engine";
 import { ImageFlow } from "../training/generator";
 import { confidentMistakes, confusionMatrix, argMaxRows, predictProbabilities } from "./analysis";
 import type { MnistData } from "../data/mnist";
-import { tileGrid, type PngImage } from "./images";
+import { tileGrid, type TileGrid } from "./images";
 
 function pixelsOf(images: Float32Array | Int32Array | Uint8Array, index: number, size: number): ArrayLike<number> {
   return images.subarray(index * size, (index + 1) * size);
 }
 
 /** The first `count` training images, each captioned with its class. */
-export function sampleGrid(data: MnistData, count = 24, columns = 8): PngImage {
+export function sampleGrid(data: MnistData, count = 24, columns = 8): TileGrid {
   const n = Math.min(count, data.xTrain.shape[0] ?? 0);
   const size = data.rows * data.cols;
   const first = data.xTrain.slice(0, n);
   const pixels = first.dataSync() as Float32Array;
   first.dispose();
   const labels = data.trainLabels();
-  const maxValue = data.pixelMax;
   const tiles = Array.from({ length: n }, (_, i) => ({
-    pixels: pixelsOf(pixels, i, size),
+    values: pixelsOf(pixels, i, size),
     caption: [data.classNames[labels[i]!]!],
   }));
-  return tileGrid(tiles, { rows: data.rows, cols: data.cols, columns, maxValue }, `the first ${n} training images`);
+  return tileGrid(
+    tiles,
+    { rows: data.rows, cols: data.cols, columns, palette: { grey: data.pixelMax } },
+    `the first ${n} training images`,
+  );
 }
 
 /**
@@ -44,7 +47,7 @@ export function augmentedGrid(
   index = 0,
   count = 15,
   columns = 8,
-): PngImage {
+): TileGrid {
   const augment = augmentationOf(source);
   const size = data.rows * data.cols;
   const pixels = tf.tidy(() => {
@@ -52,12 +55,12 @@ export function augmentedGrid(
     return tf.concat([image, augment(tf.tile(image, [count, 1, 1, 1]))]).dataSync() as Float32Array;
   });
   const tiles = Array.from({ length: count + 1 }, (_, i) => ({
-    pixels: pixelsOf(pixels, i, size),
-    caption: [i === 0 ? "AS IS" : `DRAW ${i}`],
+    values: pixelsOf(pixels, i, size),
+    caption: [i === 0 ? "as is" : `draw ${i}`],
   }));
   return tileGrid(
     tiles,
-    { rows: data.rows, cols: data.cols, columns, maxValue: data.pixelMax },
+    { rows: data.rows, cols: data.cols, columns, palette: { grey: data.pixelMax } },
     `training image ${index} as it is, then ${count} times augmented`,
   );
 }
@@ -93,17 +96,17 @@ export function testReport(model: Network, data: MnistData): TestReport {
 }
 
 /** The `count` test images the model got wrong most confidently: true class, prediction and its probability. */
-export function mistakeGallery(data: MnistData, report: TestReport, count = 12, columns = 6): PngImage {
+export function mistakeGallery(data: MnistData, report: TestReport, count = 12, columns = 6): TileGrid {
   const classes = report.classNames.length;
   const mistakes = confidentMistakes(report.probabilities, classes, data.testLabels(), count);
   const size = data.rows * data.cols;
-  const maxValue = data.pixelMax;
+  const palette = { grey: data.pixelMax };
   if (mistakes.length === 0)
-    return tileGrid([{ pixels: new Float32Array(size), caption: ["NO MISTAKES"] }], {
-      rows: data.rows,
-      cols: data.cols,
-      maxValue,
-    });
+    return tileGrid(
+      [{ values: new Float32Array(size), caption: ["no mistakes"] }],
+      { rows: data.rows, cols: data.cols, palette },
+      "no mistakes on the test set",
+    );
   // Only the mistaken images are copied out of the test tensor.
   const chosen = tf.tidy(() =>
     tf.gather(
@@ -114,16 +117,16 @@ export function mistakeGallery(data: MnistData, report: TestReport, count = 12, 
   const pixels = chosen.dataSync() as Float32Array;
   chosen.dispose();
   const tiles = mistakes.map((m, i) => ({
-    pixels: pixelsOf(pixels, i, size),
+    values: pixelsOf(pixels, i, size),
     caption: [
-      `TRUE ${report.classNames[m.label]}`,
-      `PRED ${report.classNames[m.predicted]}`,
-      `${Math.round(m.confidence * 100)}%`,
+      `true ${report.classNames[m.label]}`,
+      `predicted ${report.classNames[m.predicted]}`,
+      `${Math.round(m.confidence * 100)} %`,
     ],
   }));
   return tileGrid(
     tiles,
-    { rows: data.rows, cols: data.cols, columns, maxValue },
+    { rows: data.rows, cols: data.cols, columns, palette },
     `the ${tiles.length} most confident mistakes`,
   );
 }

@@ -1,80 +1,32 @@
 /**
- * Grids of small images with captions, as PNG, drawn from tensor values in
- * Node (pngjs; no browser): sample digits, misclassified digits, a network's
- * filters and activations. Grayscale from values, or colours from a palette.
- * Captions and headings use a built-in 3×5 pixel font (digits, A–Z, a few signs).
+ * Grids of small images with captions, as Plotly figures: sample digits,
+ * misclassified digits, a network's filters and activations. Each image sits on
+ * axes of its own; values are drawn as a heatmap (hovering shows the value),
+ * ready-made colours as an image. The browser that draws the charts draws these
+ * too, so captions and headings are set in the same type as every chart.
  */
-import { PNG } from "pngjs";
 import { UserError } from "../core/errors";
-
-/** 3×5 glyphs, one string of 15 cells each ("#" = ink), row by row. */
-const GLYPHS: Record<string, string> = {
-  "0": "####.##.##.####",
-  "1": ".#.##..#..#.###",
-  "2": "###..#####..###",
-  "3": "###..#.##..####",
-  "4": "#.##.####..#..#",
-  "5": "####..###..####",
-  "6": "####..####.####",
-  "7": "###..#.#..#..#.",
-  "8": "####.#####.####",
-  "9": "####.####..####",
-  A: ".#.#.#####.##.#",
-  B: "##.#.###.#.###.",
-  C: ".###..#..#...##",
-  D: "##.#.##.##.###.",
-  E: "####..##.#..###",
-  F: "####..##.#..#..",
-  G: ".###..#.##.#.##",
-  H: "#.##.#####.##.#",
-  I: "###.#..#..#.###",
-  J: "..#..#..##.#.#.",
-  K: "#.##.###.#.##.#",
-  L: "#..#..#..#..###",
-  M: "#.########.##.#",
-  N: "##.#.##.##.##.#",
-  O: ".#.#.##.##.#.#.",
-  P: "##.#.###.#..#..",
-  Q: ".#.#.##.###..##",
-  R: "##.#.###.#.##.#",
-  S: ".###...#...###.",
-  T: "###.#..#..#..#.",
-  U: "#.##.##.##.####",
-  V: "#.##.##.##.#.#.",
-  W: "#.##.########.#",
-  X: "#.##.#.#.#.##.#",
-  Y: "#.##.#.#..#..#.",
-  Z: "###..#.#.#..###",
-  " ": "...............",
-  "-": "......###......",
-  "/": "..#..#.#.#..#..",
-  "%": "#.#..#.#.#..#.#",
-  ">": "#...#...#.#.#..",
-  ".": ".............#.",
-  ":": "....#.....#....",
-  "(": ".#.#..#..#...#.",
-  ")": ".#...#..#..#.#.",
-  _: "............###",
-  ",": "..........#.#..",
-  "+": "....#.###.#....",
-  "×": "...#.#.#.#.#...",
-};
-
-const GLYPH_W = 3;
-const GLYPH_H = 5;
+import type { Axis, Figure, ImageTrace, TileHeatmapTrace } from "./charts";
 
 export type Rgb = [number, number, number];
 
 export type Tile =
-  /** rows×cols values, row by row: 0 is black, `maxValue` white. */
+  /** rows×cols values, row by row, coloured by the grid's palette. */
   (
-    | { pixels: ArrayLike<number> }
+    | { values: ArrayLike<number> }
     /** rows×cols colours, row by row. */
     | { colours: Rgb[] }
   ) & {
-    /** Caption lines under the image (shown in capitals). */
+    /** Caption lines under the image. */
     caption: string[];
   };
+
+/**
+ * How values become colours: grey from 0 (black) to `max` (white), or from
+ * blue (−`limit`) through light grey (0) to red (+`limit`), so the same sign
+ * reads the same way in every image.
+ */
+export type Palette = { grey: number } | { diverging: number };
 
 export interface GridOptions {
   rows: number;
@@ -83,97 +35,133 @@ export interface GridOptions {
   columns?: number;
   /** Each image pixel becomes scale×scale pixels. */
   scale?: number;
-  /** The value drawn white (255 for raw bytes, 1 after rescaling). */
-  maxValue?: number;
-  /** A line drawn above the grid (shown in capitals), e.g. the layer a grid shows. */
+  /** Values' colours; grey up to 255 (raw bytes) by default. */
+  palette?: Palette;
+  /** A line above the grid, e.g. the layer a grid shows. */
   heading?: string;
 }
 
-/** PNG bytes plus what a notebook needs to show it. */
-export interface PngImage {
-  png: Uint8Array;
-  width: number;
-  height: number;
-  title: string;
-}
-
-export function isPngImage(value: unknown): value is PngImage {
-  return typeof value === "object" && value !== null && (value as PngImage).png instanceof Uint8Array;
-}
-
-/** Lays `tiles` out in a grid, each image above its caption, and encodes it as PNG. */
-export function tileGrid(tiles: Tile[], options: GridOptions, title = "image grid"): PngImage {
-  const { rows, cols, columns = Math.min(tiles.length, 8), scale = 3, maxValue = 255, heading } = options;
-  if (tiles.length === 0) throw new UserError("tileGrid: no images to draw.");
-  for (const tile of tiles) {
-    const count = "pixels" in tile ? tile.pixels.length : tile.colours.length;
-    if (count !== rows * cols) throw new UserError(`tileGrid: an image has ${count} values, expected ${rows}×${cols}.`);
-  }
-  // text grows with small images, but stays readable beside large ones
-  const textScale = Math.min(3, Math.max(1, Math.floor(scale / 2) + 1));
-  const lineHeight = (GLYPH_H + 2) * textScale;
-  const captionLines = Math.max(...tiles.map((t) => t.caption.length));
-  const pad = 4;
-  const textWidth = (line: string) => line.length * (GLYPH_W + 1) * textScale;
-  const tileW = Math.max(cols * scale, ...tiles.flatMap((t) => t.caption.map(textWidth))) + 2 * pad;
-  const tileH = rows * scale + captionLines * lineHeight + 2 * pad;
-  const headingH = heading === undefined ? 0 : lineHeight + 2 * pad;
-  const gridRows = Math.ceil(tiles.length / columns);
-  const png = new PNG({
-    width: Math.max(tileW * columns, heading === undefined ? 0 : textWidth(heading) + 2 * pad),
-    height: headingH + tileH * gridRows,
-  });
-  png.data.fill(255);
-  const put = (x: number, y: number, [r, g, b]: Rgb) => {
-    const i = (y * png.width + x) * 4;
-    png.data[i] = r;
-    png.data[i + 1] = g;
-    png.data[i + 2] = b;
-    png.data[i + 3] = 255;
-  };
-  const ink = (x: number, y: number) => put(x, y, [0, 0, 0]);
-  if (heading !== undefined) drawText(heading, pad, pad, textScale, ink);
-  tiles.forEach((tile, t) => {
-    const left = (t % columns) * tileW + pad;
-    const top = headingH + Math.floor(t / columns) * tileH + pad;
-    const offset = left + Math.floor((tileW - 2 * pad - cols * scale) / 2);
-    const colourAt =
-      "pixels" in tile
-        ? (i: number): Rgb => {
-            const v = Math.round(Math.min(Math.max(tile.pixels[i]! / maxValue, 0), 1) * 255);
-            return [v, v, v];
-          }
-        : (i: number): Rgb => tile.colours[i]!;
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const colour = colourAt(r * cols + c);
-        for (let dy = 0; dy < scale; dy++)
-          for (let dx = 0; dx < scale; dx++) put(offset + c * scale + dx, top + r * scale + dy, colour);
-      }
-    }
-    tile.caption.forEach((line, l) =>
-      drawText(line, left, top + rows * scale + 2 * textScale + l * lineHeight, textScale, ink),
-    );
-  });
-  const width = png.width;
-  const height = png.height;
-  return { png: new Uint8Array(PNG.sync.write(png)), width, height, title };
-}
-
-const lerp = (a: Rgb, b: Rgb, t: number): Rgb => [0, 1, 2].map((i) => Math.round(a[i]! + (b[i]! - a[i]!) * t)) as Rgb;
 const BLUE: Rgb = [33, 102, 172];
 const MIDDLE: Rgb = [247, 247, 247];
 const RED: Rgb = [178, 24, 43];
+const css = ([r, g, b]: Rgb) => `rgb(${r},${g},${b})`;
+
+// Sizes in pixels: a caption line of Plotly's 12 px type, its width per character on average.
+const CAPTION_SIZE = 12;
+const LINE = 15;
+const CHAR = 7;
+const PAD = 6;
+const HEADING = 36;
+
+/** Rounds for the notebook's JSON: three decimals are finer than any screen's grey levels. */
+const round = (v: number) => Math.round(v * 1000) / 1000;
+
+function rowsOf<T>(items: ArrayLike<T>, rows: number, cols: number): T[][] {
+  return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => items[r * cols + c]!));
+}
+
+/** A grid of images as a Plotly figure, with the words its image's alt text gives. */
+export interface TileGrid extends Figure {
+  data: Array<TileHeatmapTrace | ImageTrace>;
+  alt: string;
+}
 
 /**
- * A weight's colour, blue for negative through a fixed light grey at zero to
- * red for positive, `limit` and beyond at the ends: the same sign reads the
- * same way in every filter.
+ * Lays `tiles` out in a grid, each image above its caption, as one figure.
+ * `alt` says in words what the grid shows (the image's alt text in the HTML and PDF).
  */
-export function diverging(value: number, limit: number): Rgb {
-  const t = limit > 0 ? Math.min(Math.max(value / limit, -1), 1) : 0;
-  return t < 0 ? lerp(MIDDLE, BLUE, -t) : lerp(MIDDLE, RED, t);
+export function tileGrid(tiles: Tile[], options: GridOptions, alt: string): TileGrid {
+  const { rows, cols, columns = Math.min(tiles.length, 8), scale = 3, palette = { grey: 255 }, heading } = options;
+  if (tiles.length === 0) throw new UserError("tileGrid: no images to draw.");
+  for (const tile of tiles) {
+    const count = "values" in tile ? tile.values.length : tile.colours.length;
+    if (count !== rows * cols) throw new UserError(`tileGrid: an image has ${count} values, expected ${rows}×${cols}.`);
+  }
+  const captionLines = Math.max(...tiles.map((t) => t.caption.length));
+  const tileW = Math.max(cols * scale, ...tiles.flatMap((t) => t.caption.map((line) => line.length * CHAR))) + 2 * PAD;
+  const tileH = rows * scale + captionLines * LINE + 2 * PAD;
+  const top = heading === undefined ? 0 : HEADING;
+  const width = Math.max(tileW * columns, heading === undefined ? 0 : heading.length * (CHAR + 1) + 2 * PAD);
+  const plotH = tileH * Math.ceil(tiles.length / columns);
+  const [zmin, zmax, colorscale]: [number, number, Array<[number, string]>] =
+    "grey" in palette
+      ? [
+          0,
+          palette.grey,
+          [
+            [0, "rgb(0,0,0)"],
+            [1, "rgb(255,255,255)"],
+          ],
+        ]
+      : [
+          -palette.diverging,
+          palette.diverging,
+          [
+            [0, css(BLUE)],
+            [0.5, css(MIDDLE)],
+            [1, css(RED)],
+          ],
+        ];
+
+  const layout: Figure["layout"] = {
+    title: { text: heading ?? "", x: PAD / width, xanchor: "left", font: { size: 14 } },
+    xaxis: { visible: false },
+    yaxis: { visible: false },
+    width,
+    height: top + plotH,
+    margin: { t: top, r: 0, b: 0, l: 0 },
+    showlegend: false,
+    annotations: [],
+  };
+  const data = tiles.map((tile, t): TileHeatmapTrace | ImageTrace => {
+    const k = t === 0 ? "" : String(t + 1);
+    const left = (t % columns) * tileW + Math.floor((tileW - cols * scale) / 2);
+    const above = Math.floor(t / columns) * tileH + PAD;
+    const x: Axis = { domain: [left / width, (left + cols * scale) / width], range: [-0.5, cols - 0.5] };
+    const y: Axis = { domain: [1 - (above + rows * scale) / plotH, 1 - above / plotH], range: [rows - 0.5, -0.5] };
+    const place = (letter: "x" | "y", other: "x" | "y", axis: Axis) => {
+      const placed = { ...axis, anchor: `${other}${k}`, visible: false, fixedrange: true };
+      if (t === 0) layout[`${letter}axis`] = placed;
+      else layout[`${letter}axis${t + 1}`] = placed;
+    };
+    place("x", "y", x);
+    place("y", "x", y);
+    layout.annotations!.push({
+      text: tile.caption.join("<br>"),
+      x: (left + (cols * scale) / 2) / width,
+      y: y.domain![0] - 2 / plotH,
+      xref: "paper",
+      yref: "paper",
+      xanchor: "center",
+      yanchor: "top",
+      showarrow: false,
+      font: { size: CAPTION_SIZE },
+    });
+    const axes = { xaxis: `x${k}`, yaxis: `y${k}` };
+    if ("values" in tile) {
+      const z = rowsOf(Array.from(tile.values, round), rows, cols);
+      return {
+        type: "heatmap",
+        z,
+        zmin,
+        zmax,
+        colorscale,
+        showscale: false,
+        ...axes,
+        hovertemplate: "row %{y}, column %{x}: %{z}<extra></extra>",
+      };
+    }
+    return {
+      type: "image",
+      z: rowsOf(tile.colours, rows, cols),
+      ...axes,
+      hovertemplate: "row %{y}, column %{x}<extra></extra>",
+    };
+  });
+  return { data, layout, alt };
 }
+
+const lerp = (a: Rgb, b: Rgb, t: number): Rgb => [0, 1, 2].map((i) => Math.round(a[i]! + (b[i]! - a[i]!) * t)) as Rgb;
 
 const HEAT: Rgb[] = [
   [0, 0, 131],
@@ -194,16 +182,4 @@ export function heat(value: number): Rgb {
 /** `over` laid on `under` with opacity `alpha` in [0, 1]. */
 export function blend(under: Rgb, over: Rgb, alpha: number): Rgb {
   return lerp(under, over, Math.min(Math.max(alpha, 0), 1));
-}
-
-function drawText(text: string, left: number, top: number, scale: number, ink: (x: number, y: number) => void): void {
-  [...text.toUpperCase()].forEach((ch, i) => {
-    const glyph = GLYPHS[ch] ?? GLYPHS["."]!;
-    for (let cell = 0; cell < GLYPH_W * GLYPH_H; cell++) {
-      if (glyph[cell] !== "#") continue;
-      const gx = left + (i * (GLYPH_W + 1) + (cell % GLYPH_W)) * scale;
-      const gy = top + Math.floor(cell / GLYPH_W) * scale;
-      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) ink(gx + dx, gy + dy);
-    }
-  });
 }

@@ -8,8 +8,8 @@ describe("plotHistory", () => {
       series: { accuracy: [0.84, 0.98, 0.99], val_accuracy: [0.979, 0.984, 0.986] },
     });
     expect(figure.layout.title.text).toBe("model accuracy");
-    expect(figure.layout.xaxis.title.text).toBe("epoch");
-    expect(figure.layout.yaxis.title.text).toBe("accuracy");
+    expect(figure.layout.xaxis.title?.text).toBe("epoch");
+    expect(figure.layout.yaxis.title?.text).toBe("accuracy");
     expect(figure.data.map((t) => (t as LineTrace).name)).toEqual(["accuracy", "val_accuracy"]);
     expect(figure.data[1]).toEqual({ type: "scatter", mode: "lines+markers", name: "val_accuracy", x: [1, 2, 3], y: [0.979, 0.984, 0.986] });
     expect(isFigure(figure)).toBe(true);
@@ -28,7 +28,7 @@ describe("confusionFigure", () => {
     expect(figure.data).toHaveLength(1);
     expect(figure.data[0]).toMatchObject({ type: "heatmap", z: [[5, 1], [2, 7]], x: ["Trouser", "Bag"], y: ["Trouser", "Bag"], texttemplate: "%{z}" });
     expect(figure.layout.yaxis).toMatchObject({ title: { text: "true" }, autorange: "reversed" });
-    expect(figure.layout.xaxis.title.text).toBe("predicted");
+    expect(figure.layout.xaxis.title?.text).toBe("predicted");
     expect(() => confusionFigure([[1, 2]], ["a", "b"], "t")).toThrow(/2-class matrix needs 2×2 counts/);
   });
 });
