@@ -160,7 +160,7 @@ describe("npm start on the Deep Convolution notebook", () => {
       expect(metrics.models[name].history.val_accuracy).toHaveLength(1);
       expect(metrics.models[name].testAccuracy).toBeGreaterThan(0.3);
       expect(metrics.models[name].generalisation).toMatchObject({ epochs: 1, bestValLossEpoch: 1 });
-      expect(metrics.models[name].training).toEqual({ epochs: 1, batchSize: 128, steps: 13, samples: 1600, validationSamples: 400 });
+      expect(metrics.models[name].training).toEqual({ epochs: 1, batchSize: 128, steps: 13, samples: 1600, validationSamples: 400, metrics: ["loss", "accuracy", "val_loss", "val_accuracy"] });
       expect(metrics.models[name].generalisation.accuracyGap).toBeCloseTo(
         metrics.models[name].history.accuracy[0] - metrics.models[name].history.val_accuracy[0], 10);
     }

@@ -44,13 +44,13 @@ describe("model.fit", () => {
     const y = data.yTrain.slice(0, 500);
     const model = compiled({ learningRate: 0 }); // no updates: metrics depend only on which examples are used
     const history = await model.fit(x, y, { epochs: 1, batchSize: 64, validationSplit: 0.2, verbose: 0 });
-    expect(history.params).toEqual({ epochs: 1, batchSize: 64, steps: 7, samples: 400, validationSamples: 100 });
+    expect(history.params).toEqual({ epochs: 1, batchSize: 64, steps: 7, samples: 400, validationSamples: 100, metrics: ["loss", "accuracy", "val_loss", "val_accuracy"] });
     const heldOut = byHand(model, x.slice(400, 100), y.slice(400, 100));
     const trained = byHand(model, x.slice(0, 400), y.slice(0, 400));
     expect(history.history.val_loss![0]).toBeCloseTo(heldOut.loss, 4);
     expect(history.history.val_accuracy![0]).toBeCloseTo(heldOut.accuracy, 6);
     expect(history.history.loss[0]).toBeCloseTo(trained.loss, 4);
-    expect(history.history.accuracy[0]).toBeCloseTo(trained.accuracy, 6);
+    expect(history.history.accuracy![0]).toBeCloseTo(trained.accuracy, 6);
   });
 
   it("records Keras's history names, one value per epoch, plus seconds", async () => {
@@ -77,7 +77,7 @@ describe("model.fit", () => {
     const x = data.xTrain.slice(0, 300);
     const y = data.yTrain.slice(0, 300);
     const history = await model.fit(x, y, { epochs: 2, batchSize: 100, validationSplit: 0, verbose: 0 });
-    expect(history.params).toEqual({ epochs: 2, batchSize: 100, steps: 3, samples: 300, validationSamples: 0 });
+    expect(history.params).toEqual({ epochs: 2, batchSize: 100, steps: 3, samples: 300, validationSamples: 0, metrics: ["loss", "accuracy"] });
     expect(Object.keys(history.history).sort()).toEqual(["accuracy", "loss", "seconds"]);
     expect(history.history.loss[0]).toBeCloseTo(byHand(model, x, y).loss, 4);
   });
@@ -183,9 +183,9 @@ describe("model.fit", () => {
     }
   });
 
-  it("logs each metric given to compile under its name, with its val_ twin, and evaluate returns them after loss and accuracy, as Keras does", async () => {
+  it("logs each metric given to compile (accuracy one among them) under its name, with its val_ twin, and evaluate returns them after the loss in compile's order, as Keras does", async () => {
     const model = buildConvNet({ seed: 6, name: "with-metrics" });
-    model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["accuracy", "mse", "mae", "acc"] });
+    model.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }), metrics: ["mse", "accuracy", "mae", "acc"] });
     const shown: string[][] = [];
     setProgressOutput(() => ({ finished }) => shown.push(finished));
     let history;
@@ -197,16 +197,24 @@ describe("model.fit", () => {
     expect(Object.keys(history.history).sort()).toEqual(["acc", "accuracy", "loss", "mae", "mse", "seconds", "val_acc", "val_accuracy", "val_loss", "val_mae", "val_mse"]);
     expect(history.history.acc).toEqual(history.history.accuracy);
     // Keras's progress line: training figures in compile's order, then the val_ ones
-    expect(shown.flat().at(-1)).toMatch(/ - loss: [\d.]+ - accuracy: [\d.]+ - mse: [\d.]+ - mae: [\d.]+ - acc: [\d.]+ - val_loss: [\d.]+ - val_accuracy: [\d.]+ - val_mse: [\d.]+ - val_mae: [\d.]+ - val_acc: [\d.]+$/);
+    expect(shown.flat().at(-1)).toMatch(/ - loss: [\d.]+ - mse: [\d.]+ - accuracy: [\d.]+ - mae: [\d.]+ - acc: [\d.]+ - val_loss: [\d.]+ - val_mse: [\d.]+ - val_accuracy: [\d.]+ - val_mae: [\d.]+ - val_acc: [\d.]+$/);
+    expect(history.params.metrics).toEqual(["loss", "mse", "accuracy", "mae", "acc", "val_loss", "val_mse", "val_accuracy", "val_mae", "val_acc"]);
     const [x, y] = [data.xTest.slice(0, 300), data.yTest.slice(0, 300)];
-    const [loss, accuracy, mse, mae, acc] = model.evaluate(x, y);
+    const [loss, mse, accuracy, mae, acc] = model.evaluate(x, y);
     const p = (model.predict(x) as Tensor).arraySync() as number[][];
     const labels = y.arraySync() as number[][];
     const mean = (f: (row: number[], i: number) => number) => p.reduce((sum, row, i) => sum + f(row, i), 0) / p.length;
     expect(mse).toBeCloseTo(mean((row, i) => row.reduce((s, v, k) => s + (v - labels[i]![k]!) ** 2, 0) / row.length), 5);
     expect(mae).toBeCloseTo(mean((row, i) => row.reduce((s, v, k) => s + Math.abs(v - labels[i]![k]!), 0) / row.length), 5);
     expect(acc).toBe(accuracy);
+    expect(accuracy).toBeCloseTo(byHand(model, x, y).accuracy, 6);
     expect(loss).toBeCloseTo(byHand(model, x, y).loss, 4);
+    // compiled without metrics: the loss alone, in the logs, the history and evaluate's list
+    const bare = buildConvNet({ seed: 6, name: "loss-only" });
+    bare.compile({ loss: "categoricalCrossentropy", optimizer: adadelta({ learningRate: 1.0 }) });
+    const lossOnly = await bare.fit(data.xTrain.slice(0, 256), data.yTrain.slice(0, 256), { epochs: 1, batchSize: 128, validationSplit: 0.5, verbose: 0 });
+    expect(Object.keys(lossOnly.history).sort()).toEqual(["loss", "seconds", "val_loss"]);
+    expect(bare.evaluate(x, y)).toEqual([expect.closeTo(byHand(bare, x, y).loss, 4)]);
     expect(() => buildConvNet({ name: "auc" }).compile({ loss: "categoricalCrossentropy", optimizer: adadelta(), metrics: ["AUC"] })).toThrow(
       /^model\.compile: metric "AUC" is not one computed here\. Use any of "accuracy", "mse", "mae"/,
     );

@@ -155,14 +155,6 @@ export function accuracyKind(outputShape: number[], labelShape: number[]): Accur
     : "categorical";
 }
 
-/**
- * How many of the batch's examples the head's input gets right, as Keras's accuracy counts them (a fraction per example
- * for binary).
- */
-export function correctCount(head: Head, z: Tensor, labels: Tensor): Tensor {
-  return tf.tidy(() => tf.sum(accuracyPerExample(null, head, z, labels)));
-}
-
 /** The model's output from the head's input: the softmax or sigmoid the loss took the logits of, applied. */
 export function outputFromHead(head: Head, z: Tensor): Tensor {
   if (head.input === "softmax logits") return tf.softmax(z);

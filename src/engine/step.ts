@@ -1,6 +1,6 @@
 /**
- * One training step's numbers: a batch's summed loss, its count of correct
- * predictions, and the gradients of its mean loss by every trainable weight.
+ * One training step's numbers: a batch's summed loss, the sums of its compiled
+ * metrics, and the gradients of its mean loss by every trainable weight.
  * When every layer is a stage (stages.ts), the backward pass runs stage by
  * stage in reverse, with no gradient tape; otherwise tfjs's tape
  * differentiates the forward pass (forward.ts), stages and tfjs-layers' own
@@ -14,15 +14,13 @@ import { native } from "./binding";
 import { CompiledStep, onEveryCall } from "./compiled";
 import { lossInput } from "./forward";
 import { nativeOps } from "./kernels";
-import { correctCount, exampleLosses, lossAndGradient, type Head, type Metric } from "./losses";
+import { exampleLosses, lossAndGradient, type Head, type Metric } from "./losses";
 import { planFor, weightsOf, type Stage } from "./stages";
 
 export interface BatchTotals {
   /** The sum of the batch's per-example losses. */
   lossSum: Tensor;
-  /** How many of the batch's examples the model classified right. */
-  correct: Tensor;
-  /** Per metric asked for, the sum of its per-example values. */
+  /** Per metric compiled ("accuracy" among them, if asked for), the sum of its per-example values. */
   metricSums: Tensor[];
 }
 
@@ -38,7 +36,7 @@ function regularization(model: Network): Scalar | null {
 }
 
 /**
- * A batch's summed loss and correct count. Keras's loss includes the layers'
+ * A batch's summed loss and metrics. Keras's loss includes the layers'
  * regularization once per batch, which as a sum over the batch's examples
  * counts once per example.
  */
@@ -46,7 +44,7 @@ function totals(model: Network, head: Head, z: Tensor, labels: Tensor, metrics: 
   const sum = tf.sum(exampleLosses(head, nativeOps(), z, labels));
   const penalty = regularization(model);
   const lossSum = penalty === null ? sum : tf.add(sum, tf.mul(penalty, labels.shape[0]!));
-  return { lossSum, correct: correctCount(head, z, labels), metricSums: metricSums(head, z, labels, metrics) };
+  return { lossSum, metricSums: metricSums(head, z, labels, metrics) };
 }
 
 /** The sums of the metrics' per-example values. */
@@ -54,7 +52,7 @@ function metricSums(head: Head, z: Tensor, labels: Tensor, metrics: Metric[]): T
   return metrics.map((m) => tf.sum(m.perExample(head, z, labels)));
 }
 
-/** A batch's summed loss, correct count and metric sums in inference mode (Keras's `evaluate`); call inside tf.tidy. */
+/** A batch's summed loss and metric sums in inference mode (Keras's `evaluate`); call inside tf.tidy. */
 export function evaluationTotals(model: Network, x: Tensor, y: Tensor, metrics: Metric[] = []): BatchTotals {
   return totals(model, planFor(model).head, lossInput(model, x, false), y, metrics);
 }
@@ -73,7 +71,6 @@ function tapedStep(
     batch = totals(model, head, lossInput(model, x, true), y, metrics);
     // Kept past variableGrads's own tidy; the caller's tidy frees them.
     tf.keep(batch.lossSum);
-    tf.keep(batch.correct);
     batch.metricSums.forEach((t) => tf.keep(t));
     return tf.div(batch.lossSum, x.shape[0]!) as Scalar;
   }, trainable);
@@ -118,11 +115,11 @@ function stagedStep(
   }
   // In the model's order of weights, as tf.variableGrads gives them.
   const gradients: NamedTensorMap = Object.fromEntries(trainable.map((v) => [v.name, byName.get(v.name)!]));
-  return { lossSum, correct: correctCount(head, h, y), metricSums: metricSums(head, h, y, metrics), gradients };
+  return { lossSum, metricSums: metricSums(head, h, y, metrics), gradients };
 }
 
 /**
- * Loss, correct count and gradients of the mean loss for one batch, in
+ * Loss, metric sums and gradients of the mean loss for one batch, in
  * training mode (dropout on, batch statistics). Call inside tf.tidy: the
  * caller applies the gradients and reads the totals.
  */
@@ -166,8 +163,8 @@ export type BatchAugmentation = (x: Tensor) => Tensor;
 /**
  * One training step on the examples `index` picks from x and y (augmented
  * first, if asked): the step's numbers, its gradients applied by the
- * optimizer, the weights' constraints after. Returns [loss sum, correct
- * count, ...metric sums].
+ * optimizer, the weights' constraints after. Returns [loss sum, ...metric
+ * sums].
  */
 function optimizerStep(
   model: Network,
@@ -185,7 +182,7 @@ function optimizerStep(
     for (let i = 0; i < counted; i++) (optimizer as Counting).incrementIterations();
   });
   applyConstraints(model);
-  return [result.lossSum, result.correct, ...result.metricSums];
+  return [result.lossSum, ...result.metricSums];
 }
 
 /** The step functions of each model, by purpose, with what they were made for. */
@@ -245,12 +242,12 @@ export function trainFunction(
  * The model's evaluation of a batch, `evaluationTotals` on the examples
  * `index` picks from x and y (inference mode), run as one TensorFlow function
  * once it can be, unless `eager`: Keras's `test_function`. Returns
- * [loss sum, correct count, ...metric sums].
+ * [loss sum, ...metric sums].
  */
 export function testFunction(model: Network, metrics: Metric[], eager: boolean): CompiledStep<Batch> {
   const key = [planFor(model), eager, metrics.map((m) => m.name).join()];
   return keptSteps(model, "evaluation", key, eager, ([x, y, index]) => {
     const t = evaluationTotals(model, tf.gather(x, index), tf.gather(y, index), metrics);
-    return [t.lossSum, t.correct, ...t.metricSums];
+    return [t.lossSum, ...t.metricSums];
   });
 }

@@ -1,5 +1,6 @@
 /**
- * `liveChart()`: a fit callback that draws loss and accuracy beside their
+ * `liveChart()`: a fit callback that draws the loss and the first compiled
+ * metric (accuracy, for the seed) beside their
  * `val_` counterparts in one Plotly chart in the fit cell's output, redrawn in
  * place after every epoch and, within one, every few seconds. Its last frame
  * carries a PNG like every other chart, so the saved notebook, its HTML and
@@ -22,7 +23,7 @@ class LiveChart implements Callback {
   private output: ReturnType<typeof liveFigure> = null;
   private params: TrainingParams | null = null;
   private name = "model";
-  private curves: TrainingCurves["history"] = { loss: [], accuracy: [] };
+  private curves: TrainingCurves["history"] = {};
   private lastFrame = 0;
   /** Frames sent in the latest fit (for tests and the curious). */
   frames = 0;
@@ -40,11 +41,7 @@ class LiveChart implements Callback {
   onTrainBegin(): void {
     this.output = null;
     this.frames = 0;
-    this.curves = {
-      loss: [],
-      accuracy: [],
-      ...(this.params!.validationSamples > 0 ? { val_loss: [], val_accuracy: [] } : {}),
-    };
+    this.curves = Object.fromEntries(this.drawn().map((name) => [name, []]));
   }
 
   /** The chart's output opens with the first epoch, below fit's progress (the callback before it). */
@@ -56,13 +53,31 @@ class LiveChart implements Callback {
 
   onBatchEnd(batch: number, logs: Logs = {}): void {
     if (performance.now() - this.lastFrame < (this.options.intervalMs ?? 2000)) return;
-    const epoch = this.curves.loss.length;
-    this.draw({ x: epoch + (batch + 1) / this.params!.steps, loss: logs.loss!, accuracy: logs.accuracy! });
+    const epoch = this.curves["loss"]!.length;
+    const metric = this.metric();
+    this.draw({
+      x: epoch + (batch + 1) / this.params!.steps,
+      loss: logs["loss"]!,
+      ...(metric === null ? {} : { metric: logs[metric] }),
+    });
   }
 
   onEpochEnd(_epoch: number, logs: Logs = {}): void {
-    for (const key of ["loss", "accuracy", "val_loss", "val_accuracy"] as const) this.curves[key]?.push(logs[key]!);
+    for (const name of this.drawn()) this.curves[name]!.push(logs[name]!);
     this.draw();
+  }
+
+  /** The metric beside the loss: the first one compiled, or none. */
+  private metric(): string | null {
+    return this.params!.metrics.find((name) => name !== "loss" && !name.startsWith("val_")) ?? null;
+  }
+
+  /** What the chart draws, of what the fit logs: the loss, the metric, and their val_ twins. */
+  private drawn(): string[] {
+    const metric = this.metric();
+    return this.params!.metrics.filter(
+      (name) => name.replace(/^val_/, "") === "loss" || name.replace(/^val_/, "") === metric,
+    );
   }
 
   /** The last frame, with its image: it is what the saved notebook keeps. */
@@ -74,7 +89,7 @@ class LiveChart implements Callback {
 
   private figure(running?: TrainingCurves["running"]): ReturnType<typeof trainingFigure> {
     const title = this.options.title ?? `${this.name}: training history`;
-    return trainingFigure({ title, epochs: this.params!.epochs, history: this.curves, running });
+    return trainingFigure({ title, epochs: this.params!.epochs, metric: this.metric(), history: this.curves, running });
   }
 
   private draw(running?: TrainingCurves["running"]): void {
@@ -85,7 +100,7 @@ class LiveChart implements Callback {
   }
 }
 
-/** A live chart of loss and accuracy for `model.fit`'s callbacks: `callbacks: [liveChart()]`. */
+/** A live chart of the loss and accuracy (the first compiled metric) for `model.fit`'s callbacks: `callbacks: [liveChart()]`. */
 export function liveChart(options: LiveChartOptions = {}): Callback & { readonly frames: number } {
   return new LiveChart(options);
 }

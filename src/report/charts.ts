@@ -140,34 +140,31 @@ export interface TrainingCurves {
   title: string;
   /** The epochs the fit will run, so the x axis does not grow as it runs. */
   epochs: number;
-  /** The finished epochs' metrics (a History's `history`). */
-  history: { loss: number[]; accuracy: number[]; val_loss?: number[]; val_accuracy?: number[] };
+  /** The compiled metric drawn beside the loss ("accuracy" for the seed); null for the loss alone. */
+  metric: string | null;
+  /** The finished epochs' loss, metric and their val_ twins (a History's `history`). */
+  history: Record<string, number[] | undefined>;
   /** The running epoch: where it is, in epochs from the start, and its running means so far. */
-  running?: { x: number; loss: number; accuracy: number };
+  running?: { x: number; loss: number; metric?: number };
 }
 
 const TRAIN_COLOUR = "#1f77b4";
 const VALIDATION_COLOUR = "#ff7f0e";
 
 /**
- * Loss (left) and accuracy (right) against the epoch, each beside its `val_`
+ * Loss (left) and the metric (right) against the epoch, each beside its `val_`
  * counterpart: the live chart's frame. A running epoch extends the training
  * lines to where it is; the validation lines grow once per epoch.
  */
-export function trainingFigure({ title, epochs, history, running }: TrainingCurves): Figure {
-  const line = (
-    name: string,
-    values: number[] | undefined,
-    colour: string,
-    second: boolean,
-    now?: [number, number],
-  ): LineTrace[] => {
+export function trainingFigure({ title, epochs, metric, history, running }: TrainingCurves): Figure {
+  const line = (name: string, colour: string, second: boolean, now?: number): LineTrace[] => {
+    const values = history[name];
     if (values === undefined) return [];
     const x = values.map((_, i) => i + 1);
     const y = [...values];
-    if (now !== undefined) {
-      x.push(now[0]);
-      y.push(now[1]);
+    if (running !== undefined && now !== undefined) {
+      x.push(running.x);
+      y.push(now);
     }
     return [
       {
@@ -182,19 +179,25 @@ export function trainingFigure({ title, epochs, history, running }: TrainingCurv
     ];
   };
   const range: [number, number] = [0, Math.max(epochs, 1) + 0.2];
+  const epochAxis = (domain: [number, number]): Axis => ({ title: { text: "epoch" }, dtick: 1, range, domain });
   return {
     data: [
-      ...line("loss", history.loss, TRAIN_COLOUR, false, running && [running.x, running.loss]),
-      ...line("val_loss", history.val_loss, VALIDATION_COLOUR, false),
-      ...line("accuracy", history.accuracy, TRAIN_COLOUR, true, running && [running.x, running.accuracy]),
-      ...line("val_accuracy", history.val_accuracy, VALIDATION_COLOUR, true),
+      ...line("loss", TRAIN_COLOUR, false, running?.loss),
+      ...line("val_loss", VALIDATION_COLOUR, false),
+      ...(metric === null
+        ? []
+        : [...line(metric, TRAIN_COLOUR, true, running?.metric), ...line(`val_${metric}`, VALIDATION_COLOUR, true)]),
     ],
     layout: {
       title: { text: title },
-      xaxis: { title: { text: "epoch" }, dtick: 1, range, domain: [0, 0.44] },
+      xaxis: epochAxis(metric === null ? [0, 1] : [0, 0.44]),
       yaxis: { title: { text: "loss" } },
-      xaxis2: { title: { text: "epoch" }, dtick: 1, range, domain: [0.56, 1], anchor: "y2" },
-      yaxis2: { title: { text: "accuracy" }, anchor: "x2" },
+      ...(metric === null
+        ? {}
+        : {
+            xaxis2: { ...epochAxis([0.56, 1]), anchor: "y2" },
+            yaxis2: { title: { text: metric }, anchor: "x2" },
+          }),
       width: 900,
       height: 400,
       margin: { t: 60, r: 20, b: 60, l: 70 },

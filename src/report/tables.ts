@@ -5,7 +5,7 @@
 import type { DataFrame } from "danfojs-node";
 import { escapeHtml } from "../core/html";
 import { generalisation, perClassMetrics } from "./analysis";
-import type { History, Metrics } from "../training/training";
+import type { History } from "../training/training";
 
 type Danfo = typeof import("danfojs-node");
 let danfo: Danfo | null = null;
@@ -26,20 +26,23 @@ export function isTable(value: unknown): value is DataFrame {
   );
 }
 
-/** One row per epoch, indexed by epoch number (from 1): loss, accuracy, val_loss, val_accuracy, seconds. */
+/**
+ * One row per epoch, indexed by epoch number (from 1): the loss and each compiled metric, their val_ twins, seconds
+ * (loss, accuracy, val_loss, val_accuracy, seconds for the seed).
+ */
 export function historyTable(history: History): DataFrame {
-  const { loss, accuracy, val_loss, val_accuracy, seconds } = history.history;
-  const columns: Record<string, number[]> = { loss, accuracy };
-  if (val_loss !== undefined && val_accuracy !== undefined) Object.assign(columns, { val_loss, val_accuracy });
-  columns["seconds"] = seconds;
+  const names = Object.keys(history.history).filter((name) => name !== "seconds");
+  const ordered = [...names.filter((n) => !n.startsWith("val_")), ...names.filter((n) => n.startsWith("val_"))];
+  const columns: Record<string, number[]> = {};
+  for (const name of [...ordered, "seconds"]) columns[name] = history.history[name]!;
   if (history.epoch.length === 0) return new (frames().DataFrame)([], { columns: Object.keys(columns) });
   return new (frames().DataFrame)(columns, { index: history.epoch.map((e) => e + 1) });
 }
 
 export interface ModelResult {
   history: History;
-  /** Test-set metrics, from `evaluate`. */
-  test?: Metrics;
+  /** Test-set loss and accuracy, from `evaluate`. */
+  test?: { loss: number; accuracy: number };
 }
 
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);

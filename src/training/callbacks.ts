@@ -22,9 +22,11 @@ export type TrainingParams = {
   samples: number;
   /** Examples validated after each epoch; 0 without validation data. */
   validationSamples: number;
+  /** What each epoch logs, as tfjs names them: "loss", each compiled metric, then their val_ twins. */
+  metrics: string[];
 };
 
-/** Keras's logs: loss, accuracy, val_loss, val_accuracy after an epoch; batch, size, loss, accuracy after a batch. */
+/** Keras's logs: loss and the compiled metrics (then their val_ twins after an epoch); batch and size after a batch. */
 export type Logs = { [name: string]: number };
 
 type Hook<A extends unknown[]> = (...args: A) => void | Promise<void>;

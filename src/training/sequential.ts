@@ -100,24 +100,22 @@ export const asList = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /**
- * tfjs's compile on `model`, with Keras's spellings of a loss; returns the engine's metrics for those given besides
- * "accuracy" (which the engine always computes). tfjs-layers' own metrics are not used, so none is handed to it.
+ * tfjs's compile on `model`, with Keras's spellings of a loss; returns the engine's metrics for those given, in their
+ * order. tfjs-layers' own metrics are not used, so none is handed to it.
  */
 export function compileForEngine(model: SequentialBase | Sequential, args: ModelCompileArgs): Metric[] {
-  const metrics = asList(args.metrics)
-    .filter((m) => m !== "accuracy")
-    .map((m) => {
-      const metric = metricNamed(m);
-      if (metric === null) {
-        const name = typeof m === "string" ? JSON.stringify(m) : "a metric function";
-        throw new UserError(
-          `model.compile: metric ${name} is not one computed here. Use any of ` +
-            `${METRIC_NAMES.map((n) => JSON.stringify(n)).join(", ")} (stateful metrics such as AUC, precision and ` +
-            `recall are not).`,
-        );
-      }
-      return metric;
-    });
+  const metrics = asList(args.metrics).map((m) => {
+    const metric = metricNamed(m);
+    if (metric === null) {
+      const name = typeof m === "string" ? JSON.stringify(m) : "a metric function";
+      throw new UserError(
+        `model.compile: metric ${name} is not one computed here. Use any of ` +
+          `${METRIC_NAMES.map((n) => JSON.stringify(n)).join(", ")} (stateful metrics such as AUC, precision and ` +
+          `recall are not).`,
+      );
+    }
+    return metric;
+  });
   tf.Sequential.prototype.compile.call(model, {
     ...args,
     loss: lossForCompile(args.loss) as ModelCompileArgs["loss"],
@@ -225,7 +223,7 @@ export class KerasSequential extends SequentialBase {
     super({ name });
   }
 
-  /** The metrics given to compile besides "accuracy" (always reported), in their order. */
+  /** The metrics given to compile, in their order. */
   private kerasMetrics: Metric[] = [];
 
   /**
@@ -239,7 +237,7 @@ export class KerasSequential extends SequentialBase {
    * tfjs's `compile`, also taking Keras's spelling of a loss ("categorical_crossentropy",
    * "mse"). Metrics are Keras's stateless ones, by Keras's or tfjs's names ("mse", "mae",
    * "categorical_accuracy", …): fit logs each under the name given, and evaluate returns
-   * them after loss and accuracy, as Keras does. `runEagerly: true` is Keras's `run_eagerly`.
+   * them after the loss, as Keras does. `runEagerly: true` is Keras's `run_eagerly`.
    */
   compile({ runEagerly = false, ...args }: ModelCompileArgs & { runEagerly?: boolean }): void {
     this.kerasMetrics = compileForEngine(this, args);
@@ -276,18 +274,15 @@ export class KerasSequential extends SequentialBase {
   }
 
   /**
-   * Keras's `model.evaluate`: `[loss, accuracy]` over `x`, then each further metric given to
-   * compile, as numbers, in inference mode (dropout off).
+   * Keras's `model.evaluate`: the loss over `x`, then each metric given to compile
+   * (`[loss, accuracy]` for `metrics: ["accuracy"]`), as numbers, in inference mode
+   * (dropout off). A list even without metrics, where Keras returns the loss alone.
    */
-  evaluate(
-    x: Tensor,
-    y: Tensor,
-    { batchSize = 128 }: EvaluateArgs = {},
-  ): [loss: number, accuracy: number, ...metrics: number[]] {
+  evaluate(x: Tensor, y: Tensor, { batchSize = 128 }: EvaluateArgs = {}): [loss: number, ...metrics: number[]] {
     if (!isWholeAbove0(batchSize))
       throw new UserError(`model.evaluate: batchSize must be a whole number greater than 0; got ${batchSize}.`);
     if (this.loss !== undefined) checkData(this, compiledLoss(this), x, y, "model.evaluate");
-    const { loss, accuracy, metrics } = evaluateNetwork(
+    const { loss, metrics } = evaluateNetwork(
       this,
       x,
       y,
@@ -296,7 +291,7 @@ export class KerasSequential extends SequentialBase {
       this.kerasMetrics,
       this.runEagerly,
     );
-    return [loss, accuracy, ...this.kerasMetrics.map((m) => metrics[m.name]!)];
+    return [loss, ...this.kerasMetrics.map((m) => metrics[m.name]!)];
   }
 
   /**

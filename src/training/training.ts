@@ -1,8 +1,8 @@
 /**
  * Keras's fit and evaluate loops: categorical cross-entropy computed from the
- * logits under the final softmax (as Keras does on TensorFlow), accuracy as
- * argmax agreement, `validationSplit` holding out the *last* fraction of the
- * data, the rest reshuffled every epoch, metrics averaged over samples, and
+ * logits under the final softmax (as Keras does on TensorFlow), the compiled
+ * metrics ("accuracy" among them) averaged over samples, `validationSplit`
+ * holding out the *last* fraction of the data, the rest reshuffled every epoch, and
  * Keras's callback protocol (callbacks.ts) at every epoch and batch.
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
@@ -16,22 +16,16 @@ import { testFunction, trainFunction, type BatchAugmentation, type LossName, typ
 import type { CallbackList, Logs, TrainingParams } from "./callbacks";
 import { checkData, compiledLoss } from "./dataChecks";
 
-export interface Metrics {
+/** An evaluation's loss, and each metric given to compile by the name it was given ("accuracy", "mse", …). */
+export interface Evaluation {
   loss: number;
-  accuracy: number;
-}
-
-/**
- * An evaluation's loss and accuracy, and each further metric given to compile, by the name it was given ("mse", "mae",
- * …).
- */
-export interface Evaluation extends Metrics {
   metrics: Record<string, number>;
 }
 
 /**
  * Keras's `History`: `history.history.accuracy[e]` is epoch e's training
- * accuracy. Without validation data there are no `val_` entries, as in Keras.
+ * accuracy, when compiled with "accuracy". Without validation data there are
+ * no `val_` entries, as in Keras.
  * `seconds` (each epoch's wall time, validation included) is beyond Keras:
  * question 14 asks about it.
  */
@@ -39,11 +33,9 @@ export interface History {
   epoch: number[];
   history: {
     loss: number[];
-    accuracy: number[];
     val_loss?: number[];
-    val_accuracy?: number[];
     seconds: number[];
-    /** Each further metric given to compile, and its val_ twin, as Keras logs them. */
+    /** Each metric given to compile ("accuracy", …), and its val_ twin, as Keras logs them. */
     [metric: string]: number[] | undefined;
   };
   params: TrainingParams;
@@ -67,7 +59,7 @@ function checkPair(x: Tensor, y: Tensor, what: string): number {
   return n;
 }
 
-/** A batch's [loss sum, correct count, ...metric sums] as numbers; the tensors are freed. */
+/** A batch's [loss sum, ...metric sums] as numbers; the tensors are freed. */
 function readTotals(totals: Tensor[]): number[] {
   const values = totals.map((t) => t.dataSync()[0]!);
   tf.dispose(totals);
@@ -78,7 +70,7 @@ const byName = (metrics: Metric[], sums: number[], n: number) =>
   Object.fromEntries(metrics.map((m, i) => [m.name, sums[i]! / n]));
 
 /**
- * Mean loss, accuracy and metrics over `x`, in batches of `batchSize`, in inference mode
+ * Mean loss and metrics over `x`, in batches of `batchSize`, in inference mode
  * (dropout off), each batch one TensorFlow function once it can be (unless `runEagerly`).
  * The data's fit to the model is checked by the caller, once: fit before its first epoch
  * (validation included), evaluate before it starts.
@@ -94,7 +86,7 @@ export function evaluateNetwork(
 ): Evaluation {
   const n = checkPair(x, y, what);
   if (n === 0) throw new UserError(`${what}: no examples to evaluate.`);
-  const sums = [0, 0, ...metrics.map(() => 0)];
+  const sums = [0, ...metrics.map(() => 0)];
   const steps = testFunction(model, metrics, runEagerly);
   // What the step's JavaScript reads may have changed since the last call: its first batch is recorded and compared
   // again.
@@ -104,7 +96,7 @@ export function evaluateNetwork(
     const totals = tf.tidy(() => steps.run([x, y, tf.range(start, start + size, 1, "int32")]));
     readTotals(totals).forEach((v, i) => (sums[i]! += v));
   }
-  return { loss: sums[0]! / n, accuracy: sums[1]! / n, metrics: byName(metrics, sums.slice(2), n) };
+  return { loss: sums[0]! / n, metrics: byName(metrics, sums.slice(1), n) };
 }
 
 function shuffled(count: number, random: () => number): Int32Array {
@@ -130,7 +122,7 @@ export interface FitLoopOptions {
   signal?: AbortSignal;
   /** Keeps the history up to date epoch by epoch (the model's `history`). */
   onHistory?: (history: History) => void;
-  /** Metrics given to compile besides "accuracy", logged under their names. */
+  /** The metrics given to compile, logged under their names. */
   metrics?: Metric[];
   /** Keras's `run_eagerly`: every step op by op, never as one TensorFlow function (slower; for debugging). */
   runEagerly?: boolean;
@@ -188,12 +180,14 @@ export async function fitNetwork(
         `examples.`,
     );
   const [xVal, yVal] = validationData ?? (trainCount < n ? [x.slice(trainCount), y.slice(trainCount)] : [null, null]);
+  const logged = ["loss", ...metrics.map((m) => m.name)];
   const params: TrainingParams = {
     epochs,
     batchSize,
     steps: Math.ceil(trainCount / batchSize),
     samples: trainCount,
     validationSamples: xVal?.shape[0] ?? 0,
+    metrics: xVal === null ? logged : [...logged, ...logged.map((name) => `val_${name}`)],
   };
   const ownsValidation = validationData === undefined && xVal !== null;
   try {
@@ -202,12 +196,8 @@ export async function fitNetwork(
     if (ownsValidation) tf.dispose([xVal!, yVal!]);
     throw error;
   }
-  const history: History = { epoch: [], history: { loss: [], accuracy: [], seconds: [] }, params };
-  if (xVal !== null) Object.assign(history.history, { val_loss: [], val_accuracy: [] });
-  for (const m of metrics) {
-    history.history[m.name] = [];
-    if (xVal !== null) history.history[`val_${m.name}`] = [];
-  }
+  const history: History = { epoch: [], history: { loss: [], seconds: [] }, params };
+  for (const name of params.metrics) history.history[name] = [];
   options.onHistory?.(history);
   const random = seedrandom(String(options.seed ?? Math.random()));
   const steps = trainFunction(model, optimizer, metrics, options.runEagerly ?? false, options.augment ?? null);
@@ -236,7 +226,6 @@ export async function fitNetwork(
         : Int32Array.from({ length: trainCount }, (_, i) => i);
       let seen = 0;
       let lossSum = 0;
-      let correct = 0;
       const metricSums = metrics.map(() => 0);
       for (let step = 0; step < params.steps && !model.stopTraining; step++) {
         if (signal?.aborted) {
@@ -246,9 +235,8 @@ export async function fitNetwork(
         const indices = order.subarray(step * batchSize, Math.min((step + 1) * batchSize, trainCount));
         await callbacks.onBatchBegin(step, { batch: step, size: indices.length });
         const totals = tf.tidy(() => steps.run([x, y, tf.tensor1d(indices, "int32")]));
-        const [batchLoss, batchCorrect, ...batchMetrics] = readTotals(totals);
+        const [batchLoss, ...batchMetrics] = readTotals(totals);
         lossSum += batchLoss!;
-        correct += batchCorrect!;
         batchMetrics.forEach((v, i) => (metricSums[i]! += v));
         seen += indices.length;
         noteRefusal();
@@ -257,17 +245,15 @@ export async function fitNetwork(
           batch: step,
           size: indices.length,
           loss: lossSum / seen,
-          accuracy: correct / seen,
           ...byName(metrics, metricSums, seen),
         });
         await nextTurn();
       }
       if (interrupted !== null || seen === 0) break;
-      const logs: Logs = { loss: lossSum / seen, accuracy: correct / seen, ...byName(metrics, metricSums, seen) };
+      const logs: Logs = { loss: lossSum / seen, ...byName(metrics, metricSums, seen) };
       if (xVal !== null && yVal !== null) {
         const validation = evaluateNetwork(model, xVal, yVal, batchSize, "validation", metrics, options.runEagerly);
         logs.val_loss = validation.loss;
-        logs.val_accuracy = validation.accuracy;
         for (const [name, value] of Object.entries(validation.metrics)) logs[`val_${name}`] = value;
       }
       history.epoch.push(epoch);

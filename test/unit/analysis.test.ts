@@ -56,7 +56,7 @@ describe("generalisation", () => {
       val_accuracy: [0.98, 0.985, 0.987, 0.987],
       seconds: [10, 9, 9, 9],
     },
-    params: { epochs: 4, batchSize: 128, steps: 375, samples: 48000, validationSamples: 12000 },
+    params: { epochs: 4, batchSize: 128, steps: 375, samples: 48000, validationSamples: 12000, metrics: ["loss", "accuracy", "val_loss", "val_accuracy"] },
   };
 
   it("reports final metrics, their gaps and the epoch with the lowest validation loss", () => {

@@ -132,7 +132,7 @@ describe("a callback written inline", () => {
       "trainEnd",
     ]);
     expect(epochLogs).toEqual([0, 1].map((e) => ({
-      loss: history.history.loss[e], accuracy: history.history.accuracy[e],
+      loss: history.history.loss[e], accuracy: history.history.accuracy![e],
       val_loss: history.history.val_loss![e], val_accuracy: history.history.val_accuracy![e],
     })));
     expect(Object.keys(batchLogs[0]!)).toEqual(["batch", "size", "loss", "accuracy"]);

@@ -36,11 +36,17 @@ describe("confusionFigure", () => {
 describe("describeFigure", () => {
   it("says what a chart shows, for its alt text: the title, then each plot's series against its x axis", () => {
     const history = { loss: [0.2, 0.05, 0.03], val_loss: [0.06, 0.04, 0.04], accuracy: [0.94, 0.98, 0.99], val_accuracy: [0.98, 0.99, 0.99] };
-    expect(describeFigure(trainingFigure({ title: "model_1: training history", epochs: 6, history })))
+    expect(describeFigure(trainingFigure({ title: "model_1: training history", epochs: 6, metric: "accuracy", history })))
       .toBe("model_1: training history; loss: loss and val_loss against epoch (1 to 3); accuracy: accuracy and val_accuracy against epoch (1 to 3)");
     // mid-epoch: the training line reaches where the epoch is
-    expect(describeFigure(trainingFigure({ title: "t", epochs: 2, history: { loss: [], accuracy: [] }, running: { x: 0.456, loss: 1, accuracy: 0.5 } })))
+    expect(describeFigure(trainingFigure({ title: "t", epochs: 2, metric: "accuracy", history: { loss: [], accuracy: [] }, running: { x: 0.456, loss: 1, metric: 0.5 } })))
       .toBe("t; loss: loss against epoch (0.46 to 0.46); accuracy: accuracy against epoch (0.46 to 0.46)");
+    // another compiled metric beside the loss, or the loss alone across the whole width
+    const mae = trainingFigure({ title: "t", epochs: 2, metric: "mae", history: { loss: [0.3], mae: [0.1], val_loss: [0.4], val_mae: [0.2] } });
+    expect(describeFigure(mae)).toBe("t; loss: loss and val_loss against epoch (1 to 1); mae: mae and val_mae against epoch (1 to 1)");
+    const alone = trainingFigure({ title: "t", epochs: 2, metric: null, history: { loss: [0.3], mae: [0.1] } });
+    expect(alone.data.map((t) => (t as LineTrace).name)).toEqual(["loss"]);
+    expect([alone.layout.xaxis.domain, alone.layout.xaxis2]).toEqual([[0, 1], undefined]);
     expect(describeFigure(plotHistory({ title: "model accuracy", yLabel: "accuracy", series: { accuracy: [0.9, 0.95] } })))
       .toBe("model accuracy; accuracy: accuracy against epoch (1 to 2)");
   });

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { tf } from "../../src/core/backend";
 import { adadelta } from "../../src/engine/adadelta";
 import { trainFunction } from "../../src/engine/step";
+import { metricNamed } from "../../src/engine/losses";
 import { imageDataGenerator } from "../../src/training/generator";
 import { setProgressOutput, terminalOutput } from "../../src/training/progress";
 import { kerasLayers } from "../../src/training/sequential";
@@ -158,7 +159,7 @@ describe("model.fit(datagen.flow(x, y))", () => {
       expect(lines).toContain("Epoch 2/2");
       expect(lines.some((l) => /^7\/7 \[=+\].*val_loss/.test(l))).toBe(true);
       expect(lines.filter((l) => l.startsWith("Note:"))).toEqual([]);
-      expect(Object.values(trainFunction(m, m.optimizer, [], false, flow.augment).status())).toContainEqual({ compiled: true, refused: null });
+      expect(Object.values(trainFunction(m, m.optimizer, [metricNamed("accuracy")!], false, flow.augment).status())).toContainEqual({ compiled: true, refused: null });
       runs.push(m.getWeights().map((w) => Array.from(w.dataSync())));
     }
     expect(runs[1]).toEqual(runs[0]);

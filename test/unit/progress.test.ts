@@ -19,7 +19,7 @@ describe("formatProgressLine", () => {
 });
 
 describe("KerasProgress", () => {
-  const params: TrainingParams = { epochs: 2, batchSize: 128, steps: 4, samples: 500, validationSamples: 100 };
+  const params: TrainingParams = { epochs: 2, batchSize: 128, steps: 4, samples: 500, validationSamples: 100, metrics: ["loss", "accuracy", "val_loss", "val_accuracy"] };
 
   it("keeps a transcript of epoch headers and final lines, redrawing the running line", () => {
     const transcripts: Transcript[] = [];

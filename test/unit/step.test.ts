@@ -7,6 +7,7 @@ import { kerasLayers } from "../../src/training/sequential";
 import { buildConvNet } from "../../src/training/models";
 import { planFor } from "../../src/engine/stages";
 import { evaluationTotals, trainingStep } from "../../src/engine/step";
+import { metricNamed } from "../../src/engine/losses";
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 const variablesOf = (model: Network) => model.trainableWeights.map((w) => w.read() as Variable);
@@ -222,15 +223,18 @@ describe("the training step", () => {
     expectAsTfjsLayers(build, true, tf.randomUniform([16, 12, 12, 2], 0, 1, "float32", 6), labels);
   });
 
-  it("counts correct predictions and sums the loss as tfjs computes them", () => {
+  it("sums the loss as tfjs computes it, and each compiled metric: accuracy counts the correct predictions", () => {
     const model = buildConvNet({ seed: 2 });
     const z = lossInput(model, x, false);
-    const totals = evaluationTotals(model, x, y);
+    const totals = evaluationTotals(model, x, y, [metricNamed("accuracy")!, metricNamed("mae")!]);
     const expectedLoss = tf.losses.softmaxCrossEntropy(y, z, undefined, undefined, tf.Reduction.SUM).dataSync()[0]!;
     expect(totals.lossSum.dataSync()[0]).toBeCloseTo(expectedLoss, 3);
     const predicted = Array.from(z.argMax(-1).dataSync());
     const truth = Array.from(y.argMax(-1).dataSync());
-    expect(totals.correct.dataSync()[0]).toBe(predicted.filter((p, i) => p === truth[i]).length);
+    expect(totals.metricSums[0]!.dataSync()[0]).toBe(predicted.filter((p, i) => p === truth[i]).length);
+    const mae = tf.sum(tf.mean(tf.abs(tf.sub(y, tf.softmax(z))), -1)).dataSync()[0]!;
+    expect(totals.metricSums[1]!.dataSync()[0]).toBeCloseTo(mae, 4);
+    expect(evaluationTotals(model, x, y).metricSums).toEqual([]); // none compiled, none computed
   });
 
   it("leaves no tensor behind but what it returns", () => {
@@ -238,8 +242,8 @@ describe("the training step", () => {
     trainingStep(model, x, y); // first call: the plan and its constants
     const before = tf.memory().numTensors;
     const step = tf.tidy(() => {
-      const s = trainingStep(model, x, y);
-      return [s.lossSum, s.correct];
+      const s = trainingStep(model, x, y, [metricNamed("accuracy")!]);
+      return [s.lossSum, ...s.metricSums];
     });
     expect(tf.memory().numTensors).toBe(before + 2);
     tf.dispose(step);

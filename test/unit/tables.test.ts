@@ -7,7 +7,7 @@ const history = (loss: number[], accuracy: number[], valLoss: number[], valAccur
   epoch: loss.map((_, i) => i),
   // without validation, no val_ entries, as fit leaves them
   history: { loss, accuracy, ...(valLoss.length > 0 ? { val_loss: valLoss, val_accuracy: valAccuracy } : {}), seconds: loss.map((_, i) => 10 + i) },
-  params: { epochs: loss.length, batchSize: 128, steps: 375, samples: 48000, validationSamples: 12000 },
+  params: { epochs: loss.length, batchSize: 128, steps: 375, samples: 48000, validationSamples: 12000, metrics: ["loss", "accuracy", "val_loss", "val_accuracy"] },
 });
 
 const h1 = history([0.5, 0.1], [0.84, 0.99], [0.07, 0.05], [0.979, 0.987]);
@@ -28,6 +28,17 @@ describe("historyTable", () => {
     const noVal = historyTable(history([0.5], [0.8], [], []));
     expect(noVal.columns).toEqual(["loss", "accuracy", "seconds"]);
     expect(historyTable(history([], [], [], [])).shape).toEqual([0, 3]);
+  });
+
+  it("has a column for each metric compiled, in fit's order (loss and metrics, their val_ twins, seconds)", () => {
+    const logged: History = {
+      epoch: [0],
+      history: { loss: [0.5], seconds: [9], val_loss: [0.6], mae: [0.1], val_mae: [0.2] },
+      params: { ...h1.params, epochs: 1, metrics: ["loss", "mae", "val_loss", "val_mae"] },
+    };
+    const df = historyTable(logged);
+    expect(df.columns).toEqual(["loss", "mae", "val_loss", "val_mae", "seconds"]);
+    expect(df.values).toEqual([[0.5, 0.1, 0.6, 0.2, 9]]);
   });
 });
 
