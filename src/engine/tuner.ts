@@ -71,7 +71,8 @@ export function parseKernelSettings(value: string | undefined, catalogue: Record
   };
   const kernels = new Set(Object.values(catalogue).flat());
   const usage = () =>
-    `DEEPCONV_KERNELS is a comma-separated list of: tune, no-onednn, no-winograd, a kernel (${[...kernels].join(", ")}), or ` +
+    "DEEPCONV_KERNELS is a comma-separated list of: tune, no-onednn, no-winograd, " +
+    `a kernel (${[...kernels].join(", ")}), or ` +
     `op=kernel with op one of ` +
     `${Object.entries(catalogue)
       .map(([op, names]) => `${op} (${names.join(", ")})`)

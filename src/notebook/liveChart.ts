@@ -100,7 +100,10 @@ class LiveChart implements Callback {
   }
 }
 
-/** A live chart of the loss and accuracy (the first compiled metric) for `model.fit`'s callbacks: `callbacks: [liveChart()]`. */
+/**
+ * A live chart of the loss and accuracy (the first compiled metric) for `model.fit`'s callbacks:
+ * `callbacks: [liveChart()]`.
+ */
 export function liveChart(options: LiveChartOptions = {}): Callback & { readonly frames: number } {
   return new LiveChart(options);
 }

@@ -167,7 +167,8 @@ export async function fitOnEngine(
     );
   if (unseeded.length > 0)
     progress?.note(
-      `Note: ${named(unseeded)} ${unseeded.length === 1 ? "has" : "have"} no seed, so ${unseeded.length === 1 ? "its" : "their"} ` +
+      `Note: ${named(unseeded)} ${unseeded.length === 1 ? "has" : "have"} no seed, ` +
+        `so ${unseeded.length === 1 ? "its" : "their"} ` +
         `dropout masks differ from run to run; for repeatable runs give each a seed, e.g. ` +
         `tf.layers.dropout({ rate: 0.25, seed: 1 }), or use kerasLayers(seed).dropout.`,
     );

@@ -84,8 +84,9 @@ export class TfjsSequential extends tf.Sequential {
     );
     if ((args.shuffle as unknown) === "batch") refused.push("shuffle");
     if (refused.length > 0) {
+      const named = refused.map((key) => `${key} (${REFUSED[key] ?? 'shuffle "batch": use shuffle: true'})`);
       throw new UserError(
-        `model.fit: ${refused.map((key) => `${key} (${REFUSED[key] ?? 'shuffle "batch": use shuffle: true'})`).join("; ")} ` +
+        `model.fit: ${named.join("; ")} ` +
           `is not taken by this package's training. To train with tfjs-layers' own loop instead, slower: ` +
           `tf.Sequential.prototype.fit.call(model, x, y, args).`,
       );

@@ -52,6 +52,14 @@ describe("src/", () => {
     expect(circles).toEqual([]);
   });
 
+  it("has no line longer than the formatter's width: prettier wraps code, and comments and strings are wrapped by hand", () => {
+    const { printWidth } = JSON.parse(fs.readFileSync(path.join(root, ".prettierrc.json"), "utf8")) as { printWidth: number };
+    const long = files.flatMap((file) =>
+      fs.readFileSync(path.join(src, file), "utf8").split("\n").flatMap((line, i) => ([...line].length > printWidth ? [`${file}:${i + 1}`] : [])),
+    );
+    expect(long).toEqual([]);
+  });
+
   it("opens each file with a comment saying its job", () => {
     expect(files.filter((f) => !fs.readFileSync(path.join(src, f), "utf8").startsWith("/**\n * "))).toEqual([]);
   });
