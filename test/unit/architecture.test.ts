@@ -115,3 +115,11 @@ describe("src/", () => {
     for (const entry of ["notebook/parameters.ts", "notebook/submission.ts"]) expect([...reached(entry)].filter((f) => f === "core/backend.ts")).toEqual([]);
   });
 });
+
+describe("the guides", () => {
+  it("stay short enough to read: README.md under 200 lines, docs/ARCHITECTURE.md (the one module map) under 150", () => {
+    const lines = (file: string) => fs.readFileSync(path.join(root, file), "utf8").trimEnd().split("\n").length;
+    expect(lines("README.md")).toBeLessThan(200);
+    expect(lines("docs/ARCHITECTURE.md")).toBeLessThan(150);
+  });
+});
