@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run check -- FILE.ipynb`: before handing in, checks a saved notebook
 // without running it (src/notebook/submission.ts): every code cell run, in
-// order from [1], no error output, every chart with its image, every answer
+// order from [1], no error output, every chart and picture with its image, every answer
 // written. Prints the run's parameters and test figures. Exit 0 when it is
 // ready, 1 with each problem and its fix.
 import fs from "node:fs";
@@ -36,7 +36,7 @@ try {
   process.exit(1);
 }
 const name = path.basename(file);
-const { problems, codeCells, charts, answers, parameters, results } = report;
+const { problems, codeCells, figures, answers, parameters, results } = report;
 const values = Object.entries(parameters).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ");
 const figures = Object.entries(results).map(([model, r]) => `${model}: test loss ${r.loss.toFixed(4)}, test accuracy ${r.accuracy.toFixed(4)}`);
 if (figures.length === 0) figures.push("No test figures: the notebook shows no comparison table with test_loss and test_accuracy.");
@@ -45,6 +45,6 @@ if (problems.length > 0) {
   problems.forEach((p, i) => console.error(`  ${i + 1}. ${p}`));
   process.exit(1);
 }
-console.log(`${name} is ready to hand in: ${codeCells} code cells ran in order with no error, ${charts} charts with their images, ${answers} answers written.`);
+console.log(`${name} is ready to hand in: ${codeCells} code cells ran in order with no error, ${figures} charts and pictures with their images, ${answers} answers written.`);
 console.log(`Parameters: ${values}`);
 for (const line of figures) console.log(line);

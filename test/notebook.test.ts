@@ -259,7 +259,7 @@ describe("npm start on the Deep Convolution notebook", () => {
     const executed = path.join(out, "deep-convolution.ipynb");
     const passed = await check(executed);
     expect(passed.status, passed.stderr).toBe(0);
-    expect(passed.stdout).toMatch(/^deep-convolution\.ipynb is ready to hand in: \d+ code cells ran in order with no error, 8 charts with their images, 5 answers written\.\n/);
+    expect(passed.stdout).toMatch(/^deep-convolution\.ipynb is ready to hand in: \d+ code cells ran in order with no error, 21 charts and pictures with their images, 5 answers written\.\n/);
     expect(passed.stdout).toMatch(/\nParameters: epochs 1, .*sampleLimit 2000, .*\n/);
     expect(passed.stdout).toMatch(/model_1: test loss \d\.\d{4}, test accuracy \d\.\d{4}\nmodel_2: test loss \d\.\d{4}, test accuracy \d\.\d{4}\nmodel_3: test loss \d\.\d{4}, test accuracy \d\.\d{4}/);
 

@@ -1,8 +1,8 @@
 /**
  * The check a student runs before handing in (`npm run check -- FILE.ipynb`):
  * reads a saved notebook, runs nothing, and lists what would cost points:
- * cells not run or run out of order, error outputs, charts without their
- * image, answers not written. Also reads back the parameters the run used and
+ * cells not run or run out of order, error outputs, charts and pictures
+ * without their image, answers not written. Also reads back the parameters the run used and
  * each model's test figures, as the comparison tables' outputs recorded them
  * (its metadata, not the text of any cell), for the summary.
  */
@@ -36,7 +36,8 @@ export interface SubmissionReport {
   /** Each problem in words, with how to fix it; empty when the notebook is ready to hand in. */
   problems: string[];
   codeCells: number;
-  charts: number;
+  /** Charts and pictures (Plotly figures), each with its image. */
+  figures: number;
   answers: number;
   /** The parameters the run used: the parameters cell, with npm start's injected values over it. */
   parameters: Record<string, unknown>;
@@ -153,14 +154,14 @@ export function checkSubmission(notebook: unknown, name = "the notebook"): Submi
         );
     }
   }
-  let charts = 0;
+  let figures = 0;
   for (const [c, i] of code) {
     for (const o of c.outputs ?? []) {
       if (!o.data?.["application/vnd.plotly.v1+json"]) continue;
-      charts++;
+      figures++;
       if (!o.data["image/png"]) {
         problems.push(
-          `${label(i)}: the chart ${joined(o.data["text/plain"] as string)} has no stored image, so the PDF and HTML ` +
+          `${label(i)}: the figure ${joined(o.data["text/plain"] as string)} has no stored image, so the PDF and HTML ` +
             `would miss it. Run the cell again and save.`,
         );
       }
@@ -190,7 +191,7 @@ export function checkSubmission(notebook: unknown, name = "the notebook"): Submi
   return {
     problems,
     codeCells: code.length,
-    charts,
+    figures,
     answers: answerCells.length,
     parameters,
     results: recordedResults(cells),

@@ -35,7 +35,7 @@ describe("checkSubmission", () => {
   it("passes a notebook run top to bottom, and reads back its parameters and test figures", () => {
     const report = checkSubmission(executed());
     expect(report.problems).toEqual([]);
-    expect(report).toMatchObject({ codeCells: 6, charts: 1, answers: 1 });
+    expect(report).toMatchObject({ codeCells: 6, figures: 1, answers: 1 });
     expect(report.parameters).toMatchObject({ epochs: 1, sampleLimit: 2000, batchSize: 128 });
     // model_2's accuracy is missing from the table (null), so only model_1 is read back
     expect(report.results).toEqual({ model_1: { loss: 0.0349, accuracy: 0.9897 } });
@@ -84,7 +84,7 @@ describe("checkSubmission", () => {
     const { problems } = checkSubmission(nb);
     expect(problems).toEqual([
       "cell 5 (console.log(loss);) shows an error: ReferenceError: loss is not defined. Fix it (the message says how), then run all cells again.",
-      "cell 4 (// Accuracy): the chart <Plotly figure: model accuracy> has no stored image, so the PDF and HTML would miss it. Run the cell again and save.",
+      "cell 4 (// Accuracy): the figure <Plotly figure: model accuracy> has no stored image, so the PDF and HTML would miss it. Run the cell again and save.",
       'The answer to Question 13 (cell 6) is not written yet: replace "YOUR ANSWER HERE" with your group\'s answer.',
     ]);
   });
