@@ -161,8 +161,8 @@ export function checkSubmission(notebook: unknown, name = "the notebook"): Submi
       figures++;
       if (!o.data["image/png"]) {
         problems.push(
-          `${label(i)}: the figure ${joined(o.data["text/plain"] as string)} has no stored image, so the PDF and HTML ` +
-            `would miss it. Run the cell again and save.`,
+          `${label(i)}: the figure ${joined(o.data["text/plain"] as string)} has no stored image, ` +
+            `so the PDF and HTML would miss it. Run the cell again and save.`,
         );
       }
     }
