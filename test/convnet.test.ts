@@ -13,6 +13,7 @@ import { testReport } from "../src/report/gallery";
 import type { TileHeatmapTrace } from "../src/report/charts";
 import type { TileGrid } from "../src/report/images";
 import { kerasLayers, type KerasSequential } from "../src/training/sequential";
+import { typedValues } from "./helpers";
 import { preparedMnist } from "./mnist";
 
 let data: MnistData;
@@ -69,12 +70,12 @@ describe("layerActivations and featureMaps", () => {
     ]);
     const first = (grids as TileGrid[])[0]!;
     expect(first.layout.title.text).toBe("conv2d (Conv2D) 28×28×8");
-    // one image per channel, its own values stretched to [0, 1]: darkest 0 and brightest 1 unless flat
-    expect(heatmaps(first).map((t) => [t.z.length, t.z[0]!.length])).toEqual(new Array(8).fill([28, 28]));
+    // one image per channel, its own values stretched to the grey scale: darkest 0 and brightest 255 unless flat
+    expect(heatmaps(first).map((t) => t.z.shape)).toEqual(new Array(8).fill("28,28"));
     for (const trace of heatmaps(first)) {
-      const flat = trace.z.flat();
+      const flat = typedValues(trace.z).flat();
       expect(Math.min(...flat)).toBe(0);
-      expect([0, 1]).toContain(Math.max(...flat));
+      expect([0, 255]).toContain(Math.max(...flat));
     }
     expect(first.layout.annotations!.map((a) => a.text)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
     const n = data.xTest.shape[0]!;
@@ -102,7 +103,7 @@ describe("kernelTiles and filterGrid", () => {
     // each filter's weights as they are, on one scale from −limit (blue) through 0 to +limit (red) for all
     const traces = heatmaps(grid as TileGrid);
     expect(traces.map((t) => [t.zmin, t.zmax])).toEqual(new Array(8).fill([-tiles.limit, tiles.limit]));
-    expect(traces[3]!.z[1]![2]).toBeCloseTo(kernel[1]![2]![0]![3]!, 3);
+    expect(typedValues(traces[3]!.z)[1]![2]).toBeCloseTo(kernel[1]![2]![0]![3]!, 6);
   });
 });
 
@@ -155,7 +156,7 @@ describe("gradCamMaps", () => {
     expect((grid as TileGrid).alt).toMatch(
       /^variant: Grad-CAM heat maps over 3 test digits \(true \d predicted \d; true \d predicted \d; true \d predicted \d\)$/,
     );
-    expect((grid as TileGrid).data.map((t) => [t.type, t.z.length, t.z[0]!.length])).toEqual(new Array(3).fill(["image", 28, 28]));
+    expect((grid as TileGrid).data.map((t) => [t.type, t.z.shape])).toEqual(new Array(3).fill(["image", "28,28,3"]));
     const { maps } = gradCamMaps(model, tf.gather(data.xTest, [0, 1]) as Tensor4D);
     expect(maps.map((m) => [m.length, Math.max(...m) <= 1 + 1e-6, Math.min(...m) >= 0])).toEqual([[784, true, true], [784, true, true]]);
   });

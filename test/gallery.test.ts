@@ -5,6 +5,7 @@ import { loadMnist } from "../src/data/mnist";
 import { augmentedGrid, mistakeGallery, sampleGrid, type TestReport } from "../src/report/gallery";
 import type { TileHeatmapTrace } from "../src/report/charts";
 import { tileGrid, type TileGrid } from "../src/report/images";
+import { typedValues } from "./helpers";
 import { imageDataGenerator } from "../src/training/generator";
 import { kerasLayers } from "../src/training/sequential";
 
@@ -22,10 +23,10 @@ describe("the notebook's pictures of the data", () => {
     data.rescale(1);
     const raw = sampleGrid(data, 4);
     expect(raw.layout).toEqual(rescaled.layout);
-    // each pixel's grey level out of 255: the values' share of the palette's top
-    const greys = (grid: TileGrid) =>
-      grid.data.map((t) => (t as TileHeatmapTrace).z.flat().map((v) => Math.round((v / (t as TileHeatmapTrace).zmax) * 255)));
+    // each pixel's grey level out of 255: the raw bytes themselves
+    const greys = (grid: TileGrid) => grid.data.map((t) => typedValues((t as TileHeatmapTrace).z).flat());
     expect(greys(raw)).toEqual(greys(rescaled));
+    expect(greys(raw)[0]).toEqual(Array.from(data.xTrain.slice(0, 1).dataSync(), (v) => v));
     expect(new Set(greys(raw).flat()).size).toBeGreaterThan(100); // real digits, not a blank grid
   });
 

@@ -189,3 +189,12 @@ export function fashionMnist(): { real: boolean; dataDir: string | null; verifyC
   }
   return { real: false, dataDir: dir, verifyChecksums: false };
 }
+
+/** A Plotly typed array's values, row by row (its last axis kept as a list when it has three). */
+export function typedValues(z: { dtype: "u1" | "f4"; bdata: string; shape: string }): number[][] {
+  const bytes = Buffer.from(z.bdata, "base64");
+  const flat = z.dtype === "u1" ? Array.from(bytes) : Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
+  const [rows, cols] = z.shape.split(",").map(Number) as [number, number];
+  const per = flat.length / (rows * cols);
+  return Array.from({ length: rows }, (_, r) => flat.slice(r * cols * per, (r + 1) * cols * per));
+}

@@ -42,10 +42,20 @@ export interface HeatmapTrace {
   hovertemplate: string;
 }
 
+/**
+ * Plotly's typed array: the values as one base64 string of bytes (little-endian), `shape` "rows,cols" or
+ * "rows,cols,3". A notebook stores it as one line, where a nested list takes a line per number.
+ */
+export interface TypedArray {
+  dtype: "u1" | "f4";
+  bdata: string;
+  shape: string;
+}
+
 /** One image of a tile grid (images.ts): values on axes of its own, coloured by a scale. */
 export interface TileHeatmapTrace {
   type: "heatmap";
-  z: number[][];
+  z: TypedArray;
   zmin: number;
   zmax: number;
   colorscale: Array<[number, string]>;
@@ -58,7 +68,7 @@ export interface TileHeatmapTrace {
 /** One image of a tile grid given as colours, rows of [r, g, b]. */
 export interface ImageTrace {
   type: "image";
-  z: Array<Array<[number, number, number]>>;
+  z: TypedArray;
   xaxis: string;
   yaxis: string;
   hovertemplate: string;

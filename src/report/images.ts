@@ -6,7 +6,7 @@
  * too, so captions and headings are set in the same type as every chart.
  */
 import { UserError } from "../core/errors";
-import type { Axis, Figure, ImageTrace, TileHeatmapTrace } from "./charts";
+import type { Axis, Figure, ImageTrace, TileHeatmapTrace, TypedArray } from "./charts";
 
 export type Rgb = [number, number, number];
 
@@ -53,12 +53,35 @@ const CHAR = 7;
 const PAD = 6;
 const HEADING = 36;
 
-/** Rounds for the notebook's JSON: three decimals are finer than any screen's grey levels. */
-const round = (v: number) => Math.round(v * 1000) / 1000;
-
-function rowsOf<T>(items: ArrayLike<T>, rows: number, cols: number): T[][] {
-  return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => items[r * cols + c]!));
+/** `values` as Plotly's typed array of `dtype`, in the given shape. */
+function typed(values: ArrayLike<number>, dtype: TypedArray["dtype"], shape: number[]): TypedArray {
+  const array = dtype === "u1" ? Uint8Array.from(values) : Float32Array.from(values);
+  return { dtype, bdata: Buffer.from(array.buffer).toString("base64"), shape: shape.join(",") };
 }
+
+/**
+ * A tile's values as the heatmap stores them, with the scale's ends and colours: grey as whole steps of brightness
+ * from 0 to 255 (raw pixels exactly), one byte each; diverging as the values themselves (a filter's weights).
+ */
+function shades(values: ArrayLike<number>, palette: Palette, shape: number[]) {
+  if ("grey" in palette) {
+    const top = palette.grey;
+    const steps = Array.from(values, (v) => Math.round(Math.min(Math.max(v / top, 0), 1) * 255));
+    return { z: typed(steps, "u1", shape), zmin: 0, zmax: 255, colorscale: GREYS, hovertemplate: "%{z} of 255" };
+  }
+  const limit = palette.diverging;
+  return { z: typed(values, "f4", shape), zmin: -limit, zmax: limit, colorscale: DIVERGING, hovertemplate: "%{z:.3f}" };
+}
+
+const GREYS: Array<[number, string]> = [
+  [0, "rgb(0,0,0)"],
+  [1, "rgb(255,255,255)"],
+];
+const DIVERGING: Array<[number, string]> = [
+  [0, css(BLUE)],
+  [0.5, css(MIDDLE)],
+  [1, css(RED)],
+];
 
 /** A grid of images as a Plotly figure, with the words its image's alt text gives. */
 export interface TileGrid extends Figure {
@@ -83,26 +106,6 @@ export function tileGrid(tiles: Tile[], options: GridOptions, alt: string): Tile
   const top = heading === undefined ? 0 : HEADING;
   const width = Math.max(tileW * columns, heading === undefined ? 0 : heading.length * (CHAR + 1) + 2 * PAD);
   const plotH = tileH * Math.ceil(tiles.length / columns);
-  const [zmin, zmax, colorscale]: [number, number, Array<[number, string]>] =
-    "grey" in palette
-      ? [
-          0,
-          palette.grey,
-          [
-            [0, "rgb(0,0,0)"],
-            [1, "rgb(255,255,255)"],
-          ],
-        ]
-      : [
-          -palette.diverging,
-          palette.diverging,
-          [
-            [0, css(BLUE)],
-            [0.5, css(MIDDLE)],
-            [1, css(RED)],
-          ],
-        ];
-
   const layout: Figure["layout"] = {
     title: { text: heading ?? "", x: PAD / width, xanchor: "left", font: { size: 14 } },
     xaxis: { visible: false },
@@ -138,25 +141,19 @@ export function tileGrid(tiles: Tile[], options: GridOptions, alt: string): Tile
       font: { size: CAPTION_SIZE },
     });
     const axes = { xaxis: `x${k}`, yaxis: `y${k}` };
+    const where = "row %{y}, column %{x}";
     if ("values" in tile) {
-      const z = rowsOf(Array.from(tile.values, round), rows, cols);
+      const { hovertemplate, ...shaded } = shades(tile.values, palette, [rows, cols]);
       return {
         type: "heatmap",
-        z,
-        zmin,
-        zmax,
-        colorscale,
+        ...shaded,
         showscale: false,
         ...axes,
-        hovertemplate: "row %{y}, column %{x}: %{z}<extra></extra>",
+        hovertemplate: `${where}: ${hovertemplate}<extra></extra>`,
       };
     }
-    return {
-      type: "image",
-      z: rowsOf(tile.colours, rows, cols),
-      ...axes,
-      hovertemplate: "row %{y}, column %{x}<extra></extra>",
-    };
+    const z = typed(tile.colours.flat(), "u1", [rows, cols, 3]);
+    return { type: "image", z, ...axes, hovertemplate: `${where}<extra></extra>` };
   });
   return { data, layout, alt };
 }

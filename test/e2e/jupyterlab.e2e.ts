@@ -106,13 +106,14 @@ describe("the notebook in JupyterLab", () => {
     expect(text).toMatch(/Model: "model_1"\n[^]*\(None, 26, 26, 32\)[^]*Total params: 1,199,882/);
     expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(6);
     expect(await page.locator("table.dataframe th", { hasText: "val_accuracy" }).count()).toBeGreaterThan(0);
-    // Plotly charts: JupyterLab's Plotly renderer first shows the stored PNG and
-    // draws the live chart when the pointer comes over it; then its SVG has a line per series.
+    // Plotly figures, the 8 charts and the 13 pictures: JupyterLab's Plotly renderer first shows the stored PNG and
+    // draws the live figure when the pointer comes over it; then its SVG has a line per series, or a heatmap per image.
     const charts = page.locator(".jp-OutputArea-output.jp-RenderedPlotly");
-    expect(await charts.count()).toBe(8);
-    // model 1's live chart, accuracy, loss, model 1's confusion matrix, model 2's live chart, the comparison,
-    // model 2's confusion matrix, model 3's live chart: lines per chart (0 for a heatmap)
-    for (const [i, lines] of [[0, 4], [1, 2], [2, 2], [3, 0], [4, 4], [5, 4], [6, 0], [7, 4]] as const) {
+    expect(await charts.count()).toBe(21);
+    // the training images (24 heatmaps), model 1's live chart, accuracy, loss, model 1's confusion matrix, model 2's
+    // live chart, the comparison, model 2's confusion matrix, model 3's live chart: lines per chart (0: heatmaps)
+    const figures = [[0, 0, 24], [1, 4], [2, 2], [3, 2], [4, 0, 1], [12, 4], [13, 4], [14, 0, 1], [20, 4]] as const;
+    for (const [i, lines, heatmaps] of figures) {
       const chart = charts.nth(i);
       await chart.scrollIntoViewIfNeeded();
       expect(await chart.locator("img.plot-img").getAttribute("src")).toMatch(/^data:image\/png;base64,/);
@@ -123,10 +124,10 @@ describe("the notebook in JupyterLab", () => {
         await expect.poll(() => chart.locator(".main-svg .scatterlayer path.js-line").count(), { timeout: 10_000 }).toBe(lines);
         expect(await chart.locator(".main-svg .scatterlayer .trace").count()).toBe(lines);
       } else {
-        await expect.poll(() => chart.locator(".main-svg .heatmaplayer image").count(), { timeout: 10_000 }).toBe(1);
+        await expect.poll(() => chart.locator(".main-svg .heatmaplayer image").count(), { timeout: 10_000 }).toBe(heatmaps);
       }
     }
-    expect(await charts.nth(1).locator(".gtitle").textContent()).toBe("model accuracy");
+    expect(await charts.nth(2).locator(".gtitle").textContent()).toBe("model accuracy");
     // Test loss and accuracy, printed like the seed
     const evaluation = await page.locator(".jp-CodeCell", { hasText: "console.log(loss);" }).locator(".jp-OutputArea").innerText();
     const [loss, accuracy] = evaluation.trim().split("\n").map(Number);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { describeFigure, type ImageTrace, type TileHeatmapTrace } from "../../src/report/charts";
 import { tileGrid } from "../../src/report/images";
+import { typedValues } from "../helpers";
 
 describe("tileGrid", () => {
   // two 2×2 images of values and one of colours, two to a row, 10 px per pixel
@@ -11,14 +12,16 @@ describe("tileGrid", () => {
   ];
   const figure = tileGrid(tiles, { rows: 2, cols: 2, columns: 2, scale: 10, palette: { grey: 1 }, heading: "a heading" }, "three images");
 
-  it("puts each image on axes of its own, rows from the top, values grey from 0 to the palette's top", () => {
+  it("puts each image on axes of its own, rows from the top, values grey in 256 steps up to the palette's top", () => {
     expect(figure.data.map((t) => [t.type, t.xaxis, t.yaxis])).toEqual([
       ["heatmap", "x", "y"], ["heatmap", "x2", "y2"], ["image", "x3", "y3"],
     ]);
     const first = figure.data[0] as TileHeatmapTrace;
-    expect(first.z).toEqual([[0, 0.5], [1, 0.25]]);
-    expect([first.zmin, first.zmax, first.colorscale]).toEqual([0, 1, [[0, "rgb(0,0,0)"], [1, "rgb(255,255,255)"]]]);
-    expect((figure.data[2] as ImageTrace).z).toEqual([[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [0, 0, 0]]]);
+    // one byte per pixel, stored as one base64 string: 0.5 of the top is step 128 of 255
+    expect([first.z.dtype, first.z.shape, typedValues(first.z)]).toEqual(["u1", "2,2", [[0, 128], [255, 64]]]);
+    expect([first.zmin, first.zmax, first.colorscale]).toEqual([0, 255, [[0, "rgb(0,0,0)"], [1, "rgb(255,255,255)"]]]);
+    const colours = (figure.data[2] as ImageTrace).z;
+    expect([colours.shape, typedValues(colours)]).toEqual(["2,2,3", [[255, 0, 0, 0, 255, 0], [0, 0, 255, 0, 0, 0]]]);
     const { layout } = figure;
     expect(layout.yaxis.range).toEqual([1.5, -0.5]); // row 0 at the top, as the image reads
     expect(layout.xaxis.range).toEqual([-0.5, 1.5]);
@@ -56,6 +59,7 @@ describe("tileGrid", () => {
     const grid = tileGrid([{ values: [-2, 0, 0.5, 1], caption: [] }], { rows: 2, cols: 2, palette: { diverging: 1 } }, "w");
     const trace = grid.data[0] as TileHeatmapTrace;
     expect([trace.zmin, trace.zmax]).toEqual([-1, 1]);
+    expect(typedValues(trace.z)).toEqual([[-2, 0], [0.5, 1]]); // the weights themselves, past the scale's ends too
     expect(trace.colorscale.map(([at]) => at)).toEqual([0, 0.5, 1]);
     expect(trace.colorscale[0]![1]).toBe("rgb(33,102,172)");
     expect(trace.colorscale[2]![1]).toBe("rgb(178,24,43)");
