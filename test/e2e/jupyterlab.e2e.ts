@@ -145,13 +145,13 @@ describe("the notebook in JupyterLab", () => {
 
   it("shows the charts of a notebook written by npm start as images when it is not trusted", async () => {
     const page = await openNotebook("executed/deep-convolution.ipynb");
-    // eight Plotly charts (their stored PNGs) and thirteen pictures drawn in Node
+    // eight charts and thirteen pictures, all Plotly figures: their stored PNGs
     await expect.poll(() => page.locator(".jp-OutputArea-output img").count(), { timeout: 60_000 }).toBe(21);
     for (const img of await page.locator(".jp-OutputArea-output img").all()) {
       expect(await img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
       expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(300);
     }
-    expect(await page.locator(".jp-RenderedPlotly img.plot-img").count()).toBe(8);
+    expect(await page.locator(".jp-RenderedPlotly img.plot-img").count()).toBe(21);
     // Untrusted, Plotly's renderer draws no live chart and shows the stored PNG instead; the tables still show.
     expect(await page.locator(".jp-OutputArea-output .plot-container").count()).toBe(0);
     expect(await page.locator(".jp-OutputArea-output table.dataframe").count()).toBe(6);
