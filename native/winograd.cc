@@ -1,8 +1,10 @@
 // Winograd's minimal filtering F(m×m, 3×3) for 3×3 stride-1 convolutions, as
-// four TensorFlow ops registered through TensorFlow's C kernel API: the input
+// TensorFlow ops registered through TensorFlow's C kernel API: the input
 // transform, the output transform (with bias and relu as it writes), and the
-// adjoints of both for the gradients. The products in the transformed domain
-// are TensorFlow's own batched matrix products (src/engine/ops/winograd.ts).
+// adjoints of both for the gradients, whose products in the transformed domain
+// are TensorFlow's own batched matrix products (src/engine/ops/winograd.ts);
+// and the forward convolution whole, transforms and products fused tile block
+// by tile block, so its transformed tensors never leave the cache.
 //
 // Why ops of their own: composed from TensorFlow's general ops (patch
 // extraction, transposes, element-wise sums), each transform costs several
@@ -140,6 +142,49 @@ inline __attribute__((always_inline)) void sandwich(const float (&L)[I][S], cons
   for (; k < c; ++k) sandwichAt<float>(L, R, in, out, c, k);
 }
 
+// c[r, ·] = Σ_i a[r, i] b[i, ·] for R rows of a (row stride lda) and NV·kLanes columns of b and c (row strides K
+// and ldc), the sums in registers.
+template <int R, int NV>
+inline __attribute__((always_inline)) void productBlock(const float* a, int64_t lda, const float* b, int64_t K,
+                                                        float* c, int64_t ldc, int64_t depth) {
+  Lanes sum[R][NV] = {};
+  for (int64_t i = 0; i < depth; ++i) {
+    Lanes row[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) row[j] = load<Lanes>(b + i * K + j * kLanes);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const float scale = a[r * lda + i];
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) sum[r][j] += scale * row[j];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < NV; ++j) store<Lanes>(c + r * ldc + j * kLanes, sum[r][j]);
+}
+
+// c = a b for a [rows, depth] (row stride lda), b [depth, K] (dense) and c [rows, K] (row stride ldc).
+inline void product(int64_t rows, int64_t depth, int64_t K, const float* a, int64_t lda, const float* b, float* c,
+                    int64_t ldc) {
+  int64_t k = 0;
+  for (; k + 2 * kLanes <= K; k += 2 * kLanes) {
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) productBlock<4, 2>(a + r * lda, lda, b + k, K, c + r * ldc + k, ldc, depth);
+    for (; r < rows; ++r) productBlock<1, 2>(a + r * lda, lda, b + k, K, c + r * ldc + k, ldc, depth);
+  }
+  for (; k + kLanes <= K; k += kLanes) {
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) productBlock<4, 1>(a + r * lda, lda, b + k, K, c + r * ldc + k, ldc, depth);
+    for (; r < rows; ++r) productBlock<1, 1>(a + r * lda, lda, b + k, K, c + r * ldc + k, ldc, depth);
+  }
+  for (; k < K; ++k)
+    for (int64_t r = 0; r < rows; ++r) {
+      float sum = 0;
+      for (int64_t i = 0; i < depth; ++i) sum += a[r * lda + i] * b[i * K + k];
+      c[r * ldc + k] = sum;
+    }
+}
+
 // The transposes of a matrix, so the adjoints use the same sandwich.
 template <int R, int C>
 struct Transposed {
@@ -179,16 +224,7 @@ struct Kernels {
       for (int64_t p0 = begin * G; p0 < std::min(P, end * G); p0 += G) {
         const int64_t count = std::min(G, P - p0);
         for (int64_t q = 0; q < count; ++q) {
-          const Tile t(g, p0 + q);
-          for (int r = 0; r < S; ++r)
-            for (int s = 0; s < S; ++s) {
-              const int64_t row = t.row * M - at.top + r, col = t.col * M - at.left + s;
-              float* dst = &window[(r * S + s) * c];
-              if (row < 0 || row >= at.rows || col < 0 || col >= at.cols)
-                std::fill(dst, dst + c, 0.0f);
-              else
-                copy(dst, image + ((t.n * at.rows + row) * at.cols + col) * c, c);
-            }
+          gather<S>(g, at, image, c, p0 + q, window.data());
           sandwich<A, A, S>(L, L, window.data(), &buffer[q * X * c], c);
         }
         for (int xi = 0; xi < X; ++xi)
@@ -218,6 +254,91 @@ struct Kernels {
               const int64_t row = t.row * M - at.top + r, col = t.col * M - at.left + s;
               if (row < 0 || row >= at.rows || col < 0 || col >= at.cols) continue;
               write(image + ((t.n * at.rows + row) * at.cols + col) * c, &window[(r * S + s) * c]);
+            }
+        }
+      }
+    });
+  }
+
+  // Tile p's S×S window of `image` (zero outside it) into window, c channels.
+  template <int S>
+  static void gather(const Geometry& g, const Window& at, const float* image, int64_t c, int64_t p, float* window) {
+    const Tile t(g, p);
+    for (int r = 0; r < S; ++r)
+      for (int s = 0; s < S; ++s) {
+        const int64_t row = t.row * M - at.top + r, col = t.col * M - at.left + s;
+        float* dst = &window[(r * S + s) * c];
+        if (row < 0 || row >= at.rows || col < 0 || col >= at.cols)
+          std::fill(dst, dst + c, 0.0f);
+        else
+          copy(dst, image + ((t.n * at.rows + row) * at.cols + col) * c, c);
+      }
+  }
+
+  // y = Aᵀ [u ⊙ (Bᵀ d B)] A (+ bias, relu) for each tile d of x, a block of tiles at a time: the block's transformed
+  // input and products (a·a rows of c and of k floats per tile) stay in the cache between the three steps.
+  static void conv(const Geometry& g, const float* x, const float* u, const float* bias, bool relu, float* y) {
+    const int64_t C = g.c, K = g.k, perImage = g.tilesH * g.tilesW;
+    const int64_t Q = std::max<int64_t>(4, kGroupBytes / (X * (C + K) * sizeof(float)));
+    const Window in{g.h, g.w, g.padTop, g.padLeft}, out{g.outH, g.outW, 0, 0};
+    parallel(g.n, [&](int64_t nBegin, int64_t nEnd) {
+      std::vector<float> window(A * A * C), v(Q * X * C), products(Q * X * K), tile(M * M * K);
+      for (int64_t p0 = nBegin * perImage; p0 < nEnd * perImage; p0 += Q) {
+        const int64_t count = std::min(Q, nEnd * perImage - p0);
+        for (int64_t q = 0; q < count; ++q) {
+          gather<A>(g, in, x, C, p0 + q, window.data());
+          sandwich<A, A, A>(Mx::BT, Mx::BT, window.data(), &v[q * X * C], C);
+        }
+        for (int xi = 0; xi < X; ++xi)
+          product(count, C, K, &v[xi * C], X * C, u + xi * C * K, &products[xi * K], X * K);
+        for (int64_t q = 0; q < count; ++q) {
+          const Tile t(g, p0 + q);
+          sandwich<M, M, A>(Mx::AT, Mx::AT, &products[q * X * K], tile.data(), K);
+          for (int r = 0; r < M; ++r)
+            for (int s = 0; s < M; ++s) {
+              const int64_t row = t.row * M + r, col = t.col * M + s;
+              if (row >= out.rows || col >= out.cols) continue;
+              float* dst = y + ((t.n * out.rows + row) * out.cols + col) * K;
+              const float* src = &tile[(r * M + s) * K];
+              if (relu)
+                for (int64_t k = 0; k < K; ++k) dst[k] = std::max(src[k] + bias[k], 0.0f);
+              else
+                for (int64_t k = 0; k < K; ++k) dst[k] = src[k] + bias[k];
+            }
+        }
+      }
+    });
+  }
+
+  // dx = Σ_p B [(A dy_p Aᵀ) uᵀ] Bᵀ added at each tile's place, with ut [a·a, K, C] the transformed filter transposed: the
+  // input's gradient of `conv`, a block of tiles at a time; each worker owns whole images, whose windows overlap.
+  static void convInputGrad(const Geometry& g, const float* dy, const float* ut, float* dx) {
+    static constexpr Transposed<M, A> Aa(Mx::AT);
+    static constexpr Transposed<A, A> B(Mx::BT);
+    const int64_t C = g.c, K = g.k, perImage = g.tilesH * g.tilesW;
+    const int64_t Q = std::max<int64_t>(4, kGroupBytes / (X * (C + K) * sizeof(float)));
+    const Window in{g.h, g.w, g.padTop, g.padLeft}, out{g.outH, g.outW, 0, 0};
+    parallel(g.n, [&](int64_t nBegin, int64_t nEnd) {
+      std::fill(dx + nBegin * g.h * g.w * C, dx + nEnd * g.h * g.w * C, 0.0f);
+      std::vector<float> window(A * A * std::max(C, K)), dm(Q * X * K), dv(Q * X * C);
+      for (int64_t p0 = nBegin * perImage; p0 < nEnd * perImage; p0 += Q) {
+        const int64_t count = std::min(Q, nEnd * perImage - p0);
+        for (int64_t q = 0; q < count; ++q) {
+          gather<M>(g, out, dy, K, p0 + q, window.data());
+          sandwich<A, A, M>(Aa.t, Aa.t, window.data(), &dm[q * X * K], K);
+        }
+        for (int xi = 0; xi < X; ++xi)
+          product(count, K, C, &dm[xi * K], X * K, ut + xi * K * C, &dv[xi * C], X * C);
+        for (int64_t q = 0; q < count; ++q) {
+          const Tile t(g, p0 + q);
+          sandwich<A, A, A>(B.t, B.t, &dv[q * X * C], window.data(), C);
+          for (int r = 0; r < A; ++r)
+            for (int s = 0; s < A; ++s) {
+              const int64_t row = t.row * M - in.top + r, col = t.col * M - in.left + s;
+              if (row < 0 || row >= in.rows || col < 0 || col >= in.cols) continue;
+              float* dst = dx + ((t.n * in.rows + row) * in.cols + col) * C;
+              const float* src = &window[(r * A + s) * C];
+              for (int64_t k = 0; k < C; ++k) dst[k] += src[k];
             }
         }
       }
@@ -259,7 +380,7 @@ struct Kernels {
 
 // ---- TensorFlow op plumbing ----
 
-enum class Which { kInput, kInputGrad, kOutput, kOutputGrad };
+enum class Which { kInput, kInputGrad, kOutput, kOutputGrad, kConv, kConvInputGrad };
 
 struct Op {
   Which which;
@@ -269,7 +390,7 @@ struct Op {
 
 struct Registered {
   const char* name;
-  const char* inputs[2];
+  const char* inputs[3];
   const char* attrs[8];
 };
 
@@ -281,6 +402,12 @@ const Registered kOps[] = {
      {"tile: int", "pad_top: int", "pad_left: int", "out_h: int", "out_w: int", "in_h: int", "in_w: int", "batch: int"}},
     {"DeepConvWinogradOutput", {"m: float", "bias: float"}, {"tile: int", "out_h: int", "out_w: int", "batch: int", "relu: bool"}},
     {"DeepConvWinogradOutputGrad", {"dy: float"}, {"tile: int"}},
+    {"DeepConvWinogradConv",
+     {"x: float", "u: float", "bias: float"},
+     {"tile: int", "pad_top: int", "pad_left: int", "out_h: int", "out_w: int", "relu: bool"}},
+    {"DeepConvWinogradConvInputGrad",
+     {"dy: float", "ut: float"},
+     {"tile: int", "pad_top: int", "pad_left: int", "in_h: int", "in_w: int"}},
 };
 
 int attrOr(TF_OpKernelConstruction* ctx, const char* name, int fallback) {
@@ -296,7 +423,7 @@ template <Which W>
 void* create(TF_OpKernelConstruction* ctx) {
   auto* op = new Op{W, attrOr(ctx, "tile", 0), attrOr(ctx, "pad_top", 0), attrOr(ctx, "pad_left", 0), attrOr(ctx, "out_h", 0),
                     attrOr(ctx, "out_w", 0), attrOr(ctx, "in_h", 0), attrOr(ctx, "in_w", 0), attrOr(ctx, "batch", 0), false};
-  if (W == Which::kOutput) {
+  if (W == Which::kOutput || W == Which::kConv) {
     TF_Status* status = TF_NewStatus();
     TF_Bool relu = 0;
     TF_OpKernelConstruction_GetAttrBool(ctx, "relu", &relu, status);
@@ -315,8 +442,10 @@ void* create(TF_OpKernelConstruction* ctx) {
 void destroy(void* op) { delete static_cast<Op*>(op); }
 
 template <int M>
-void dispatch(const Op& op, const Geometry& g, const float* in, const float* bias, float* out) {
+void dispatch(const Op& op, const Geometry& g, const float* in, const float* u, const float* bias, float* out) {
   switch (op.which) {
+    case Which::kConv: return Kernels<M>::conv(g, in, u, bias, op.relu, out);
+    case Which::kConvInputGrad: return Kernels<M>::convInputGrad(g, in, u, out);
     case Which::kInput: return Kernels<M>::input(g, in, out);
     case Which::kInputGrad: return Kernels<M>::inputGrad(g, in, out);
     case Which::kOutput: return Kernels<M>::output(g, in, bias, op.relu, out);
@@ -328,15 +457,36 @@ void compute(void* kernel, TF_OpKernelContext* ctx) {
   const Op& op = *static_cast<Op*>(kernel);
   TF_Status* status = TF_NewStatus();
   TF_Tensor* in = nullptr;
+  TF_Tensor* u = nullptr;
   TF_Tensor* bias = nullptr;
   TF_Tensor* out = nullptr;
   TF_GetInput(ctx, 0, &in, status);
   if (TF_GetCode(status) == TF_OK && op.which == Which::kOutput) TF_GetInput(ctx, 1, &bias, status);
+  if (TF_GetCode(status) == TF_OK && (op.which == Which::kConv || op.which == Which::kConvInputGrad))
+    TF_GetInput(ctx, 1, &u, status);
+  if (TF_GetCode(status) == TF_OK && op.which == Which::kConv) TF_GetInput(ctx, 2, &bias, status);
   if (TF_GetCode(status) == TF_OK) {
     const int64_t m = op.tile, a = m + 2;
     Geometry g{};
     std::vector<int64_t> dims;
-    if (op.which == Which::kInput || op.which == Which::kOutputGrad) {
+    if (op.which == Which::kConv) {
+      // x [N, H, W, C] and u [a·a, C, K] in; y [N, outH, outW, K] out
+      g.n = TF_Dim(in, 0), g.h = TF_Dim(in, 1), g.w = TF_Dim(in, 2), g.c = TF_Dim(in, 3), g.k = TF_Dim(u, 2);
+      g.outH = op.outH, g.outW = op.outW, g.padTop = op.padTop, g.padLeft = op.padLeft;
+      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
+      if (TF_Dim(u, 0) != a * a || TF_Dim(u, 1) != g.c)
+        TF_SetStatus(status, TF_INVALID_ARGUMENT, "the transformed filter's shape does not match the input");
+      if (TF_Dim(bias, 0) != g.k) TF_SetStatus(status, TF_INVALID_ARGUMENT, "bias length differs from channels");
+      dims = {g.n, g.outH, g.outW, g.k};
+    } else if (op.which == Which::kConvInputGrad) {
+      // dy [N, outH, outW, K] and ut [a·a, K, C] in; dx [N, inH, inW, C] out
+      g.n = TF_Dim(in, 0), g.outH = TF_Dim(in, 1), g.outW = TF_Dim(in, 2), g.k = TF_Dim(in, 3), g.c = TF_Dim(u, 2);
+      g.h = op.inH, g.w = op.inW, g.padTop = op.padTop, g.padLeft = op.padLeft;
+      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
+      if (TF_Dim(u, 0) != a * a || TF_Dim(u, 1) != g.k)
+        TF_SetStatus(status, TF_INVALID_ARGUMENT, "the transformed filter's shape does not match the gradient");
+      dims = {g.n, g.h, g.w, g.c};
+    } else if (op.which == Which::kInput || op.which == Which::kOutputGrad) {
       // [N, rows, cols, channels] in; the tiled transform out
       g.n = TF_Dim(in, 0);
       const int64_t rows = TF_Dim(in, 1), cols = TF_Dim(in, 2), channels = TF_Dim(in, 3);
@@ -371,16 +521,18 @@ void compute(void* kernel, TF_OpKernelContext* ctx) {
     }
     if (TF_GetCode(status) == TF_OK) {
       const auto* src = static_cast<const float*>(TF_TensorData(in));
+      const auto* filter = u ? static_cast<const float*>(TF_TensorData(u)) : nullptr;
       const auto* b = bias ? static_cast<const float*>(TF_TensorData(bias)) : nullptr;
       auto* dst = static_cast<float*>(TF_TensorData(out));
       if (m == 2)
-        dispatch<2>(op, g, src, b, dst);
+        dispatch<2>(op, g, src, filter, b, dst);
       else
-        dispatch<4>(op, g, src, b, dst);
+        dispatch<4>(op, g, src, filter, b, dst);
     }
   }
   if (TF_GetCode(status) != TF_OK) TF_OpKernelContext_Failure(ctx, status);
   if (in) TF_DeleteTensor(in);
+  if (u) TF_DeleteTensor(u);
   if (bias) TF_DeleteTensor(bias);
   if (out) TF_DeleteTensor(out);
   TF_DeleteStatus(status);
@@ -414,7 +566,8 @@ std::string registerAll() {
 #endif
   TF_Status* status = TF_NewStatus();
   const bool ok = registerOp<Which::kInput>(kOps[0], status) && registerOp<Which::kInputGrad>(kOps[1], status) &&
-                  registerOp<Which::kOutput>(kOps[2], status) && registerOp<Which::kOutputGrad>(kOps[3], status);
+                  registerOp<Which::kOutput>(kOps[2], status) && registerOp<Which::kOutputGrad>(kOps[3], status) &&
+                  registerOp<Which::kConv>(kOps[4], status) && registerOp<Which::kConvInputGrad>(kOps[5], status);
   std::string result = ok ? "" : TF_Message(status);
   TF_DeleteStatus(status);
   return result;

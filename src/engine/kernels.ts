@@ -105,10 +105,19 @@ export interface Candidates {
 
 /** Every candidate's name per op, whether or not this build has it (for DEEPCONV_KERNELS). */
 export const KERNEL_CATALOGUE: Record<keyof Candidates, string[]> = {
-  conv2d: ["eigen", "onednn", "winograd2", "winograd4"],
-  conv2dRelu: ["eigen", "onednn", "fused", "eigen-fused", "winograd2", "winograd4"],
+  conv2d: ["eigen", "onednn", "winograd2", "winograd2-fused", "winograd4", "winograd4-fused"],
+  conv2dRelu: [
+    "eigen",
+    "onednn",
+    "fused",
+    "eigen-fused",
+    "winograd2",
+    "winograd2-fused",
+    "winograd4",
+    "winograd4-fused",
+  ],
   conv2dFilterGrad: ["eigen", "onednn", "transposed", "winograd2", "winograd4"],
-  conv2dInputGrad: ["eigen", "onednn", "padded", "winograd2", "winograd4"],
+  conv2dInputGrad: ["eigen", "onednn", "padded", "winograd2-fused", "winograd2", "winograd4-fused", "winograd4"],
   maxPool: ["onednn", "eigen"],
   avgPool: ["eigen", "onednn", "broadcast"],
   batchNorm: ["eigen", "onednn"],

@@ -3,8 +3,12 @@
  * at unit steps: y = Aᵀ[(G w Gᵀ) ⊙ (Bᵀ x B)]A, tile by tile. The four tile
  * transforms are native/winograd.cc's ops; the products in the transformed
  * domain are TensorFlow's batched matrix products, a·a of them (a = m + 2),
- * each [tiles, C] × [C, K]. F(2×2, 3×3) multiplies 2.25 times less than the
- * direct convolution, F(4×4, 3×3) 4 times less (docs/PERFORMANCE.md).
+ * each [tiles, C] × [C, K]. The forward pass and the input's gradient have
+ * fused candidates too ("-fused"): one native op that transforms, multiplies
+ * and transforms back a block of tiles at a time, so the transformed tensors
+ * stay in the cache.
+ * F(2×2, 3×3) multiplies 2.25 times less than the direct convolution,
+ * F(4×4, 3×3) 4 times less (docs/PERFORMANCE.md).
  */
 import { createRequire } from "node:module";
 import type { Tensor } from "@tensorflow/tfjs-node";
@@ -148,6 +152,23 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
     );
   };
 
+  /** The forward pass fused: transforms and products in one op, a block of tiles at a time. */
+  const fused = (m: Tile, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, relu: boolean) => {
+    const k = w.shape[3]!;
+    const bias = b ?? constant(`zeros ${k}`, () => tf.zeros([k]));
+    return tf.tidy(() =>
+      run("DeepConvWinogradConv", [...layout(m, x.shape, g), bool("relu", relu)], [x, filter(m, w), bias]),
+    );
+  };
+
+  /** The input's gradient fused, with the transformed filter transposed per point: [a·a, K, C]. */
+  const fusedInputGrad = (m: Tile, shape: number[], w: Tensor, dy: Tensor, g: ConvGeometry) => {
+    const [, h, wd] = shape;
+    const { pad } = sizes(shape, g);
+    const attrs = [int("tile", m), int("pad_top", pad), int("pad_left", pad), int("in_h", h!), int("in_w", wd!)];
+    return tf.tidy(() => run("DeepConvWinogradConvInputGrad", attrs, [dy, c.transpose(filter(m, w), [0, 2, 1])]));
+  };
+
   const name = (m: Tile) => `winograd${m}`;
   /**
    * Timed alone, a Winograd pass finds its transformed tensors (tens of MB) in cache; inside a step it does not. On
@@ -156,34 +177,37 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
   const margin = 0.15;
   const tiles: Tile[] = [2, 4];
   return {
-    conv2d: tiles.map((m) => ({
-      name: name(m),
-      oneDNN: false,
-      margin,
-      impl: (x, w, b, g) => output(m, x, w, b, g, false),
-    })),
-    conv2dRelu: tiles.map((m) => ({
-      name: name(m),
-      oneDNN: false,
-      margin,
-      impl: (x, w, b, g) => output(m, x, w, b, g, true),
-    })),
-    conv2dInputGrad: tiles.map((m) => ({
-      name: name(m),
-      oneDNN: false,
-      margin,
-      impl: (shape, w, dy, g) => {
-        const [n, h, wd] = shape;
-        const dm = handOn(dy, m, outputGrad(m, dy));
-        return tf.tidy(() =>
-          run(
-            "DeepConvWinogradInputGrad",
-            [...layout(m, shape, g), int("in_h", h!), int("in_w", wd!), int("batch", n!)],
-            [products(dm, filter(m, w), false, true)],
-          ),
-        );
+    conv2d: tiles.flatMap((m) => [
+      { name: name(m), oneDNN: false, margin, impl: (x, w, b, g) => output(m, x, w, b, g, false) },
+      { name: `${name(m)}-fused`, oneDNN: false, impl: (x, w, b, g) => fused(m, x, w, b, g, false) },
+    ]),
+    conv2dRelu: tiles.flatMap((m) => [
+      { name: name(m), oneDNN: false, margin, impl: (x, w, b, g) => output(m, x, w, b, g, true) },
+      { name: `${name(m)}-fused`, oneDNN: false, impl: (x, w, b, g) => fused(m, x, w, b, g, true) },
+    ]),
+    conv2dInputGrad: tiles.flatMap((m): Candidate<InputGrad>[] => [
+      {
+        name: `${name(m)}-fused`,
+        oneDNN: false,
+        impl: (shape, w, dy, g) => fusedInputGrad(m, shape, w, dy, g),
       },
-    })),
+      {
+        name: name(m),
+        oneDNN: false,
+        margin,
+        impl: (shape, w, dy, g) => {
+          const [n, h, wd] = shape;
+          const dm = handOn(dy, m, outputGrad(m, dy));
+          return tf.tidy(() =>
+            run(
+              "DeepConvWinogradInputGrad",
+              [...layout(m, shape, g), int("in_h", h!), int("in_w", wd!), int("batch", n!)],
+              [products(dm, filter(m, w), false, true)],
+            ),
+          );
+        },
+      },
+    ]),
     conv2dFilterGrad: tiles.map((m) => ({
       name: name(m),
       oneDNN: false,
