@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -142,46 +143,57 @@ inline __attribute__((always_inline)) void sandwich(const float (&L)[I][S], cons
   for (; k < c; ++k) sandwichAt<float>(L, R, in, out, c, k);
 }
 
-// c[r, ·] = Σ_i a[r, i] b[i, ·] for R rows of a (row stride lda) and NV·kLanes columns of b and c (row strides K
-// and ldc), the sums in registers.
-template <int R, int NV>
-inline __attribute__((always_inline)) void productBlock(const float* a, int64_t lda, const float* b, int64_t K,
-                                                        float* c, int64_t ldc, int64_t depth) {
+// A matrix in memory: element (r, i) at data[r · row + i · col].
+struct Strided {
+  const float* data;
+  int64_t row, col;
+};
+
+// c[r, ·] (+)= Σ_i a(r, i) b[i, ·] for R rows of a and NV·kLanes columns of b and c (row strides ldb and ldc), the
+// sums in registers.
+template <int R, int NV, bool Add>
+inline __attribute__((always_inline)) void productBlock(Strided a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                                                        int64_t depth) {
   Lanes sum[R][NV] = {};
   for (int64_t i = 0; i < depth; ++i) {
     Lanes row[NV];
 #pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) row[j] = load<Lanes>(b + i * K + j * kLanes);
+    for (int j = 0; j < NV; ++j) row[j] = load<Lanes>(b + i * ldb + j * kLanes);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      const float scale = a[r * lda + i];
+      const float scale = a.data[r * a.row + i * a.col];
 #pragma GCC unroll 4
       for (int j = 0; j < NV; ++j) sum[r][j] += scale * row[j];
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int j = 0; j < NV; ++j) store<Lanes>(c + r * ldc + j * kLanes, sum[r][j]);
+    for (int j = 0; j < NV; ++j) {
+      float* at = c + r * ldc + j * kLanes;
+      store<Lanes>(at, Add ? load<Lanes>(at) + sum[r][j] : sum[r][j]);
+    }
 }
 
-// c = a b for a [rows, depth] (row stride lda), b [depth, K] (dense) and c [rows, K] (row stride ldc).
-inline void product(int64_t rows, int64_t depth, int64_t K, const float* a, int64_t lda, const float* b, float* c,
+// c (+)= a b for a [rows, depth], b [depth, K] (row stride ldb) and c [rows, K] (row stride ldc).
+template <bool Add>
+inline void product(int64_t rows, int64_t depth, int64_t K, Strided a, const float* b, int64_t ldb, float* c,
                     int64_t ldc) {
+  const auto rowsFrom = [&](int64_t r) { return Strided{a.data + r * a.row, a.row, a.col}; };
   int64_t k = 0;
   for (; k + 2 * kLanes <= K; k += 2 * kLanes) {
     int64_t r = 0;
-    for (; r + 4 <= rows; r += 4) productBlock<4, 2>(a + r * lda, lda, b + k, K, c + r * ldc + k, ldc, depth);
-    for (; r < rows; ++r) productBlock<1, 2>(a + r * lda, lda, b + k, K, c + r * ldc + k, ldc, depth);
+    for (; r + 4 <= rows; r += 4) productBlock<4, 2, Add>(rowsFrom(r), b + k, ldb, c + r * ldc + k, ldc, depth);
+    for (; r < rows; ++r) productBlock<1, 2, Add>(rowsFrom(r), b + k, ldb, c + r * ldc + k, ldc, depth);
   }
   for (; k + kLanes <= K; k += kLanes) {
     int64_t r = 0;
-    for (; r + 4 <= rows; r += 4) productBlock<4, 1>(a + r * lda, lda, b + k, K, c + r * ldc + k, ldc, depth);
-    for (; r < rows; ++r) productBlock<1, 1>(a + r * lda, lda, b + k, K, c + r * ldc + k, ldc, depth);
+    for (; r + 4 <= rows; r += 4) productBlock<4, 1, Add>(rowsFrom(r), b + k, ldb, c + r * ldc + k, ldc, depth);
+    for (; r < rows; ++r) productBlock<1, 1, Add>(rowsFrom(r), b + k, ldb, c + r * ldc + k, ldc, depth);
   }
   for (; k < K; ++k)
     for (int64_t r = 0; r < rows; ++r) {
       float sum = 0;
-      for (int64_t i = 0; i < depth; ++i) sum += a[r * lda + i] * b[i * K + k];
-      c[r * ldc + k] = sum;
+      for (int64_t i = 0; i < depth; ++i) sum += a.data[r * a.row + i * a.col] * b[i * ldb + k];
+      c[r * ldc + k] = Add ? c[r * ldc + k] + sum : sum;
     }
 }
 
@@ -290,7 +302,7 @@ struct Kernels {
           sandwich<A, A, A>(Mx::BT, Mx::BT, window.data(), &v[q * X * C], C);
         }
         for (int xi = 0; xi < X; ++xi)
-          product(count, C, K, &v[xi * C], X * C, u + xi * C * K, &products[xi * K], X * K);
+          product<false>(count, C, K, {&v[xi * C], X * C, 1}, u + xi * C * K, K, &products[xi * K], X * K);
         for (int64_t q = 0; q < count; ++q) {
           const Tile t(g, p0 + q);
           sandwich<M, M, A>(Mx::AT, Mx::AT, &products[q * X * K], tile.data(), K);
@@ -328,7 +340,7 @@ struct Kernels {
           sandwich<A, A, M>(Aa.t, Aa.t, window.data(), &dm[q * X * K], K);
         }
         for (int xi = 0; xi < X; ++xi)
-          product(count, K, C, &dm[xi * K], X * K, ut + xi * K * C, &dv[xi * C], X * C);
+          product<false>(count, K, C, {&dm[xi * K], X * K, 1}, ut + xi * K * C, C, &dv[xi * C], X * C);
         for (int64_t q = 0; q < count; ++q) {
           const Tile t(g, p0 + q);
           sandwich<A, A, A>(B.t, B.t, &dv[q * X * C], window.data(), C);
@@ -342,6 +354,33 @@ struct Kernels {
             }
         }
       }
+    });
+  }
+
+  // du[ξ] = Σ_p (Bᵀ x_p B)[ξ]ᵀ (A dy_p Aᵀ)[ξ], [a·a, C, K]: the filter's gradient of `conv` before the filter
+  // transform's adjoint, a block of tiles at a time; each worker sums its own, added together at the end.
+  static void convFilterGrad(const Geometry& g, const float* x, const float* dy, float* du) {
+    static constexpr Transposed<M, A> Aa(Mx::AT);
+    const int64_t C = g.c, K = g.k, P = g.tiles();
+    const int64_t Q = std::max<int64_t>(4, kGroupBytes / (X * (C + K) * sizeof(float)));
+    const Window in{g.h, g.w, g.padTop, g.padLeft}, out{g.outH, g.outW, 0, 0};
+    std::fill(du, du + X * C * K, 0.0f);
+    std::mutex adding;
+    parallel((P + Q - 1) / Q, [&](int64_t begin, int64_t end) {
+      std::vector<float> window(A * A * std::max(C, K)), v(Q * X * C), dm(Q * X * K), sum(X * C * K, 0.0f);
+      for (int64_t p0 = begin * Q; p0 < std::min(P, end * Q); p0 += Q) {
+        const int64_t count = std::min(Q, P - p0);
+        for (int64_t q = 0; q < count; ++q) {
+          gather<A>(g, in, x, C, p0 + q, window.data());
+          sandwich<A, A, A>(Mx::BT, Mx::BT, window.data(), &v[q * X * C], C);
+          gather<M>(g, out, dy, K, p0 + q, window.data());
+          sandwich<A, A, M>(Aa.t, Aa.t, window.data(), &dm[q * X * K], K);
+        }
+        for (int xi = 0; xi < X; ++xi)
+          product<true>(C, count, K, {&v[xi * C], 1, X * C}, &dm[xi * K], X * K, &sum[xi * C * K], K);
+      }
+      const std::lock_guard<std::mutex> lock(adding);
+      for (int64_t i = 0; i < X * C * K; ++i) du[i] += sum[i];
     });
   }
 
@@ -380,7 +419,7 @@ struct Kernels {
 
 // ---- TensorFlow op plumbing ----
 
-enum class Which { kInput, kInputGrad, kOutput, kOutputGrad, kConv, kConvInputGrad };
+enum class Which { kInput, kInputGrad, kOutput, kOutputGrad, kConv, kConvInputGrad, kConvFilterGrad };
 
 struct Op {
   Which which;
@@ -408,6 +447,7 @@ const Registered kOps[] = {
     {"DeepConvWinogradConvInputGrad",
      {"dy: float", "ut: float"},
      {"tile: int", "pad_top: int", "pad_left: int", "in_h: int", "in_w: int"}},
+    {"DeepConvWinogradConvFilterGrad", {"x: float", "dy: float"}, {"tile: int", "pad_top: int", "pad_left: int"}},
 };
 
 int attrOr(TF_OpKernelConstruction* ctx, const char* name, int fallback) {
@@ -446,6 +486,7 @@ void dispatch(const Op& op, const Geometry& g, const float* in, const float* u, 
   switch (op.which) {
     case Which::kConv: return Kernels<M>::conv(g, in, u, bias, op.relu, out);
     case Which::kConvInputGrad: return Kernels<M>::convInputGrad(g, in, u, out);
+    case Which::kConvFilterGrad: return Kernels<M>::convFilterGrad(g, in, u, out);
     case Which::kInput: return Kernels<M>::input(g, in, out);
     case Which::kInputGrad: return Kernels<M>::inputGrad(g, in, out);
     case Which::kOutput: return Kernels<M>::output(g, in, bias, op.relu, out);
@@ -462,7 +503,8 @@ void compute(void* kernel, TF_OpKernelContext* ctx) {
   TF_Tensor* out = nullptr;
   TF_GetInput(ctx, 0, &in, status);
   if (TF_GetCode(status) == TF_OK && op.which == Which::kOutput) TF_GetInput(ctx, 1, &bias, status);
-  if (TF_GetCode(status) == TF_OK && (op.which == Which::kConv || op.which == Which::kConvInputGrad))
+  if (TF_GetCode(status) == TF_OK &&
+      (op.which == Which::kConv || op.which == Which::kConvInputGrad || op.which == Which::kConvFilterGrad))
     TF_GetInput(ctx, 1, &u, status);
   if (TF_GetCode(status) == TF_OK && op.which == Which::kConv) TF_GetInput(ctx, 2, &bias, status);
   if (TF_GetCode(status) == TF_OK) {
@@ -478,6 +520,13 @@ void compute(void* kernel, TF_OpKernelContext* ctx) {
         TF_SetStatus(status, TF_INVALID_ARGUMENT, "the transformed filter's shape does not match the input");
       if (TF_Dim(bias, 0) != g.k) TF_SetStatus(status, TF_INVALID_ARGUMENT, "bias length differs from channels");
       dims = {g.n, g.outH, g.outW, g.k};
+    } else if (op.which == Which::kConvFilterGrad) {
+      // x [N, H, W, C] and dy [N, outH, outW, K] in; du [a·a, C, K] out
+      g.n = TF_Dim(in, 0), g.h = TF_Dim(in, 1), g.w = TF_Dim(in, 2), g.c = TF_Dim(in, 3);
+      g.outH = TF_Dim(u, 1), g.outW = TF_Dim(u, 2), g.k = TF_Dim(u, 3), g.padTop = op.padTop, g.padLeft = op.padLeft;
+      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
+      if (TF_Dim(u, 0) != g.n) TF_SetStatus(status, TF_INVALID_ARGUMENT, "x and dy hold different batches");
+      dims = {a * a, g.c, g.k};
     } else if (op.which == Which::kConvInputGrad) {
       // dy [N, outH, outW, K] and ut [a·a, K, C] in; dx [N, inH, inW, C] out
       g.n = TF_Dim(in, 0), g.outH = TF_Dim(in, 1), g.outW = TF_Dim(in, 2), g.k = TF_Dim(in, 3), g.c = TF_Dim(u, 2);
@@ -567,7 +616,8 @@ std::string registerAll() {
   TF_Status* status = TF_NewStatus();
   const bool ok = registerOp<Which::kInput>(kOps[0], status) && registerOp<Which::kInputGrad>(kOps[1], status) &&
                   registerOp<Which::kOutput>(kOps[2], status) && registerOp<Which::kOutputGrad>(kOps[3], status) &&
-                  registerOp<Which::kConv>(kOps[4], status) && registerOp<Which::kConvInputGrad>(kOps[5], status);
+                  registerOp<Which::kConv>(kOps[4], status) && registerOp<Which::kConvInputGrad>(kOps[5], status) &&
+                  registerOp<Which::kConvFilterGrad>(kOps[6], status);
   std::string result = ok ? "" : TF_Message(status);
   TF_DeleteStatus(status);
   return result;

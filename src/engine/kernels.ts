@@ -116,7 +116,7 @@ export const KERNEL_CATALOGUE: Record<keyof Candidates, string[]> = {
     "winograd4",
     "winograd4-fused",
   ],
-  conv2dFilterGrad: ["eigen", "onednn", "transposed", "winograd2", "winograd4"],
+  conv2dFilterGrad: ["eigen", "onednn", "transposed", "winograd2-fused", "winograd2", "winograd4-fused", "winograd4"],
   conv2dInputGrad: ["eigen", "onednn", "padded", "winograd2-fused", "winograd2", "winograd4-fused", "winograd4"],
   maxPool: ["onednn", "eigen"],
   avgPool: ["eigen", "onednn", "broadcast"],

@@ -45,7 +45,7 @@ describe.each([
     expect(relativeError(dwGot, dw)).toBeLessThan(1e-5);
   });
 
-  it.each(["winograd2-fused", "winograd4-fused"])("%s: forward, forward with relu and the input's gradient, transforms and products in one op", (name) => {
+  it.each(["winograd2-fused", "winograd4-fused"])("%s: every pass, transforms and products in one op", (name) => {
     const y = byName(all.conv2d, name).impl(x, w, b, g);
     expect(y.shape).toEqual(eigen.shape);
     expect(relativeError(y, eigen)).toBeLessThan(1e-5);
@@ -53,5 +53,8 @@ describe.each([
     const got = byName(all.conv2dInputGrad, name).impl(x.shape, w, dy, g);
     expect(got.shape).toEqual(x.shape);
     expect(relativeError(got, dx)).toBeLessThan(1e-5);
+    const dwGot = byName(all.conv2dFilterGrad, name).impl(x, w.shape, dy, g);
+    expect(dwGot.shape).toEqual(w.shape);
+    expect(relativeError(dwGot, dw)).toBeLessThan(1e-5);
   });
 });

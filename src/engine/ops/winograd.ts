@@ -3,10 +3,9 @@
  * at unit steps: y = Aᵀ[(G w Gᵀ) ⊙ (Bᵀ x B)]A, tile by tile. The four tile
  * transforms are native/winograd.cc's ops; the products in the transformed
  * domain are TensorFlow's batched matrix products, a·a of them (a = m + 2),
- * each [tiles, C] × [C, K]. The forward pass and the input's gradient have
- * fused candidates too ("-fused"): one native op that transforms, multiplies
- * and transforms back a block of tiles at a time, so the transformed tensors
- * stay in the cache.
+ * each [tiles, C] × [C, K]. Every pass has a fused candidate too ("-fused"):
+ * one native op that transforms, multiplies and transforms back a block of
+ * tiles at a time, so the transformed tensors stay in the cache.
  * F(2×2, 3×3) multiplies 2.25 times less than the direct convolution,
  * F(4×4, 3×3) 4 times less (docs/PERFORMANCE.md).
  */
@@ -169,6 +168,21 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
     return tf.tidy(() => run("DeepConvWinogradConvInputGrad", attrs, [dy, c.transpose(filter(m, w), [0, 2, 1])]));
   };
 
+  /** The filter's gradient fused: its products summed over the tiles natively, then Gᵀ du G. */
+  const fusedFilterGrad = (m: Tile, x: Tensor, shape: number[], dy: Tensor, g: ConvGeometry) => {
+    const [, , C, K] = shape;
+    const { pad } = sizes(x.shape, g);
+    takeOn(dy, m)?.dispose(); // an unfused input's gradient handed dy's transform on: not needed here
+    return tf.tidy(() => {
+      const du = run(
+        "DeepConvWinogradConvFilterGrad",
+        [int("tile", m), int("pad_top", pad), int("pad_left", pad)],
+        [x, dy],
+      );
+      return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
+    });
+  };
+
   const name = (m: Tile) => `winograd${m}`;
   /**
    * Timed alone, a Winograd pass finds its transformed tensors (tens of MB) in cache; inside a step it does not. On
@@ -208,20 +222,27 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
         },
       },
     ]),
-    conv2dFilterGrad: tiles.map((m) => ({
-      name: name(m),
-      oneDNN: false,
-      margin,
-      impl: (x, shape, dy, g) => {
-        const [, , C, K] = shape;
-        const dm = takeOn(dy, m) ?? outputGrad(m, dy);
-        const dw = tf.tidy(() => {
-          const du = products(input(m, x, g), dm, true, false);
-          return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
-        });
-        dm.dispose();
-        return dw;
+    conv2dFilterGrad: tiles.flatMap((m): Candidate<FilterGrad>[] => [
+      {
+        name: `${name(m)}-fused`,
+        oneDNN: false,
+        impl: (x, shape, dy, g) => fusedFilterGrad(m, x, shape, dy, g),
       },
-    })),
+      {
+        name: name(m),
+        oneDNN: false,
+        margin,
+        impl: (x, shape, dy, g) => {
+          const [, , C, K] = shape;
+          const dm = takeOn(dy, m) ?? outputGrad(m, dy);
+          const dw = tf.tidy(() => {
+            const du = products(input(m, x, g), dm, true, false);
+            return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
+          });
+          dm.dispose();
+          return dw;
+        },
+      },
+    ]),
   };
 }
