@@ -20,6 +20,8 @@
 #include <node_api.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -149,16 +151,17 @@ struct Strided {
   int64_t row, col;
 };
 
-// c[r, ·] (+)= Σ_i a(r, i) b[i, ·] for R rows of a and NV·kLanes columns of b and c (row strides ldb and ldc), the
-// sums in registers.
-template <int R, int NV, bool Add>
+// c[r, ·] (+)= Σ_i a(r, i) b[i, ·] for R rows of a and NV vectors V of columns of b and c (row strides ldb and ldc),
+// the sums in registers.
+template <typename V, int R, int NV, bool Add>
 inline __attribute__((always_inline)) void productBlock(Strided a, const float* b, int64_t ldb, float* c, int64_t ldc,
                                                         int64_t depth) {
-  Lanes sum[R][NV] = {};
+  constexpr int W = sizeof(V) / sizeof(float);
+  V sum[R][NV] = {};
   for (int64_t i = 0; i < depth; ++i) {
-    Lanes row[NV];
+    V row[NV];
 #pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) row[j] = load<Lanes>(b + i * ldb + j * kLanes);
+    for (int j = 0; j < NV; ++j) row[j] = load<V>(b + i * ldb + j * W);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const float scale = a.data[r * a.row + i * a.col];
@@ -168,26 +171,27 @@ inline __attribute__((always_inline)) void productBlock(Strided a, const float* 
   }
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < NV; ++j) {
-      float* at = c + r * ldc + j * kLanes;
-      store<Lanes>(at, Add ? load<Lanes>(at) + sum[r][j] : sum[r][j]);
+      float* at = c + r * ldc + j * W;
+      store<V>(at, Add ? load<V>(at) + sum[r][j] : sum[r][j]);
     }
 }
 
-// c (+)= a b for a [rows, depth], b [depth, K] (row stride ldb) and c [rows, K] (row stride ldc).
-template <bool Add>
-inline void product(int64_t rows, int64_t depth, int64_t K, Strided a, const float* b, int64_t ldb, float* c,
-                    int64_t ldc) {
-  const auto rowsFrom = [&](int64_t r) { return Strided{a.data + r * a.row, a.row, a.col}; };
+// c (+)= a b for a [rows, depth], b [depth, K] (row stride ldb) and c [rows, K] (row stride ldc), in vectors V.
+template <typename V, bool Add>
+inline __attribute__((always_inline)) void productIn(int64_t rows, int64_t depth, int64_t K, Strided a,
+                                                     const float* b, int64_t ldb, float* c, int64_t ldc) {
+  constexpr int W = sizeof(V) / sizeof(float);
+  const auto from = [&](int64_t r) { return Strided{a.data + r * a.row, a.row, a.col}; };
   int64_t k = 0;
-  for (; k + 2 * kLanes <= K; k += 2 * kLanes) {
+  for (; k + 2 * W <= K; k += 2 * W) {
     int64_t r = 0;
-    for (; r + 4 <= rows; r += 4) productBlock<4, 2, Add>(rowsFrom(r), b + k, ldb, c + r * ldc + k, ldc, depth);
-    for (; r < rows; ++r) productBlock<1, 2, Add>(rowsFrom(r), b + k, ldb, c + r * ldc + k, ldc, depth);
+    for (; r + 4 <= rows; r += 4) productBlock<V, 4, 2, Add>(from(r), b + k, ldb, c + r * ldc + k, ldc, depth);
+    for (; r < rows; ++r) productBlock<V, 1, 2, Add>(from(r), b + k, ldb, c + r * ldc + k, ldc, depth);
   }
-  for (; k + kLanes <= K; k += kLanes) {
+  for (; k + W <= K; k += W) {
     int64_t r = 0;
-    for (; r + 4 <= rows; r += 4) productBlock<4, 1, Add>(rowsFrom(r), b + k, ldb, c + r * ldc + k, ldc, depth);
-    for (; r < rows; ++r) productBlock<1, 1, Add>(rowsFrom(r), b + k, ldb, c + r * ldc + k, ldc, depth);
+    for (; r + 4 <= rows; r += 4) productBlock<V, 4, 1, Add>(from(r), b + k, ldb, c + r * ldc + k, ldc, depth);
+    for (; r < rows; ++r) productBlock<V, 1, 1, Add>(from(r), b + k, ldb, c + r * ldc + k, ldc, depth);
   }
   for (; k < K; ++k)
     for (int64_t r = 0; r < rows; ++r) {
@@ -195,6 +199,38 @@ inline void product(int64_t rows, int64_t depth, int64_t K, Strided a, const flo
       for (int64_t i = 0; i < depth; ++i) sum += a.data[r * a.row + i * a.col] * b[i * ldb + k];
       c[r * ldc + k] = Add ? c[r * ldc + k] + sum : sum;
     }
+}
+
+#if defined(__x86_64__)
+// Sixteen floats: one AVX-512 register.
+typedef float Wide __attribute__((vector_size(64)));
+
+template <bool Add>
+__attribute__((target("avx512f"))) void productWide(int64_t rows, int64_t depth, int64_t K, Strided a, const float* b,
+                                                    int64_t ldb, float* c, int64_t ldc) {
+  productIn<Wide, Add>(rows, depth, K, a, b, ldb, c, ldc);
+}
+
+// AVX-512's registers where the CPU has them, unless oneDNN is held below AVX-512 (ONEDNN_MAX_CPU_ISA, as the
+// bench's --isa avx2 sets it to stand for an AVX2 CPU): then this code is held there too.
+bool wideProducts() {
+  static const bool wide = [] {
+    if (!__builtin_cpu_supports("avx512f")) return false;
+    std::string isa = std::getenv("ONEDNN_MAX_CPU_ISA") ? std::getenv("ONEDNN_MAX_CPU_ISA") : "";
+    for (char& ch : isa) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return !(isa.rfind("SSE", 0) == 0 || isa == "AVX" || isa.rfind("AVX2", 0) == 0);
+  }();
+  return wide;
+}
+#endif
+
+// c (+)= a b for a [rows, depth], b [depth, K] (row stride ldb) and c [rows, K] (row stride ldc).
+template <bool Add>
+void product(int64_t rows, int64_t depth, int64_t K, Strided a, const float* b, int64_t ldb, float* c, int64_t ldc) {
+#if defined(__x86_64__)
+  if (wideProducts()) return productWide<Add>(rows, depth, K, a, b, ldb, c, ldc);
+#endif
+  productIn<Lanes, Add>(rows, depth, K, a, b, ldb, c, ldc);
 }
 
 // The transposes of a matrix, so the adjoints use the same sandwich.
