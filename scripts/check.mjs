@@ -38,8 +38,8 @@ try {
 const name = path.basename(file);
 const { problems, codeCells, figures, answers, parameters, results } = report;
 const values = Object.entries(parameters).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ");
-const figures = Object.entries(results).map(([model, r]) => `${model}: test loss ${r.loss.toFixed(4)}, test accuracy ${r.accuracy.toFixed(4)}`);
-if (figures.length === 0) figures.push("No test figures: the notebook shows no comparison table with test_loss and test_accuracy.");
+const testFigures = Object.entries(results).map(([model, r]) => `${model}: test loss ${r.loss.toFixed(4)}, test accuracy ${r.accuracy.toFixed(4)}`);
+if (testFigures.length === 0) testFigures.push("No test figures: the notebook shows no comparison table with test_loss and test_accuracy.");
 if (problems.length > 0) {
   console.error(`${name} is not ready to hand in (${problems.length} problem${problems.length === 1 ? "" : "s"}):`);
   problems.forEach((p, i) => console.error(`  ${i + 1}. ${p}`));
@@ -47,4 +47,4 @@ if (problems.length > 0) {
 }
 console.log(`${name} is ready to hand in: ${codeCells} code cells ran in order with no error, ${figures} charts and pictures with their images, ${answers} answers written.`);
 console.log(`Parameters: ${values}`);
-for (const line of figures) console.log(line);
+for (const line of testFigures) console.log(line);

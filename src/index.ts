@@ -30,7 +30,15 @@ export {
   type ModelCheckpointArgs,
 } from "./training/callbacks";
 export { historyTable, comparisonTable, classTable, type ModelResult } from "./report/tables";
-export { plotHistory, confusionFigure, type Figure, type HistoryPlot } from "./report/charts";
+export {
+  plotHistory,
+  confusionFigure,
+  type Figure,
+  type LineFigure,
+  type HeatmapFigure,
+  type HistoryPlot,
+} from "./report/charts";
+export type { TileGrid } from "./report/images";
 export { describeGeneralisation, generalisation } from "./report/analysis";
 export { sampleGrid, augmentedGrid, testReport, mistakeGallery } from "./report/gallery";
 export { filterGrid, featureMaps, filterPatterns, classActivation } from "./report/convnet";

@@ -104,6 +104,16 @@ export interface Figure {
   alt?: string;
 }
 
+/** A chart of lines against the epoch (plotHistory, trainingFigure). */
+export interface LineFigure extends Figure {
+  data: LineTrace[];
+}
+
+/** A chart of one heatmap (confusionFigure). */
+export interface HeatmapFigure extends Figure {
+  data: HeatmapTrace[];
+}
+
 export interface HistoryPlot {
   title: string;
   yLabel: string;
@@ -124,7 +134,7 @@ export function isFigure(value: unknown): value is Figure {
  * A line per series against the epoch (from 1), like the seed's
  * `plt.plot(history.history['accuracy'], label='accuracy')` calls.
  */
-export function plotHistory({ title, yLabel, xLabel = "epoch", series }: HistoryPlot): Figure {
+export function plotHistory({ title, yLabel, xLabel = "epoch", series }: HistoryPlot): LineFigure {
   const entries = Object.entries(series).filter((entry): entry is [string, number[]] => entry[1] !== undefined);
   if (entries.length === 0)
     throw new UserError("plotHistory: series is empty; give at least one { label: values } entry.");
@@ -166,7 +176,7 @@ const VALIDATION_COLOUR = "#ff7f0e";
  * counterpart: the live chart's frame. A running epoch extends the training
  * lines to where it is; the validation lines grow once per epoch.
  */
-export function trainingFigure({ title, epochs, metric, history, running }: TrainingCurves): Figure {
+export function trainingFigure({ title, epochs, metric, history, running }: TrainingCurves): LineFigure {
   const line = (name: string, colour: string, second: boolean, now?: number): LineTrace[] => {
     const values = history[name];
     if (values === undefined) return [];
@@ -219,7 +229,7 @@ export function trainingFigure({ title, epochs, metric, history, running }: Trai
  * Rows: the true class; columns: the predicted class; each cell counts the
  * test examples, so the diagonal holds the correct predictions.
  */
-export function confusionFigure(matrix: number[][], classNames: string[], title: string): Figure {
+export function confusionFigure(matrix: number[][], classNames: string[], title: string): HeatmapFigure {
   if (matrix.length !== classNames.length || matrix.some((row) => row.length !== classNames.length)) {
     throw new UserError(
       `confusionFigure: a ${classNames.length}-class matrix needs ${classNames.length}×${classNames.length} counts.`,
