@@ -19,6 +19,14 @@
 // already loaded by @tensorflow/tfjs-node.
 #include <node_api.h>
 
+// Sums of products as fused multiply-adds (ISO C++ modes leave them apart): one rounding instead of two, and twice
+// the products per cycle in the products' inner loop.
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
