@@ -158,7 +158,7 @@ describe("DEEPCONV_KERNELS", () => {
     const read = () => parseKernelSettings(value, KERNEL_CATALOGUE);
     expect(read).toThrow(UserError);
     expect(read).toThrow(`DEEPCONV_KERNELS: "${value}" is not understood.`);
-    expect(read).toThrow(/conv2dFilterGrad \(eigen, onednn, transposed, winograd2, winograd4\)/);
+    expect(read).toThrow(/conv2dFilterGrad \(eigen, onednn, transposed, winograd2, winograd2-fused, winograd4, winograd4-fused\)/);
   });
 });
 

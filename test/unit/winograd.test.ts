@@ -34,27 +34,19 @@ describe.each([
   const dx = byName(all.conv2dInputGrad, "eigen").impl(x.shape, w, dy, g);
   const dw = byName(all.conv2dFilterGrad, "eigen").impl(x, w.shape, dy, g);
 
-  it.each(["winograd2", "winograd4"])("%s: forward, forward with relu, the input's and the filter's gradients", (name) => {
-    expect(relativeError(byName(all.conv2d, name).impl(x, w, b, g), eigen)).toBeLessThan(1e-5);
-    expect(relativeError(byName(all.conv2dRelu, name).impl(x, w, b, g), tf.relu(eigen))).toBeLessThan(1e-5);
-    const got = byName(all.conv2dInputGrad, name).impl(x.shape, w, dy, g);
-    expect(got.shape).toEqual(x.shape);
-    expect(relativeError(got, dx)).toBeLessThan(1e-5);
-    const dwGot = byName(all.conv2dFilterGrad, name).impl(x, w.shape, dy, g);
-    expect(dwGot.shape).toEqual(w.shape);
-    expect(relativeError(dwGot, dw)).toBeLessThan(1e-5);
-  });
-
-  it.each(["winograd2-fused", "winograd4-fused"])("%s: every pass, transforms and products in one op", (name) => {
-    const y = byName(all.conv2d, name).impl(x, w, b, g);
-    expect(y.shape).toEqual(eigen.shape);
-    expect(relativeError(y, eigen)).toBeLessThan(1e-5);
-    expect(relativeError(byName(all.conv2dRelu, name).impl(x, w, b, g), tf.relu(eigen))).toBeLessThan(1e-5);
-    const got = byName(all.conv2dInputGrad, name).impl(x.shape, w, dy, g);
-    expect(got.shape).toEqual(x.shape);
-    expect(relativeError(got, dx)).toBeLessThan(1e-5);
-    const dwGot = byName(all.conv2dFilterGrad, name).impl(x, w.shape, dy, g);
-    expect(dwGot.shape).toEqual(w.shape);
-    expect(relativeError(dwGot, dw)).toBeLessThan(1e-5);
-  });
+  it.each(["winograd2", "winograd4", "winograd2-fused", "winograd4-fused"])(
+    "%s: forward, forward with relu, the input's and the filter's gradients",
+    (name) => {
+      const y = byName(all.conv2d, name).impl(x, w, b, g);
+      expect(y.shape).toEqual(eigen.shape);
+      expect(relativeError(y, eigen)).toBeLessThan(1e-5);
+      expect(relativeError(byName(all.conv2dRelu, name).impl(x, w, b, g), tf.relu(eigen))).toBeLessThan(1e-5);
+      const got = byName(all.conv2dInputGrad, name).impl(x.shape, w, dy, g);
+      expect(got.shape).toEqual(x.shape);
+      expect(relativeError(got, dx)).toBeLessThan(1e-5);
+      const dwGot = byName(all.conv2dFilterGrad, name).impl(x, w.shape, dy, g);
+      expect(dwGot.shape).toEqual(w.shape);
+      expect(relativeError(dwGot, dw)).toBeLessThan(1e-5);
+    },
+  );
 });

@@ -183,66 +183,58 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
     });
   };
 
-  const name = (m: Tile) => `winograd${m}`;
+  /** The input's gradient with its transforms apart; dy's transform is handed on to the filter's gradient. */
+  const inputGrad = (m: Tile, shape: number[], w: Tensor, dy: Tensor, g: ConvGeometry) => {
+    const [n, h, wd] = shape;
+    const dm = handOn(dy, m, outputGrad(m, dy));
+    return tf.tidy(() =>
+      run(
+        "DeepConvWinogradInputGrad",
+        [...layout(m, shape, g), int("in_h", h!), int("in_w", wd!), int("batch", n!)],
+        [products(dm, filter(m, w), false, true)],
+      ),
+    );
+  };
+
+  /** The filter's gradient with its transforms apart, on dy's transform from the input's gradient if it made one. */
+  const filterGrad = (m: Tile, x: Tensor, shape: number[], dy: Tensor, g: ConvGeometry) => {
+    const [, , C, K] = shape;
+    const dm = takeOn(dy, m) ?? outputGrad(m, dy);
+    const dw = tf.tidy(() => {
+      const du = products(input(m, x, g), dm, true, false);
+      return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
+    });
+    dm.dispose();
+    return dw;
+  };
+
   /**
-   * Timed alone, a Winograd pass finds its transformed tensors (tens of MB) in cache; inside a step it does not. On
+   * Timed alone, an unfused pass finds its transformed tensors (tens of MB) in cache; inside a step it does not. On
    * the seed's filter gradient (AVX-512) it was 6 % faster alone and 5 % slower in the step (docs/PERFORMANCE.md).
    */
   const margin = 0.15;
-  const tiles: Tile[] = [2, 4];
+  /** Each tile's candidates: its transforms apart (with that margin), then fused. */
+  const both = <I>(apart: (m: Tile) => I, fusedPass: (m: Tile) => I): Candidate<I>[] =>
+    ([2, 4] as Tile[]).flatMap((m) => [
+      { name: `winograd${m}`, oneDNN: false, margin, impl: apart(m) },
+      { name: `winograd${m}-fused`, oneDNN: false, impl: fusedPass(m) },
+    ]);
   return {
-    conv2d: tiles.flatMap((m) => [
-      { name: name(m), oneDNN: false, margin, impl: (x, w, b, g) => output(m, x, w, b, g, false) },
-      { name: `${name(m)}-fused`, oneDNN: false, impl: (x, w, b, g) => fused(m, x, w, b, g, false) },
-    ]),
-    conv2dRelu: tiles.flatMap((m) => [
-      { name: name(m), oneDNN: false, margin, impl: (x, w, b, g) => output(m, x, w, b, g, true) },
-      { name: `${name(m)}-fused`, oneDNN: false, impl: (x, w, b, g) => fused(m, x, w, b, g, true) },
-    ]),
-    conv2dInputGrad: tiles.flatMap((m): Candidate<InputGrad>[] => [
-      {
-        name: `${name(m)}-fused`,
-        oneDNN: false,
-        impl: (shape, w, dy, g) => fusedInputGrad(m, shape, w, dy, g),
-      },
-      {
-        name: name(m),
-        oneDNN: false,
-        margin,
-        impl: (shape, w, dy, g) => {
-          const [n, h, wd] = shape;
-          const dm = handOn(dy, m, outputGrad(m, dy));
-          return tf.tidy(() =>
-            run(
-              "DeepConvWinogradInputGrad",
-              [...layout(m, shape, g), int("in_h", h!), int("in_w", wd!), int("batch", n!)],
-              [products(dm, filter(m, w), false, true)],
-            ),
-          );
-        },
-      },
-    ]),
-    conv2dFilterGrad: tiles.flatMap((m): Candidate<FilterGrad>[] => [
-      {
-        name: `${name(m)}-fused`,
-        oneDNN: false,
-        impl: (x, shape, dy, g) => fusedFilterGrad(m, x, shape, dy, g),
-      },
-      {
-        name: name(m),
-        oneDNN: false,
-        margin,
-        impl: (x, shape, dy, g) => {
-          const [, , C, K] = shape;
-          const dm = takeOn(dy, m) ?? outputGrad(m, dy);
-          const dw = tf.tidy(() => {
-            const du = products(input(m, x, g), dm, true, false);
-            return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
-          });
-          dm.dispose();
-          return dw;
-        },
-      },
-    ]),
+    conv2d: both<Conv>(
+      (m) => (x, w, b, g) => output(m, x, w, b, g, false),
+      (m) => (x, w, b, g) => fused(m, x, w, b, g, false),
+    ),
+    conv2dRelu: both<ConvRelu>(
+      (m) => (x, w, b, g) => output(m, x, w, b, g, true),
+      (m) => (x, w, b, g) => fused(m, x, w, b, g, true),
+    ),
+    conv2dInputGrad: both<InputGrad>(
+      (m) => (shape, w, dy, g) => inputGrad(m, shape, w, dy, g),
+      (m) => (shape, w, dy, g) => fusedInputGrad(m, shape, w, dy, g),
+    ),
+    conv2dFilterGrad: both<FilterGrad>(
+      (m) => (x, shape, dy, g) => filterGrad(m, x, shape, dy, g),
+      (m) => (x, shape, dy, g) => fusedFilterGrad(m, x, shape, dy, g),
+    ),
   };
 }
