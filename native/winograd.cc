@@ -68,8 +68,10 @@ struct Geometry {
   int64_t n, h, w, c;     // the input image's dimensions (the gradient's output's, for the input's adjoint)
   int64_t outH, outW, k;  // the convolution's output
   int64_t padTop, padLeft;
-  int64_t tilesH, tilesW;
-  int64_t tiles() const { return n * tilesH * tilesW; }
+  int64_t m;  // the tile's output rows and columns
+  int64_t tilesH() const { return (outH + m - 1) / m; }
+  int64_t tilesW() const { return (outW + m - 1) / m; }
+  int64_t tiles() const { return n * tilesH() * tilesW(); }
 };
 
 // Runs body(begin, end) over [0, count) on the machine's cores.
@@ -254,7 +256,10 @@ struct Transposed {
 // Where tile p lies: its image and its row and column among the tiles.
 struct Tile {
   int64_t n, row, col;
-  Tile(const Geometry& g, int64_t p) : n(p / (g.tilesH * g.tilesW)), row(p / g.tilesW % g.tilesH), col(p % g.tilesW) {}
+  Tile(const Geometry& g, int64_t p) {
+    const int64_t rows = g.tilesH(), cols = g.tilesW();
+    n = p / (rows * cols), row = p / cols % rows, col = p % cols;
+  }
 };
 
 template <int M>
@@ -262,13 +267,41 @@ struct Kernels {
   static constexpr int A = M + 2, X = A * A;
   using Mx = Matrices<M>;
 
+  // The adjoints' matrices.
+  static constexpr Transposed<A, A> B{Mx::BT};
+  static constexpr Transposed<M, A> Aa{Mx::AT};
+
   // Tiles per group for rows of c floats: the group's a·a planes fill kGroupBytes.
   static int64_t group(int64_t c) { return std::max<int64_t>(1, kGroupBytes / (X * c * sizeof(float))); }
+
+  // Tiles per block of a fused pass, whose a·a rows of c and of k floats per tile fill kGroupBytes.
+  static int64_t block(int64_t c, int64_t k) {
+    return std::max<int64_t>(4, kGroupBytes / (X * (c + k) * sizeof(float)));
+  }
 
   // Where tile (row, col)'s window lies in an image of rows × cols: from (row · m − top, col · m − left).
   struct Window {
     int64_t rows, cols, top, left;
+    static Window input(const Geometry& g) { return {g.h, g.w, g.padTop, g.padLeft}; }
+    static Window output(const Geometry& g) { return {g.outH, g.outW, 0, 0}; }
   };
+
+  // write(dst, src) that adds the bias to a pixel's K values, and takes relu if asked.
+  static auto biased(int64_t K, const float* bias, bool relu) {
+    return [=](float* dst, const float* src) {
+      if (relu)
+        for (int64_t k = 0; k < K; ++k) dst[k] = std::max(src[k] + bias[k], 0.0f);
+      else
+        for (int64_t k = 0; k < K; ++k) dst[k] = src[k] + bias[k];
+    };
+  }
+
+  // write(dst, src) that adds: the adjoints' tiles overlap.
+  static auto added(int64_t C) {
+    return [=](float* dst, const float* src) {
+      for (int64_t k = 0; k < C; ++k) dst[k] += src[k];
+    };
+  }
 
   // planes[ξ, p, ·] = (L w_p Lᵀ)[ξ] for each tile p's S×S window w_p of `image` (zero outside it), c channels.
   template <int S>
@@ -295,7 +328,7 @@ struct Kernels {
   template <int S, typename Write>
   static void fromPlanes(const Geometry& g, const Window& at, const float* planes, int64_t c, const float (&R)[S][A],
                          float* image, Write write) {
-    const int64_t P = g.tiles(), G = group(c), perImage = g.tilesH * g.tilesW;
+    const int64_t P = g.tiles(), G = group(c), perImage = g.tilesH() * g.tilesW();
     parallel(g.n, [&](int64_t nBegin, int64_t nEnd) {
       std::vector<float> window(S * S * c), buffer(X * G * c);
       for (int64_t p0 = nBegin * perImage; p0 < nEnd * perImage; p0 += G) {
@@ -303,17 +336,24 @@ struct Kernels {
         for (int xi = 0; xi < X; ++xi)
           for (int64_t q = 0; q < count; ++q) copy(&buffer[(q * X + xi) * c], planes + (xi * P + p0 + q) * c, c);
         for (int64_t q = 0; q < count; ++q) {
-          const Tile t(g, p0 + q);
           sandwich<S, S, A>(R, R, &buffer[q * X * c], window.data(), c);
-          for (int r = 0; r < S; ++r)
-            for (int s = 0; s < S; ++s) {
-              const int64_t row = t.row * M - at.top + r, col = t.col * M - at.left + s;
-              if (row < 0 || row >= at.rows || col < 0 || col >= at.cols) continue;
-              write(image + ((t.n * at.rows + row) * at.cols + col) * c, &window[(r * S + s) * c]);
-            }
+          scatter<S>(g, at, window.data(), c, p0 + q, image, write);
         }
       }
     });
+  }
+
+  // Tile p's S×S window into `image` where it lies inside: write(dst, src) with dst its place there, c channels.
+  template <int S, typename Write>
+  static void scatter(const Geometry& g, const Window& at, const float* window, int64_t c, int64_t p, float* image,
+                      Write write) {
+    const Tile t(g, p);
+    for (int r = 0; r < S; ++r)
+      for (int s = 0; s < S; ++s) {
+        const int64_t row = t.row * M - at.top + r, col = t.col * M - at.left + s;
+        if (row < 0 || row >= at.rows || col < 0 || col >= at.cols) continue;
+        write(image + ((t.n * at.rows + row) * at.cols + col) * c, &window[(r * S + s) * c]);
+      }
   }
 
   // Tile p's S×S window of `image` (zero outside it) into window, c channels.
@@ -334,9 +374,9 @@ struct Kernels {
   // y = Aᵀ [u ⊙ (Bᵀ d B)] A (+ bias, relu) for each tile d of x, a block of tiles at a time: the block's transformed
   // input and products (a·a rows of c and of k floats per tile) stay in the cache between the three steps.
   static void conv(const Geometry& g, const float* x, const float* u, const float* bias, bool relu, float* y) {
-    const int64_t C = g.c, K = g.k, perImage = g.tilesH * g.tilesW;
-    const int64_t Q = std::max<int64_t>(4, kGroupBytes / (X * (C + K) * sizeof(float)));
-    const Window in{g.h, g.w, g.padTop, g.padLeft}, out{g.outH, g.outW, 0, 0};
+    const int64_t C = g.c, K = g.k, perImage = g.tilesH() * g.tilesW(), Q = block(C, K);
+    const Window in = Window::input(g), out = Window::output(g);
+    const auto write = biased(K, bias, relu);
     parallel(g.n, [&](int64_t nBegin, int64_t nEnd) {
       std::vector<float> window(A * A * C), v(Q * X * C), products(Q * X * K), tile(M * M * K);
       for (int64_t p0 = nBegin * perImage; p0 < nEnd * perImage; p0 += Q) {
@@ -348,32 +388,19 @@ struct Kernels {
         for (int xi = 0; xi < X; ++xi)
           product<false>(count, C, K, {&v[xi * C], X * C, 1}, u + xi * C * K, K, &products[xi * K], X * K);
         for (int64_t q = 0; q < count; ++q) {
-          const Tile t(g, p0 + q);
           sandwich<M, M, A>(Mx::AT, Mx::AT, &products[q * X * K], tile.data(), K);
-          for (int r = 0; r < M; ++r)
-            for (int s = 0; s < M; ++s) {
-              const int64_t row = t.row * M + r, col = t.col * M + s;
-              if (row >= out.rows || col >= out.cols) continue;
-              float* dst = y + ((t.n * out.rows + row) * out.cols + col) * K;
-              const float* src = &tile[(r * M + s) * K];
-              if (relu)
-                for (int64_t k = 0; k < K; ++k) dst[k] = std::max(src[k] + bias[k], 0.0f);
-              else
-                for (int64_t k = 0; k < K; ++k) dst[k] = src[k] + bias[k];
-            }
+          scatter<M>(g, out, tile.data(), K, p0 + q, y, write);
         }
       }
     });
   }
 
-  // dx = Σ_p B [(A dy_p Aᵀ) uᵀ] Bᵀ added at each tile's place, with ut [a·a, K, C] the transformed filter transposed: the
-  // input's gradient of `conv`, a block of tiles at a time; each worker owns whole images, whose windows overlap.
+  // dx = Σ_p B [(A dy_p Aᵀ) uᵀ] Bᵀ added at each tile's place, with ut [a·a, K, C] the transformed filter
+  // transposed: the input's gradient of `conv`, a block of tiles at a time; each worker owns whole images, whose
+  // windows overlap.
   static void convInputGrad(const Geometry& g, const float* dy, const float* ut, float* dx) {
-    static constexpr Transposed<M, A> Aa(Mx::AT);
-    static constexpr Transposed<A, A> B(Mx::BT);
-    const int64_t C = g.c, K = g.k, perImage = g.tilesH * g.tilesW;
-    const int64_t Q = std::max<int64_t>(4, kGroupBytes / (X * (C + K) * sizeof(float)));
-    const Window in{g.h, g.w, g.padTop, g.padLeft}, out{g.outH, g.outW, 0, 0};
+    const int64_t C = g.c, K = g.k, perImage = g.tilesH() * g.tilesW(), Q = block(C, K);
+    const Window in = Window::input(g), out = Window::output(g);
     parallel(g.n, [&](int64_t nBegin, int64_t nEnd) {
       std::fill(dx + nBegin * g.h * g.w * C, dx + nEnd * g.h * g.w * C, 0.0f);
       std::vector<float> window(A * A * std::max(C, K)), dm(Q * X * K), dv(Q * X * C);
@@ -386,16 +413,8 @@ struct Kernels {
         for (int xi = 0; xi < X; ++xi)
           product<false>(count, K, C, {&dm[xi * K], X * K, 1}, ut + xi * K * C, C, &dv[xi * C], X * C);
         for (int64_t q = 0; q < count; ++q) {
-          const Tile t(g, p0 + q);
           sandwich<A, A, A>(B.t, B.t, &dv[q * X * C], window.data(), C);
-          for (int r = 0; r < A; ++r)
-            for (int s = 0; s < A; ++s) {
-              const int64_t row = t.row * M - in.top + r, col = t.col * M - in.left + s;
-              if (row < 0 || row >= in.rows || col < 0 || col >= in.cols) continue;
-              float* dst = dx + ((t.n * in.rows + row) * in.cols + col) * C;
-              const float* src = &window[(r * A + s) * C];
-              for (int64_t k = 0; k < C; ++k) dst[k] += src[k];
-            }
+          scatter<A>(g, in, window.data(), C, p0 + q, dx, added(C));
         }
       }
     });
@@ -404,10 +423,8 @@ struct Kernels {
   // du[ξ] = Σ_p (Bᵀ x_p B)[ξ]ᵀ (A dy_p Aᵀ)[ξ], [a·a, C, K]: the filter's gradient of `conv` before the filter
   // transform's adjoint, a block of tiles at a time; each worker sums its own, added together at the end.
   static void convFilterGrad(const Geometry& g, const float* x, const float* dy, float* du) {
-    static constexpr Transposed<M, A> Aa(Mx::AT);
-    const int64_t C = g.c, K = g.k, P = g.tiles();
-    const int64_t Q = std::max<int64_t>(4, kGroupBytes / (X * (C + K) * sizeof(float)));
-    const Window in{g.h, g.w, g.padTop, g.padLeft}, out{g.outH, g.outW, 0, 0};
+    const int64_t C = g.c, K = g.k, P = g.tiles(), Q = block(C, K);
+    const Window in = Window::input(g), out = Window::output(g);
     std::fill(du, du + X * C * K, 0.0f);
     std::mutex adding;
     parallel((P + Q - 1) / Q, [&](int64_t begin, int64_t end) {
@@ -430,34 +447,23 @@ struct Kernels {
 
   // v = Bᵀ d B for each a×a input tile d.
   static void input(const Geometry& g, const float* x, float* v) {
-    toPlanes<A>(g, {g.h, g.w, g.padTop, g.padLeft}, x, g.c, Mx::BT, v);
+    toPlanes<A>(g, Window::input(g), x, g.c, Mx::BT, v);
   }
 
   // dx = Σ_p B dv_p Bᵀ added at each tile's place: the adjoint of `input`.
   static void inputGrad(const Geometry& g, const float* dv, float* dx) {
-    static constexpr Transposed<A, A> B(Mx::BT);
-    const int64_t C = g.c;
-    std::fill(dx, dx + g.n * g.h * g.w * C, 0.0f);
-    fromPlanes<A>(g, {g.h, g.w, g.padTop, g.padLeft}, dv, C, B.t, dx, [C](float* dst, const float* src) {
-      for (int64_t k = 0; k < C; ++k) dst[k] += src[k];
-    });
+    std::fill(dx, dx + g.n * g.h * g.w * g.c, 0.0f);
+    fromPlanes<A>(g, Window::input(g), dv, g.c, B.t, dx, added(g.c));
   }
 
   // y = Aᵀ m_p A (+ bias, relu) for each tile, written where it falls inside the output.
   static void output(const Geometry& g, const float* mt, const float* bias, bool relu, float* y) {
-    const int64_t K = g.k;
-    fromPlanes<M>(g, {g.outH, g.outW, 0, 0}, mt, K, Mx::AT, y, [=](float* dst, const float* src) {
-      if (relu)
-        for (int64_t k = 0; k < K; ++k) dst[k] = std::max(src[k] + bias[k], 0.0f);
-      else
-        for (int64_t k = 0; k < K; ++k) dst[k] = src[k] + bias[k];
-    });
+    fromPlanes<M>(g, Window::output(g), mt, g.k, Mx::AT, y, biased(g.k, bias, relu));
   }
 
   // dm_p = A dy_p Aᵀ, with dy zero outside the output: the adjoint of `output` (without bias and relu).
   static void outputGrad(const Geometry& g, const float* dy, float* dm) {
-    static constexpr Transposed<M, A> Aa(Mx::AT);
-    toPlanes<M>(g, {g.outH, g.outW, 0, 0}, dy, g.k, Aa.t, dm);
+    toPlanes<M>(g, Window::output(g), dy, g.k, Aa.t, dm);
   }
 };
 
@@ -554,12 +560,12 @@ void compute(void* kernel, TF_OpKernelContext* ctx) {
   if (TF_GetCode(status) == TF_OK) {
     const int64_t m = op.tile, a = m + 2;
     Geometry g{};
+    g.m = m;
     std::vector<int64_t> dims;
     if (op.which == Which::kConv) {
       // x [N, H, W, C] and u [a·a, C, K] in; y [N, outH, outW, K] out
       g.n = TF_Dim(in, 0), g.h = TF_Dim(in, 1), g.w = TF_Dim(in, 2), g.c = TF_Dim(in, 3), g.k = TF_Dim(u, 2);
       g.outH = op.outH, g.outW = op.outW, g.padTop = op.padTop, g.padLeft = op.padLeft;
-      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
       if (TF_Dim(u, 0) != a * a || TF_Dim(u, 1) != g.c)
         TF_SetStatus(status, TF_INVALID_ARGUMENT, "the transformed filter's shape does not match the input");
       if (TF_Dim(bias, 0) != g.k) TF_SetStatus(status, TF_INVALID_ARGUMENT, "bias length differs from channels");
@@ -568,14 +574,12 @@ void compute(void* kernel, TF_OpKernelContext* ctx) {
       // x [N, H, W, C] and dy [N, outH, outW, K] in; du [a·a, C, K] out
       g.n = TF_Dim(in, 0), g.h = TF_Dim(in, 1), g.w = TF_Dim(in, 2), g.c = TF_Dim(in, 3);
       g.outH = TF_Dim(u, 1), g.outW = TF_Dim(u, 2), g.k = TF_Dim(u, 3), g.padTop = op.padTop, g.padLeft = op.padLeft;
-      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
       if (TF_Dim(u, 0) != g.n) TF_SetStatus(status, TF_INVALID_ARGUMENT, "x and dy hold different batches");
       dims = {a * a, g.c, g.k};
     } else if (op.which == Which::kConvInputGrad) {
       // dy [N, outH, outW, K] and ut [a·a, K, C] in; dx [N, inH, inW, C] out
       g.n = TF_Dim(in, 0), g.outH = TF_Dim(in, 1), g.outW = TF_Dim(in, 2), g.k = TF_Dim(in, 3), g.c = TF_Dim(u, 2);
       g.h = op.inH, g.w = op.inW, g.padTop = op.padTop, g.padLeft = op.padLeft;
-      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
       if (TF_Dim(u, 0) != a * a || TF_Dim(u, 1) != g.k)
         TF_SetStatus(status, TF_INVALID_ARGUMENT, "the transformed filter's shape does not match the gradient");
       dims = {g.n, g.h, g.w, g.c};
@@ -589,12 +593,10 @@ void compute(void* kernel, TF_OpKernelContext* ctx) {
       } else {
         g.outH = rows, g.outW = cols, g.k = channels;
       }
-      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
       dims = {a * a, g.tiles(), channels};
     } else {
       // the tiled transform [a·a, P, channels] in; an image out
       g.n = op.batch, g.outH = op.outH, g.outW = op.outW;
-      g.tilesH = (g.outH + m - 1) / m, g.tilesW = (g.outW + m - 1) / m;
       const int64_t channels = TF_Dim(in, 2);
       if (TF_Dim(in, 0) != a * a || TF_Dim(in, 1) != g.tiles())
         TF_SetStatus(status, TF_INVALID_ARGUMENT, "the transformed tensor's shape does not match the attributes");
