@@ -74,10 +74,8 @@ class LiveChart implements Callback {
 
   /** What the chart draws, of what the fit logs: the loss, the metric, and their val_ twins. */
   private drawn(): string[] {
-    const metric = this.metric();
-    return this.params!.metrics.filter(
-      (name) => name.replace(/^val_/, "") === "loss" || name.replace(/^val_/, "") === metric,
-    );
+    const drawn = ["loss", this.metric()];
+    return this.params!.metrics.filter((name) => drawn.includes(name.replace(/^val_/, "")));
   }
 
   /** The last frame, with its image: it is what the saved notebook keeps. */

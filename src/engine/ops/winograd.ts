@@ -119,6 +119,16 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
     constant(`winograd G⊗G ${m}`, () =>
       tf.tensor2d(G[m].flatMap((r) => G[m].map((s) => r.flatMap((x) => s.map((y) => x * y))))),
     );
+  /** dw = Gᵀ du[·, c, k] G from the transformed domain's du [a·a, C, K]: the adjoint of `filter`. */
+  const filterGradFrom = (m: Tile, du: Tensor, shape: number[]) => {
+    const [, , C, K] = shape;
+    return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
+  };
+  /** The bias given, or zeros for a convolution without one. */
+  const biasOf = (b: Tensor | null, w: Tensor) => {
+    const k = w.shape[3]!;
+    return b ?? constant(`zeros ${k}`, () => tf.zeros([k]));
+  };
   /** U[ξ, c, k] = (G w[·, ·, c, k] Gᵀ)[ξ]. */
   const filter = (m: Tile, w: Tensor) => {
     const [, , C, K] = w.shape as number[];
@@ -139,26 +149,21 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
   const outputGrad = (m: Tile, dy: Tensor) => run("DeepConvWinogradOutputGrad", [int("tile", m)], [dy]);
   const output = (m: Tile, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, relu: boolean) => {
     const { outH, outW } = sizes(x.shape, g);
-    const k = w.shape[3]!;
-    const bias = b ?? constant(`zeros ${k}`, () => tf.zeros([k]));
     // the transformed input and products are freed at once, also in a step run op by op
     return tf.tidy(() =>
       run(
         "DeepConvWinogradOutput",
         [int("tile", m), int("out_h", outH), int("out_w", outW), int("batch", x.shape[0]!), bool("relu", relu)],
-        [products(input(m, x, g), filter(m, w), false, false), bias],
+        [products(input(m, x, g), filter(m, w), false, false), biasOf(b, w)],
       ),
     );
   };
 
   /** The forward pass fused: transforms and products in one op, a block of tiles at a time. */
-  const fused = (m: Tile, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, relu: boolean) => {
-    const k = w.shape[3]!;
-    const bias = b ?? constant(`zeros ${k}`, () => tf.zeros([k]));
-    return tf.tidy(() =>
-      run("DeepConvWinogradConv", [...layout(m, x.shape, g), bool("relu", relu)], [x, filter(m, w), bias]),
+  const fused = (m: Tile, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, relu: boolean) =>
+    tf.tidy(() =>
+      run("DeepConvWinogradConv", [...layout(m, x.shape, g), bool("relu", relu)], [x, filter(m, w), biasOf(b, w)]),
     );
-  };
 
   /** The input's gradient fused, with the transformed filter transposed per point: [a·a, K, C]. */
   const fusedInputGrad = (m: Tile, shape: number[], w: Tensor, dy: Tensor, g: ConvGeometry) => {
@@ -170,7 +175,6 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
 
   /** The filter's gradient fused: its products summed over the tiles natively, then Gᵀ du G. */
   const fusedFilterGrad = (m: Tile, x: Tensor, shape: number[], dy: Tensor, g: ConvGeometry) => {
-    const [, , C, K] = shape;
     const { pad } = sizes(x.shape, g);
     takeOn(dy, m)?.dispose(); // an unfused input's gradient handed dy's transform on: not needed here
     return tf.tidy(() => {
@@ -179,7 +183,7 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
         [int("tile", m), int("pad_top", pad), int("pad_left", pad)],
         [x, dy],
       );
-      return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
+      return filterGradFrom(m, du, shape);
     });
   };
 
@@ -198,12 +202,8 @@ export function winogradCandidates(c: OpContext): WinogradCandidates {
 
   /** The filter's gradient with its transforms apart, on dy's transform from the input's gradient if it made one. */
   const filterGrad = (m: Tile, x: Tensor, shape: number[], dy: Tensor, g: ConvGeometry) => {
-    const [, , C, K] = shape;
     const dm = takeOn(dy, m) ?? outputGrad(m, dy);
-    const dw = tf.tidy(() => {
-      const du = products(input(m, x, g), dm, true, false);
-      return reshape(matMul(filterMatrix(m), reshape(du, [(m + 2) ** 2, C! * K!]), true), shape);
-    });
+    const dw = tf.tidy(() => filterGradFrom(m, products(input(m, x, g), dm, true, false), shape));
     dm.dispose();
     return dw;
   };
